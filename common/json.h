@@ -1,0 +1,36 @@
+/*
+ * common/json.h: small helpers over cJSON for Kubernetes objects.
+ *
+ * Paths are dot-separated object keys ("metadata.name"); no array indexing.
+ * Getters borrow (never free their result); setters create intermediate
+ * objects as needed and replace what was there.
+ */
+#ifndef LK_JSON_H
+#define LK_JSON_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+cJSON *jget(const cJSON *obj, const char *path);
+const char *jstr(const cJSON *obj, const char *path);    /* NULL unless a string */
+const char *jstr_or(const cJSON *obj, const char *path, const char *dflt);
+/* Integer value of a number (or an all-digit string) at path, else dflt. */
+long long jint(const cJSON *obj, const char *path, long long dflt);
+bool jbool(const cJSON *obj, const char *path, bool dflt);
+/* The object at path, created (replacing a non-object) when missing. */
+cJSON *jobj(cJSON *obj, const char *path);
+void jset(cJSON *obj, const char *path, cJSON *val); /* takes val */
+void jset_str(cJSON *obj, const char *path, const char *v);
+void jset_int(cJSON *obj, const char *path, long long v);
+void jdel(cJSON *obj, const char *path);
+/* Compact text; caller frees. */
+char *jprint(const cJSON *obj);
+/* Deep equality (objects unordered, arrays ordered, numbers by value). */
+bool jequal(const cJSON *a, const cJSON *b);
+/* Integral double check (for JSON numbers that must be integers). */
+bool jis_int(const cJSON *v);
+
+/* Parse YAML (one document) into cJSON; NULL on error with *msg set (static). */
+cJSON *yaml_to_json(const char *buf, size_t len, const char **msg);
+
+#endif

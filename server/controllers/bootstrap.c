@@ -1,0 +1,178 @@
+/*
+ * server/controllers/bootstrap.c: what every cluster has from the start, and
+ * the namespace lifecycle, driven by the change feed:
+ *  - namespaces default, kube-system, kube-public, kube-node-lease;
+ *  - a `default` ServiceAccount in every namespace (upstream's
+ *    serviceaccounts controller);
+ *  - the `kubernetes` Service in default with its Endpoints and
+ *    EndpointSlice pointing at the API (upstream's apiserver reconciler);
+ *  - namespace deletion: a Terminating namespace's content is deleted, then
+ *    its `kubernetes` finalizer is dropped and it goes (namespace controller).
+ * Every write goes through the API's write path (server/api/write.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "server/api/write.h"
+#include "server/labkube.h"
+#include "server/resources/resources.h"
+#include "server/store/store.h"
+
+static struct store_sub *ns_sub;
+
+static void ensure(struct labkube *lk, const struct resource *res, const char *ns,
+		   const char *json)
+{
+	struct lk_err err = { 0 };
+	cJSON *obj = cJSON_Parse(json);
+	if (obj_create(lk->store, res, ns, obj, 0, &err) < 0 && err.code != LK_EEXISTS)
+		lk_log("bootstrap: cannot create %s '%s/%s': %s", res->kind, ns,
+		       jstr_or(obj, "metadata.name", ""), err.msg);
+	lk_err_clear(&err);
+	cJSON_Delete(obj);
+}
+
+static void ensure_default_sa(struct labkube *lk, const char *ns)
+{
+	cJSON *sa = NULL;
+	if (store_get(lk->store, "serviceaccounts", ns, "default", &sa, NULL) == 0) {
+		cJSON_Delete(sa);
+		return;
+	}
+	ensure(lk, &res_serviceaccount, ns, "{\"metadata\":{\"name\":\"default\"}}");
+}
+
+struct names {
+	cJSON *list;
+};
+
+static int collect(void *arg, cJSON *obj)
+{
+	struct names *n = arg;
+	cJSON_AddItemToArray(n->list, cJSON_CreateString(jstr_or(obj, "metadata.name", "")));
+	cJSON_Delete(obj);
+	return 0;
+}
+
+/* Delete everything in ns; true when nothing is left. */
+static bool empty_namespace(struct labkube *lk, const char *ns)
+{
+	bool empty = true;
+	for (size_t i = 0; i < resource_count; i++) {
+		const struct resource *res = resource_table[i];
+		char storage[128];
+		struct names n = { cJSON_CreateArray() };
+		cJSON *it;
+		if (!res->namespaced || res->storage)
+			continue;
+		store_list(lk->store, resource_storage(res, storage), ns, NULL, collect, &n,
+			   NULL, NULL);
+		cJSON_ArrayForEach(it, n.list) {
+			struct delete_opts o = { .propagation = "Background", .grace = -1 };
+			struct lk_err err = { 0 };
+			bool gone = false;
+			cJSON *out = NULL;
+			if (obj_delete(lk->store, res, ns, it->valuestring, &o, &out, &gone, &err) < 0)
+				gone = err.code == LK_ENOTFOUND;
+			empty = empty && gone;
+			cJSON_Delete(out);
+			lk_err_clear(&err);
+		}
+		cJSON_Delete(n.list);
+	}
+	return empty;
+}
+
+static void finalize_namespace(struct labkube *lk, const cJSON *ns)
+{
+	const char *name = jstr_or(ns, "metadata.name", "");
+	struct lk_err err = { 0 };
+	if (!empty_namespace(lk, name))
+		return;
+	cJSON *obj = cJSON_Duplicate(ns, 1);
+	jset(obj, "spec.finalizers", cJSON_CreateArray());
+	if (obj_update(lk->store, &res_namespace, "", name, obj, 0, &err) < 0 &&
+	    err.code != LK_ENOTFOUND)
+		lk_log("namespace: cannot finalize '%s': %s", name, err.msg);
+	lk_err_clear(&err);
+	cJSON_Delete(obj);
+}
+
+static int on_namespace(void *arg, const struct store_event *ev)
+{
+	struct labkube *lk = arg;
+	if (ev->type == STORE_DELETED)
+		return 0;
+	if (jget(ev->obj, "metadata.deletionTimestamp"))
+		finalize_namespace(lk, ev->obj);
+	else
+		ensure_default_sa(lk, ev->name);
+	return 0;
+}
+
+static void kubernetes_service(struct labkube *lk)
+{
+	const char *port = strrchr(lk->cfg.listen, ':');
+	int p = port ? atoi(port + 1) : 6443;
+	char *json;
+
+	ensure(lk, &res_service, "default",
+	       "{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"component\":\"apiserver\","
+	       "\"provider\":\"kubernetes\"}},\"spec\":{\"type\":\"ClusterIP\","
+	       "\"clusterIP\":\"10.96.0.1\",\"clusterIPs\":[\"10.96.0.1\"],"
+	       "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\","
+	       "\"targetPort\":6443}],\"sessionAffinity\":\"None\"}}");
+	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":"
+			 "{\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},"
+			 "\"subsets\":[{\"addresses\":[{\"ip\":\"%s\"}],"
+			 "\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}]}",
+			 lk->cfg.node_ip, p);
+	ensure(lk, &res_endpoints, "default", json);
+	free(json);
+	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":"
+			 "{\"kubernetes.io/service-name\":\"kubernetes\"}},"
+			 "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"%s\"],"
+			 "\"conditions\":{\"ready\":true}}],"
+			 "\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}",
+			 lk->cfg.node_ip, p);
+	ensure(lk, &res_endpointslice, "default", json);
+	free(json);
+}
+
+int bootstrap_start(struct labkube *lk)
+{
+	static const char *const namespaces[] = { "default", "kube-system", "kube-public",
+						  "kube-node-lease" };
+	struct lk_err err = { 0 };
+
+	ns_sub = store_subscribe(lk->store, "namespaces", on_namespace, lk);
+	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
+		char *json = xasprintf("{\"metadata\":{\"name\":\"%s\"}}", namespaces[i]);
+		ensure(lk, &res_namespace, "", json);
+		free(json);
+	}
+	if (store_commit(lk->store, &err) < 0) {
+		lk_log("bootstrap: %s", err.msg);
+		lk_err_clear(&err);
+		return -1;
+	}
+	/* The feed has delivered the namespaces: their ServiceAccounts are in
+	 * the next transaction, with the kubernetes Service. */
+	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++)
+		ensure_default_sa(lk, namespaces[i]);
+	kubernetes_service(lk);
+	if (store_commit(lk->store, &err) < 0) {
+		lk_log("bootstrap: %s", err.msg);
+		lk_err_clear(&err);
+		return -1;
+	}
+	return 0;
+}
+
+void bootstrap_stop(struct labkube *lk)
+{
+	store_unsubscribe(ns_sub);
+	ns_sub = NULL;
+}

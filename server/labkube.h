@@ -1,0 +1,45 @@
+/*
+ * server/labkube.h: the one explicit context passed to every component, and
+ * the configuration table that feeds the command line and --help.
+ */
+#ifndef LK_LABKUBE_H
+#define LK_LABKUBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LABKUBE_VERSION "0.1.0"
+#define K8S_MAJOR "1"
+#define K8S_MINOR "32"
+#define K8S_GIT_VERSION "v1.32.0+labkube." LABKUBE_VERSION
+
+struct loop;
+struct store;
+struct api;
+
+struct config {
+	char *data_dir;
+	char *listen;        /* "127.0.0.1:6443" */
+	char *node_ip;
+	char *node_name;
+	char *service_cidr;
+	char *cluster_domain;
+	int history_revisions;
+	int history_seconds;
+	bool quiet;
+};
+
+struct labkube {
+	struct config cfg;
+	struct loop *loop;
+	struct store *store;
+	struct api *api;
+	char server_url[128];   /* http://ADDR:PORT */
+};
+
+/* Bootstrap objects every cluster has (namespaces, the kubernetes Service,
+ * default ServiceAccounts); idempotent. server/controllers/bootstrap.c. */
+int bootstrap_start(struct labkube *lk);
+void bootstrap_stop(struct labkube *lk);
+
+#endif

@@ -1,0 +1,372 @@
+/*
+ * server/main.c: the labkube binary. A small sorted applet table
+ * (`labkube server`, `labkube version`), the configuration table behind the
+ * flags and --help, and the start/stop order of the components.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/loop.h"
+#include "common/util.h"
+#include "server/api/api.h"
+#include "server/labkube.h"
+#include "server/store/store.h"
+
+/* ---- configuration: one table feeds flags and --help ---- */
+
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL };
+
+struct option_def {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	const char *dflt;   /* shown in --help; NULL = computed at start */
+	const char *help;
+};
+
+#define CFG(f) offsetof(struct config, f)
+static const struct option_def options[] = {
+	{ "cluster-domain", OPT_STR, CFG(cluster_domain), "cluster.local", "DNS domain of the cluster" },
+	{ "data-dir", OPT_STR, CFG(data_dir), NULL, "where the database and kubeconfig live (/var/lib/labkube as root, else $XDG_DATA_HOME/labkube)" },
+	{ "history-revisions", OPT_INT, CFG(history_revisions), "10000", "revisions of change history kept for watches" },
+	{ "history-seconds", OPT_INT, CFG(history_seconds), "3600", "seconds of change history kept for watches" },
+	{ "listen", OPT_STR, CFG(listen), "127.0.0.1:6443", "address of the API (plain HTTP)" },
+	{ "node-ip", OPT_STR, CFG(node_ip), NULL, "the node's address (default: the interface of the default route)" },
+	{ "node-name", OPT_STR, CFG(node_name), NULL, "the node's name (default: the hostname)" },
+	{ "quiet", OPT_BOOL, CFG(quiet), "false", "print nothing but errors" },
+	{ "service-cidr", OPT_STR, CFG(service_cidr), "10.96.0.0/12", "the range of cluster IPs" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: labkube server [flags]\n\nflags:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s%s", options[i].name,
+			 options[i].type == OPT_BOOL ? "" : " VALUE");
+		fprintf(f, "  %-28s %s", left, options[i].help);
+		if (options[i].dflt)
+			fprintf(f, " (default %s)", options[i].dflt);
+		fputc('\n', f);
+	}
+}
+
+static void set_option(struct config *cfg, const struct option_def *o, const char *v)
+{
+	char *p = (char *)cfg + o->off;
+	switch (o->type) {
+	case OPT_STR:
+		free(*(char **)p);
+		*(char **)p = xstrdup(v);
+		break;
+	case OPT_INT:
+		*(int *)p = atoi(v);
+		break;
+	case OPT_BOOL:
+		*(bool *)p = !v || !strcmp(v, "true") || !strcmp(v, "1");
+		break;
+	}
+}
+
+static const struct option_def *find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (strlen(options[i].name) == len && !strncmp(options[i].name, name, len))
+			return &options[i];
+	return NULL;
+}
+
+static int parse_flags(struct config *cfg, int argc, char **argv)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (options[i].dflt)
+			set_option(cfg, &options[i], options[i].dflt);
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strncmp(a, "--", 2) != 0)
+			goto bad;
+		a += 2;
+		eq = strchr(a, '=');
+		const struct option_def *o = find_option(a, eq ? (size_t)(eq - a) : strlen(a));
+		if (!o)
+			goto bad;
+		if (eq)
+			set_option(cfg, o, eq + 1);
+		else if (o->type == OPT_BOOL)
+			set_option(cfg, o, NULL);
+		else if (i + 1 < argc)
+			set_option(cfg, o, argv[++i]);
+		else
+			goto bad;
+		continue;
+bad:
+		fprintf(stderr, "labkube server: unknown or incomplete flag '%s'\n", argv[i]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The address of the interface with the default route, else the first
+ * non-loopback IPv4 address, else 127.0.0.1. */
+static char *default_node_ip(void)
+{
+	char ifname[IF_NAMESIZE + 1] = "", line[256];
+	FILE *f = fopen("/proc/net/route", "r");
+	struct ifaddrs *ifs = NULL;
+	char *ip = NULL;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char name[IF_NAMESIZE + 1];
+		unsigned long dst;
+		if (sscanf(line, "%16s %lx", name, &dst) == 2 && dst == 0) {
+			memcpy(ifname, name, sizeof(ifname));
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (getifaddrs(&ifs) == 0) {
+		for (int pass = 0; pass < 2 && !ip; pass++)
+			for (struct ifaddrs *i = ifs; i && !ip; i = i->ifa_next) {
+				char buf[INET_ADDRSTRLEN];
+				if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+				    (i->ifa_flags & IFF_LOOPBACK))
+					continue;
+				if (pass == 0 && strcmp(i->ifa_name, ifname) != 0)
+					continue;
+				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+					  buf, sizeof(buf));
+				ip = xstrdup(buf);
+			}
+		freeifaddrs(ifs);
+	}
+	return ip ? ip : xstrdup("127.0.0.1");
+}
+
+static char *default_data_dir(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	if (geteuid() == 0)
+		return xstrdup("/var/lib/labkube");
+	if (xdg && *xdg)
+		return xasprintf("%s/labkube", xdg);
+	return xasprintf("%s/.local/share/labkube", home ? home : "/tmp");
+}
+
+static void fill_defaults(struct config *cfg)
+{
+	char host[HOST_NAME_MAX + 1] = "localhost";
+	if (!cfg->data_dir)
+		cfg->data_dir = default_data_dir();
+	if (!cfg->node_ip)
+		cfg->node_ip = default_node_ip();
+	if (!cfg->node_name) {
+		gethostname(host, sizeof(host) - 1);
+		for (char *p = host; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		cfg->node_name = xstrdup(host);
+	}
+}
+
+static void config_release(struct config *cfg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (options[i].type == OPT_STR) {
+			char **p = (char **)((char *)cfg + options[i].off);
+			free(*p);
+			*p = NULL;
+		}
+}
+
+/* ---- start-up files ---- */
+
+static int mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	int rc = mkdir(p, 0755);
+	free(p);
+	return rc < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int write_kubeconfig(const char *path, const char *server)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		free(tmp);
+		return -1;
+	}
+	fprintf(f,
+		"apiVersion: v1\n"
+		"kind: Config\n"
+		"clusters:\n"
+		"- name: labkube\n"
+		"  cluster:\n"
+		"    server: %s\n"
+		"users:\n"
+		"- name: labkube\n"
+		"  user: {}\n"
+		"contexts:\n"
+		"- name: labkube\n"
+		"  context:\n"
+		"    cluster: labkube\n"
+		"    user: labkube\n"
+		"    namespace: default\n"
+		"current-context: labkube\n"
+		"preferences: {}\n",
+		server);
+	int rc = fclose(f) == 0 ? rename(tmp, path) : -1;
+	free(tmp);
+	return rc;
+}
+
+static void write_kubeconfigs(struct labkube *lk, char **used)
+{
+	char *path = xasprintf("%s/kubeconfig", lk->cfg.data_dir);
+	const char *home = getenv("HOME");
+	if (write_kubeconfig(path, lk->server_url) < 0)
+		lk_log("labkube: cannot write '%s': %s", path, strerror(errno));
+	*used = path;
+	if (home && *home) {
+		char *dir = xasprintf("%s/.kube", home), *cfg = xasprintf("%s/config", dir);
+		if (access(cfg, F_OK) != 0 && mkdir_p(dir) == 0 &&
+		    write_kubeconfig(cfg, lk->server_url) == 0) {
+			free(*used);
+			*used = cfg;
+			cfg = NULL;
+		}
+		free(dir);
+		free(cfg);
+	}
+}
+
+/* ---- the server ---- */
+
+static void on_signal(struct loop *l, int fd, int events, void *arg)
+{
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof(si)) == sizeof(si))
+		loop_stop(l);
+}
+
+static int64_t cron(struct loop *l, void *arg)
+{
+	struct labkube *lk = arg;
+	struct lk_err err = { 0 };
+	if (store_compact(lk->store, &err) < 0) {
+		lk_log("store: compaction failed: %s", err.msg);
+		lk_err_clear(&err);
+	}
+	return 30000;
+}
+
+static int cmd_server(int argc, char **argv)
+{
+	struct labkube lk = { 0 };
+	struct lk_err err = { 0 };
+	struct store_opts so;
+	sigset_t mask;
+	int sfd, rc = 1;
+	char *dbpath = NULL, *kcfg = NULL;
+
+	if (parse_flags(&lk.cfg, argc, argv) < 0)
+		return 2;
+	fill_defaults(&lk.cfg);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	if (mkdir_p(lk.cfg.data_dir) < 0)
+		lk_die("labkube: cannot create data dir '%s': %s", lk.cfg.data_dir, strerror(errno));
+	dbpath = xasprintf("%s/labkube.db", lk.cfg.data_dir);
+	so.keep_revisions = lk.cfg.history_revisions;
+	so.keep_seconds = lk.cfg.history_seconds;
+	lk.loop = loop_new();
+	lk.store = store_open(dbpath, &so, &err);
+	if (!lk.store) {
+		lk_log("labkube: cannot open store '%s': %s", dbpath, err.msg);
+		goto out;
+	}
+	snprintf(lk.server_url, sizeof(lk.server_url), "http://%s", lk.cfg.listen);
+	lk.api = api_new(&lk, &err);
+	if (!lk.api) {
+		lk_log("labkube: %s", err.msg);
+		goto out;
+	}
+	if (bootstrap_start(&lk) < 0)
+		goto out;
+	loop_fd_add(lk.loop, sfd, LOOP_READ, on_signal, &lk);
+	loop_timer_add(lk.loop, 30000, cron, &lk);
+	write_kubeconfigs(&lk, &kcfg);
+	if (!lk.cfg.quiet)
+		printf("labkube: API at %s; kubectl --kubeconfig %s\n", lk.server_url, kcfg);
+	fflush(stdout);
+	loop_run(lk.loop);
+	rc = 0;
+out:
+	bootstrap_stop(&lk);
+	api_free(lk.api);
+	store_free(lk.store);
+	loop_free(lk.loop);
+	lk_err_clear(&err);
+	config_release(&lk.cfg);
+	free(dbpath);
+	free(kcfg);
+	close(sfd);
+	return rc;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("labkube %s (Kubernetes %s)\n", LABKUBE_VERSION, K8S_GIT_VERSION);
+	return 0;
+}
+
+/* Sorted by name. */
+static const struct applet {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} applets[] = {
+	{ "server", cmd_server, "run the cluster (API, controllers, node, proxy, DNS)" },
+	{ "version", cmd_version, "print the version" },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2)
+		for (size_t i = 0; i < ARRAY_SIZE(applets); i++)
+			if (!strcmp(argv[1], applets[i].name))
+				return applets[i].fn(argc - 2, argv + 2);
+	fprintf(argc >= 2 ? stderr : stdout, "usage: labkube COMMAND [flags]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(applets); i++)
+		fprintf(argc >= 2 ? stderr : stdout, "  %-10s %s\n", applets[i].name, applets[i].help);
+	return argc >= 2 ? 2 : 0;
+}
