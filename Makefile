@@ -34,7 +34,7 @@ DEB_PKGS := build-essential pkg-config libsqlite3-dev libmicrohttpd-dev libcjson
             python3-kubernetes python3-pytest sqlite3 procps
 DEPS_STAMP := $(BUILD)/.deps
 
-.PHONY: all deps run test unit e2e bench fuzz clean
+.PHONY: all deps run test unit e2e bench bench-deps fuzz clean
 all: $(BUILD)/labkube
 
 deps: $(DEPS_STAMP)
@@ -54,9 +54,15 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/labkube: $(OBJS)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
+# Unit tests link the same objects as the binary (less main), from an archive.
+$(BUILD)/liblabkube.a: $(LIB_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/liblabkube.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS) $< $(BUILD)/liblabkube.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
 run: $(BUILD)/labkube
 	./$(BUILD)/labkube server $(ARGS)
@@ -69,8 +75,24 @@ e2e: $(BUILD)/labkube
 
 test: unit e2e
 
-bench: $(BUILD)/labkube
-	@LABKUBE=$(abspath $(BUILD)/labkube) bench/run.sh
+# Benchmarks: the API on loopback in a namespace of their own, beside a plain
+# SQLite insert loop (the physical limit of a durable write). See bench/run.sh.
+BENCH_DEB_PKGS := wrk hey
+bench-deps: | $(DEPS_STAMP)
+	@missing=$$(for p in $(BENCH_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make bench-deps: installing $$missing"; \
+		SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/bench/sqlite_insert: bench/sqlite_insert.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LDFLAGS) $(shell pkg-config --libs sqlite3 2>/dev/null) -o $@
+
+bench: $(BUILD)/labkube $(BUILD)/bench/sqlite_insert bench-deps
+	@LABKUBE=$(abspath $(BUILD)/labkube) SQLITE_INSERT=$(abspath $(BUILD)/bench/sqlite_insert) \
+		bench/run.sh
 
 clean:
 	rm -rf build build-san

@@ -34,7 +34,7 @@ enum lk_code {
 
 struct lk_err {
 	enum lk_code code;
-	char msg[1024];
+	char msg[4096];
 	/* Status.details; any may be NULL. kind is the resource plural for
 	 * NotFound/AlreadyExists/Conflict and the Kind for Invalid. */
 	char *name, *group, *kind, *uid;

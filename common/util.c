@@ -207,7 +207,7 @@ void lk_rfc3339_micro(char *buf)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, 28, "%.19s.%06ldZ", head, ts.tv_nsec / 1000);
+	snprintf(buf, 28, "%.19s.%06uZ", head, (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
 time_t lk_parse_rfc3339(const char *s)

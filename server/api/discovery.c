@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/api/internal.h"
+#include "server/api/openapi.h"
 #include "server/resources/resources.h"
 
 static const char *const verbs_all[] = { "create", "delete", "deletecollection",
@@ -260,10 +261,7 @@ static const char *agg_version(struct req *r)
 
 static void aggregated(struct req *r, bool core, const char *ver)
 {
-	char ctype[128];
 	cJSON *doc = cJSON_CreateObject();
-	snprintf(ctype, sizeof(ctype),
-		 "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList", ver);
 	cJSON_AddStringToObject(doc, "kind", "APIGroupDiscoveryList");
 	cJSON_AddStringToObject(doc, "apiVersion",
 				!strcmp(ver, "v2") ? "apidiscovery.k8s.io/v2"
@@ -278,13 +276,12 @@ static void aggregated(struct req *r, bool core, const char *ver)
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(items, agg_group(gs[i]));
 	}
-	/* reply_json_ctype needs a static string: keep the two we use. */
+	/* The content type must be a static string. */
 	reply_json_ctype(r, 200,
 			 !strcmp(ver, "v2")
 				 ? "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 				 : "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
 			 doc);
-	(void)ctype;
 }
 
 static void root_paths(struct req *r)
@@ -328,6 +325,34 @@ void api_discovery(struct req *r, const char *path)
 		cJSON_AddStringToObject(o, "kind", "APIGroup");
 		cJSON_AddStringToObject(o, "apiVersion", "v1");
 		reply_json(r, 200, o);
+	} else {
+		reply_text(r, 404, "text/plain; charset=utf-8", "404 page not found\n");
+	}
+}
+
+/* /openapi/v2 (protobuf), /openapi/v3 (index) and /openapi/v3/<gv>: built
+ * from the resource table (openapi.c); v2 is built once and kept. */
+void api_openapi(struct req *r, const char *path)
+{
+	const char *gv = "/openapi/v3/";
+	size_t len = 0;
+	char *doc;
+
+	if (strcmp(r->method, "GET") != 0) {
+		reply_status(r, LK_EMETHOD, "the server does not allow this method on the requested resource");
+		return;
+	}
+	if (!strcmp(path, "/openapi/v2")) {
+		if (!r->api->openapi_v2)
+			r->api->openapi_v2 = openapi_v2_pb(&r->api->openapi_v2_len);
+		doc = xmalloc(r->api->openapi_v2_len);
+		memcpy(doc, r->api->openapi_v2, r->api->openapi_v2_len);
+		reply_bytes(r, 200, OPENAPI_V2_PB_CTYPE, doc, r->api->openapi_v2_len);
+	} else if (!strcmp(path, "/openapi/v3") || !strcmp(path, "/openapi/v3/")) {
+		doc = openapi_v3_index();
+		reply_bytes(r, 200, OPENAPI_V3_CTYPE, doc, strlen(doc));
+	} else if (str_has_prefix(path, gv) && (doc = openapi_v3_doc(path + strlen(gv), &len))) {
+		reply_bytes(r, 200, OPENAPI_V3_CTYPE, doc, len);
 	} else {
 		reply_text(r, 404, "text/plain; charset=utf-8", "404 page not found\n");
 	}

@@ -179,12 +179,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* Before sleeping: commit the group, release the replies that waited for
- * it, and tell the loop when MHD next needs to run. */
+ * it, and run MHD while it has work that no fd event will announce
+ * (resumed connections, data it already read): its timeout says so. */
 static void before_sleep(struct loop *l, void *arg)
 {
 	struct api *api = arg;
 	struct lk_err err = { 0 };
 	MHD_UNSIGNED_LONG_LONG to;
+	bool run = api->resumed;
 
 	if (store_dirty(api->lk->store) && store_commit(api->lk->store, &err) < 0) {
 		lk_log("api: commit failed: %s", err.msg);
@@ -197,11 +199,19 @@ static void before_sleep(struct loop *l, void *arg)
 		api->deferred = r->next_deferred;
 		r->deferred = false;
 		MHD_resume_connection(r->conn);
+		run = true;
+	}
+	for (int i = 0; i < 8; i++) {
+		if (!run && (MHD_get_timeout(api->mhd, &to) != MHD_YES || to != 0))
+			break;
+		api->resumed = false;
+		MHD_run(api->mhd);
+		run = api->resumed;
 	}
 	if (MHD_get_timeout(api->mhd, &to) == MHD_YES)
 		loop_wake_within(l, (int64_t)to);
-	/* Subscribers wrote while the feed was delivered: commit them soon. */
-	if (store_dirty(api->lk->store))
+	/* Handlers or subscribers wrote meanwhile: commit them soon. */
+	if (store_dirty(api->lk->store) || api->deferred)
 		loop_wake_within(l, 0);
 }
 

@@ -59,6 +59,7 @@ struct api {
 	struct MHD_Daemon *mhd;
 	int mhd_epfd;
 	struct req *deferred;  /* replies waiting for the commit */
+	bool resumed;          /* a stream was resumed: MHD must run */
 	struct watch *watches; /* every open watch stream */
 	char *openapi_v2;      /* built once */
 	size_t openapi_v2_len;

@@ -71,6 +71,9 @@ struct pb_msg {
 
 /*
  * The schema: top-level kinds first, then what they use, breadth first.
+ * Field numbers from kubernetes/api 10b39a39 (core/v1, apps/v1) and
+ * kubernetes/apimachinery eed236ce (meta/v1, intstr, resource); all the
+ * fields kubectl 1.27-1.33 know have the same numbers there.
  * Left out on purpose: affinity, topologySpreadConstraints, hostAliases,
  * dnsConfig, readinessGates, ephemeralContainers, os, schedulingGates,
  * resourceClaims, seLinuxOptions, seccompProfile, appArmorProfile,
@@ -103,6 +106,7 @@ static const struct pb_msg pb_Deployment, pb_Service, pb_Namespace,
 	pb_TCPSocketAction, pb_GRPCAction, pb_SleepAction, pb_SecretProjection,
 	pb_DownwardAPIProjection, pb_ConfigMapProjection,
 	pb_ServiceAccountTokenProjection, pb_HTTPHeader;
+
 MESSAGE(Deployment, M(1, "metadata", ObjectMeta, 0),
 	M(2, "spec", DeploymentSpec, 0), M(3, "status", DeploymentStatus, 0));
 MESSAGE(Service, M(1, "metadata", ObjectMeta, 0), M(2, "spec", ServiceSpec, 0),
@@ -490,11 +494,47 @@ static cJSON *new_base64(const uint8_t *p, size_t len)
 	return v;
 }
 
-/* A length-delimited value that must become a JSON string: no NUL. */
+/* Well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+static bool utf8_valid(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint8_t c = p[i];
+		size_t n;
+		uint32_t cp, min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n > len - i - 1)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* A length-delimited value that must become a JSON string. */
 static int check_text(struct pb_ctx *c, const uint8_t *p, size_t len)
 {
 	if (memchr(p, 0, len))
 		return bad(c, "NUL byte in a string");
+	if (!utf8_valid(p, len))
+		return bad(c, "invalid UTF-8 in a string");
 	return 0;
 }
 
@@ -781,8 +821,9 @@ bool k8spb_supported(const char *api_version, const char *kind)
 }
 
 /* runtime.Unknown {typeMeta 1 {apiVersion 1, kind 2}, raw 2, contentEncoding 3}. */
+#define TM_MAX 128
 struct pb_unknown {
-	char api_version[128], kind[128];
+	char api_version[TM_MAX], kind[TM_MAX];
 	const uint8_t *raw;
 	size_t raw_len;
 	bool encoded;
@@ -808,8 +849,9 @@ static int read_unknown(struct pb_ctx *c, const uint8_t *p, size_t len, struct p
 		if (f.num == 1 && f.wt == 2) {
 			tb = (struct pb_buf){ f.data, f.data + f.len };
 			while ((trc = rd_field(&tb, &t)) > 0) {
-				if ((t.num == 1 && copy_text(u->api_version, sizeof(u->api_version), &t)) ||
-				    (t.num == 2 && copy_text(u->kind, sizeof(u->kind), &t)))
+				char *dst = t.num == 1 ? u->api_version :
+					    t.num == 2 ? u->kind : NULL;
+				if (dst && copy_text(dst, TM_MAX, &t))
 					return bad(c, "invalid apiVersion or kind");
 			}
 			if (trc < 0)
@@ -848,7 +890,8 @@ int k8spb_decode(const void *buf, size_t len, cJSON **out, struct lk_err *err)
 	m = kind_msg(u.api_version, u.kind);
 	if (!m)
 		return lk_error(err, LK_EBADREQUEST,
-				"unable to decode protobuf body: %s %s is not supported in protobuf, send it as application/json",
+				"unable to decode protobuf body: %s %s is not supported "
+				"in protobuf, send it as application/json",
 				u.api_version, u.kind);
 	obj = cJSON_CreateObject();
 	cJSON_AddStringToObject(obj, "kind", u.kind);

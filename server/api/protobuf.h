@@ -27,7 +27,8 @@
  * It does not encode: responses stay JSON (kubectl accepts them).
  *
  * Errors: malformed input (bad magic, truncated varints, lengths past the
- * end, wrong wire types, nesting deeper than 32, NUL bytes in strings) and
+ * end, wrong wire types, nesting deeper than 32, NUL bytes or invalid
+ * UTF-8 in strings, times outside years 1-9999) and
  * kinds outside the table give LK_EBADREQUEST with a message naming the
  * problem; an encoded body (contentEncoding set) also gives LK_EBADREQUEST.
  * Never crashes or aborts on input; pure function, any thread.

@@ -828,7 +828,7 @@ static int expr_from_json(const cJSON *e, struct lreq *r, struct strbuf *msg)
 {
 	const cJSON *vals, *v;
 	const char *opname;
-	char **sv = NULL;
+	char **sv = NULL, *key;
 	size_t n = 0, i;
 
 	if (!cJSON_IsObject(e)) {
@@ -859,8 +859,9 @@ static int expr_from_json(const cJSON *e, struct lreq *r, struct strbuf *msg)
 		sv[n++] = xstrdup(v->valuestring);
 	}
 	/* NewRequirement keeps the given order (no dedup) */
-	if (lreq_new(r, xstrdup(jstr_or(e, "key", "")), json_ops[i].op, sv, n,
-		     msg) < 0) {
+	key = xstrdup(jstr_or(e, "key", ""));
+	if (lreq_new(r, key, json_ops[i].op, sv, n, msg) < 0) {
+		free(key);
 		free_strv(sv, n);
 		return -1;
 	}
@@ -893,14 +894,16 @@ int label_selector_from_json(const cJSON *ls, struct label_selector **out,
 		goto fail;
 	}
 	cJSON_ArrayForEach(it, ml) {
-		char **v;
+		char **v, *key;
 		if (!cJSON_IsString(it)) {
 			sb_adds(&msg, "matchLabels: values must be strings");
 			goto fail;
 		}
 		v = xmalloc(sizeof(*v));
 		v[0] = xstrdup(it->valuestring);
-		if (lreq_new(&r, xstrdup(it->string), OP_EQ, v, 1, &msg) < 0) {
+		key = xstrdup(it->string);
+		if (lreq_new(&r, key, OP_EQ, v, 1, &msg) < 0) {
+			free(key);
 			free_strv(v, 1);
 			goto fail;
 		}
@@ -1203,6 +1206,7 @@ int field_selector_parse(const char *s, struct field_selector **out,
 {
 	struct field_selector *sel = xcalloc(1, sizeof(*sel));
 	struct strbuf msg = STRBUF_INIT;
+	struct fterm *t;
 	char **parts;
 	size_t n, i;
 	int rc = 0;
@@ -1217,9 +1221,16 @@ int field_selector_parse(const char *s, struct field_selector **out,
 	for (i = 0; i < n; i++) {
 		if (!*parts[i])
 			continue;
-		if (parse_term(s, parts[i], &sel->terms[sel->n], &msg) < 0) {
+		t = &sel->terms[sel->n];
+		if (parse_term(s, parts[i], t, &msg) < 0) {
 			rc = lk_error(err, LK_EBADREQUEST, "%s", msg.buf);
 			break;
+		}
+		/* Transform drops a term with empty key and value ("=") */
+		if (!*t->key && !*t->value) {
+			free(t->key);
+			free(t->value);
+			continue;
 		}
 		sel->n++;
 	}

@@ -56,6 +56,7 @@ static void wake(struct watch *w)
 	w->suspended = false;
 	loop_fd_del(loop_of(w), w->fd);
 	MHD_resume_connection(w->conn);
+	w->api->resumed = true; /* MHD runs before the loop sleeps */
 }
 
 static void emit(struct watch *w, const char *type, const cJSON *obj, int64_t rev)

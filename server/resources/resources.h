@@ -61,11 +61,14 @@ struct resource {
 	/* Printer: columns (NULL → Name + "Created At") and the row cells. */
 	const struct column *columns;
 	size_t ncolumns;
-	/* Append one cell per column to the cells array. */
+	/* Append one cell per column to the cells array (the wide variant:
+	 * every column; kubectl hides priority 1 ones). */
 	void (*cells)(const cJSON *obj, time_t now, cJSON *cells);
 
-	/* Field selectors beyond metadata.name/namespace. Return the value of
-	 * `label` for obj into buf (0), or -1 when the label is not supported. */
+	/* Field selectors. Return the value of `label` for obj into buf (0),
+	 * or -1 when the label is not supported. Kinds with a hook answer
+	 * every label they accept, metadata.name/namespace included; NULL =
+	 * only the default pair (see resource_field()). */
 	int (*field)(const cJSON *obj, const char *label, char *buf, size_t len);
 	/* true: unsupported label says `field label not supported: <l>`;
 	 * false: `"<l>" is not a known field selector: only "metadata.name", "metadata.namespace"` */
@@ -84,9 +87,32 @@ struct resource {
 	/* Scale subresource paths (has_scale). */
 	const char *scale_spec;    /* "spec.replicas" */
 	const char *scale_status;  /* "status.replicas" */
+
+	/* --- Additions (all optional; NULL/false keeps the behaviour above). --- */
+
+	/* Paths (NULL-terminated) whose change bumps metadata.generation when
+	 * `generation` is set; NULL means { "spec" }. PodTemplate compares
+	 * "template", EndpointSlice everything but metadata (plus labels). */
+	const char *const *generation_paths;
+	/* Strategy PrepareForCreate: replace status with the initial status
+	 * upstream stores on create ({phase: Pending} for pods, {replicas: 0}
+	 * for ReplicaSets, ...). Call on create only, after defaults. */
+	void (*prepare_create)(cJSON *obj);
+	/* Table row conditions (Succeeded/Failed pods); new array or NULL. */
+	cJSON *(*row_conditions)(const cJSON *obj);
+	/* Kinds served in another shape than they are stored in (events.k8s.io
+	 * Event, stored as a core v1 Event): to_storage converts a request body
+	 * in place before defaults/validation; from_storage converts a stored
+	 * object in place before it is answered. cells and field always see the
+	 * storage shape. NULL: the shapes are the same. */
+	void (*to_storage)(cJSON *obj);
+	void (*from_storage)(cJSON *obj);
 };
 
-/* The table, in discovery order (the order `kubectl get all` shows). */
+/* The table, in discovery order (the order `kubectl get all` shows):
+ * upstream lists a group's resources sorted by name, and the groups in
+ * kube-apiserver's priority order (core, apps, events.k8s.io,
+ * coordination.k8s.io, discovery.k8s.io). */
 extern const struct resource *const resource_table[];
 extern const size_t resource_count;
 
@@ -99,10 +125,42 @@ const char *resource_storage(const struct resource *r, char *buf);
 /* "v1" or "apps/v1". buf >= 64. */
 const char *resource_api_version(const struct resource *r, char *buf);
 
-/* Validate metadata.name against r->name_rule (and generateName when name
- * is empty); appends causes to fe. */
+/*
+ * Validate metadata on create, as ValidateObjectMeta does, appending causes
+ * to fe in upstream order: generateName (trailing '-' masked), name (length
+ * error first, then syntax, per r->name_rule; `name or generateName is
+ * required` when empty and there is no generateName), namespace (Required on
+ * namespaced kinds; Forbidden `not allowed on this type` on cluster-scoped
+ * ones: clear it first, as upstream's BeforeCreate does), generation >= 0,
+ * labels, annotations (keys and the 256 KiB total), ownerReferences and
+ * finalizers. Upstream generates the name from generateName before it
+ * validates: call this after generating it to get the same causes.
+ */
 void resource_validate_meta(const struct resource *r, const cJSON *obj,
 			    struct field_errs *fe);
+
+/* ValidateLabels alone: keys and values of a label map at `field`. */
+void resource_validate_labels(const cJSON *labels, const char *field,
+			      struct field_errs *fe);
+
+/* The printer: r->columns or the default Name + "Created At" pair. */
+const struct column *resource_columns(const struct resource *r, size_t *n);
+/* Cells of one row: r->cells or the default pair (name, RFC 3339 date). */
+void resource_cells(const struct resource *r, const cJSON *obj, time_t now,
+		    cJSON *cells);
+
+/*
+ * Field selectors, complete: the value of `label` for obj into buf (0), or
+ * -1 when upstream rejects the label for this kind (metadata.name and
+ * metadata.namespace included: Node and Namespace accept no
+ * metadata.namespace). Prefer this over calling r->field directly.
+ */
+int resource_field(const struct resource *r, const cJSON *obj,
+		   const char *label, char *buf, size_t len);
+/* The 400 BadRequest for an unsupported label, worded per r->field_conv.
+ * Returns -1. */
+int resource_field_error(const struct resource *r, const char *label,
+			 struct lk_err *err);
 
 /* Shared printer helpers (api-machinery.md §1). Each returns a new string. */
 char *fmt_labels(const cJSON *labels);            /* "a=b,c=d" or "<none>" */

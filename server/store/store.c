@@ -9,11 +9,14 @@
  *	the change log that watches replay from, trimmed by store_compact();
  *	for DELETED, json is the last state stamped with the deletion revision;
  *   meta(key, value)
- *	"rev" (latest committed revision) and "compacted".
+ *	"compacted", and "rev" as of the last compaction or close.
+ * Every revision has its change row until compaction, so the revision at
+ * open is the highest of changes.rev, meta.rev and meta.compacted: a commit
+ * writes only the rows it changes, no counter row.
  *
  * Group commit: the first write opens BEGIN IMMEDIATE, later writes join it,
- * store_commit() writes meta.rev and COMMITs (synchronous=FULL: one WAL
- * fsync for the whole group), then hands the buffered events to subscribers.
+ * store_commit() COMMITs (synchronous=FULL: one WAL fsync for the whole
+ * group), then hands the buffered events to subscribers.
  * Events are buffered as the JSON text the write already printed and are
  * parsed at delivery only if some subscriber wants them. A write that fails
  * inside SQLite (not a NotFound/Conflict/AlreadyExists) poisons the open
@@ -58,13 +61,14 @@ static const char schema[] =
 
 /* Every object statement binds ?1 resource, ?2 ns, ?3 name. */
 enum stmt_id {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_META_GET, Q_META_SET,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_META_SET,
 	Q_GET, Q_INSERT, Q_UPDATE, Q_DELETE, Q_CHANGE,
 	Q_LIST_ALL, Q_LIST_NS, Q_COUNT_ALL, Q_COUNT_NS,
 	Q_REPLAY_ALL, Q_REPLAY_RES, Q_COMPACT_SCAN, Q_COMPACT_DEL,
 	Q_MAX
 };
 
+#define KEY_SQL "resource = ?1 AND ns = ?2 AND name = ?3"
 #define REPLAY_SQL \
 	"SELECT rev, type, resource, ns, name, json, prev_json FROM changes" \
 	" WHERE rev > ?1 AND rev <= ?2"
@@ -73,28 +77,24 @@ static const char *const sql[Q_MAX] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[Q_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-	[Q_GET] = "SELECT rev, json FROM objects"
-		  " WHERE resource = ?1 AND ns = ?2 AND name = ?3",
-	[Q_INSERT] = "INSERT INTO objects"
-		     " (resource, ns, name, uid, rev, created, json)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+	[Q_GET] = "SELECT rev, json FROM objects WHERE " KEY_SQL,
+	[Q_INSERT] = "INSERT INTO objects (resource, ns, name, uid, rev,"
+		     " created, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[Q_UPDATE] = "UPDATE objects SET uid = ?4, rev = ?5, created = ?6,"
-		     " json = ?7 WHERE resource = ?1 AND ns = ?2 AND name = ?3",
-	[Q_DELETE] = "DELETE FROM objects"
-		     " WHERE resource = ?1 AND ns = ?2 AND name = ?3",
+		     " json = ?7 WHERE " KEY_SQL,
+	[Q_DELETE] = "DELETE FROM objects WHERE " KEY_SQL,
 	[Q_CHANGE] = "INSERT INTO changes (resource, ns, name, rev, type, json,"
-		     " prev_json, at_unix_time)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	/* (?2, ?3) is the start_after key; ("", "") lists from the start */
+		     " prev_json, at_unix_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		     " ?7, ?8)",
+	/* lists resume after (?2, ?3); ("", "") is before every key */
 	[Q_LIST_ALL] = "SELECT json FROM objects WHERE resource = ?1"
 		       " AND (ns, name) > (?2, ?3) ORDER BY ns, name",
 	[Q_LIST_NS] = "SELECT json FROM objects WHERE resource = ?1"
-		      " AND ns = ?4 AND (ns, name) > (?2, ?3) ORDER BY name",
+		      " AND ns = ?2 AND name > ?3 ORDER BY name",
 	[Q_COUNT_ALL] = "SELECT count(*) FROM objects WHERE resource = ?1",
-	[Q_COUNT_NS] = "SELECT count(*) FROM objects"
-		       " WHERE resource = ?1 AND ns = ?2",
+	[Q_COUNT_NS] = "SELECT count(*) FROM objects WHERE resource = ?1"
+		       " AND ns = ?2",
 	[Q_REPLAY_ALL] = REPLAY_SQL " ORDER BY rev",
 	[Q_REPLAY_RES] = REPLAY_SQL " AND resource = ?3 ORDER BY rev",
 	[Q_COMPACT_SCAN] = "SELECT rev, at_unix_time FROM changes"
@@ -152,6 +152,7 @@ struct wr {
 	enum store_ev_type type;
 	int64_t rev;
 	char *json, *prev; /* owned until queued */
+	int json_len;
 };
 
 static int db_error(struct store *st, struct lk_err *err, const char *what)
@@ -221,19 +222,12 @@ static void q_put(sqlite3_stmt *s, bool fresh)
 		sqlite3_reset(s);
 }
 
-static char *dup_col(sqlite3_stmt *s, int col)
-{
-	const char *t = (const char *)sqlite3_column_text(s, col);
-
-	return t ? xstrndup(t, (size_t)sqlite3_column_bytes(s, col)) : NULL;
-}
-
 static cJSON *parse_col(sqlite3_stmt *s, int col)
 {
 	const char *t = (const char *)sqlite3_column_text(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
 
-	return t ? cJSON_ParseWithLength(t, (size_t)sqlite3_column_bytes(s, col))
-		 : NULL;
+	return t ? cJSON_ParseWithLength(t, n) : NULL;
 }
 
 static int meta_set(struct store *st, const char *key, int64_t v)
@@ -245,15 +239,16 @@ static int meta_set(struct store *st, const char *key, int64_t v)
 	return exec_q(s) ? -1 : 0;
 }
 
-static int64_t meta_get(struct store *st, const char *key)
+/* One integer from a one-off query (at open); 0 when there is none. */
+static int64_t query_i64(struct store *st, const char *q)
 {
-	sqlite3_stmt *s = st->q[Q_META_GET];
+	sqlite3_stmt *s = NULL;
 	int64_t v = 0;
 
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	sqlite3_finalize(s);
 	return v;
 }
 
@@ -276,14 +271,6 @@ static void evq_clear(struct evq *q)
 		free(q->v[i].prev);
 	}
 	q->n = 0;
-}
-
-static void evq_release(struct evq *q)
-{
-	evq_clear(q);
-	free(q->v);
-	q->v = NULL;
-	q->alloc = 0;
 }
 
 /* Queue w as a pending event; takes w's strings. */
@@ -323,8 +310,8 @@ static void deliver_one(struct store *st, const struct pev *e)
 			obj = cJSON_Parse(e->json);
 			prev = e->prev ? cJSON_Parse(e->prev) : NULL;
 			if (!obj) {
-				lk_log("store: cannot parse change %lld of '%s'",
-				       (long long)e->rev, e->res);
+				lk_log("store: cannot parse change %lld",
+				       (long long)e->rev);
 				break;
 			}
 			ev.obj = obj;
@@ -336,19 +323,20 @@ static void deliver_one(struct store *st, const struct pev *e)
 	cJSON_Delete(prev);
 }
 
+static void sub_free(struct store_sub *sub)
+{
+	free(sub->resource);
+	free(sub);
+}
+
 static void sweep_subs(struct store *st)
 {
-	struct store_sub **pp = &st->subs;
+	struct store_sub **pp = &st->subs, *sub;
 
-	if (!st->sweep)
-		return;
-	while (*pp) {
-		struct store_sub *sub = *pp;
-
+	while (st->sweep && (sub = *pp)) {
 		if (sub->dead) {
 			*pp = sub->next;
-			free(sub->resource);
-			free(sub);
+			sub_free(sub);
 		} else {
 			pp = &sub->next;
 		}
@@ -408,8 +396,7 @@ void store_unsubscribe(struct store_sub *sub)
 		;
 	if (*pp)
 		*pp = sub->next;
-	free(sub->resource);
-	free(sub);
+	sub_free(sub);
 }
 
 /* ---- transactions ---- */
@@ -418,7 +405,7 @@ static int tx_begin(struct store *st, struct lk_err *err)
 {
 	if (st->in_tx && st->broken)
 		return lk_error(err, LK_EINTERNAL,
-				"store: an earlier write failed; waiting for rollback");
+				"store: an earlier write failed, rolling back");
 	if (st->in_tx)
 		return 0;
 	if (exec_q(st->q[Q_BEGIN]))
@@ -452,7 +439,7 @@ int store_commit(struct store *st, struct lk_err *err)
 			 "store: a write failed; transaction rolled back");
 		goto fail;
 	}
-	if (meta_set(st, "rev", st->rev) < 0 || exec_q(st->q[Q_COMMIT])) {
+	if (exec_q(st->q[Q_COMMIT])) {
 		db_error(st, err, "commit");
 		goto fail;
 	}
@@ -503,7 +490,7 @@ static int log_change(struct store *st, struct wr *w, struct lk_err *err)
 	bind_key(s, w->res, w->ns, w->name);
 	sqlite3_bind_int64(s, 4, w->rev);
 	sqlite3_bind_text(s, 5, type_names[w->type], -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, w->json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, w->json, w->json_len, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, w->prev, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, (int64_t)time(NULL));
 	if (exec_q(s)) {
@@ -526,62 +513,49 @@ static int put_object(struct store *st, enum stmt_id id, const struct wr *w,
 	sqlite3_bind_int64(s, 5, w->rev);
 	sqlite3_bind_text(s, 6, jstr(obj, "metadata.creationTimestamp"), -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, w->json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, w->json, w->json_len, SQLITE_STATIC);
 	return exec_q(s);
 }
 
-/* The stored revision and (optionally) JSON text of a key. */
-static int read_row(struct store *st, struct wr *w, int64_t *rev,
-		    struct lk_err *err)
+/* Load the stored JSON of w's key into w->prev and check expect_rev. */
+static int load_current(struct store *st, struct wr *w, int64_t expect_rev,
+			struct lk_err *err)
 {
 	sqlite3_stmt *s = st->q[Q_GET];
 	int rc, ret = 0;
 
 	bind_key(s, w->res, w->ns, w->name);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*rev = sqlite3_column_int64(s, 0);
-		w->prev = dup_col(s, 1);
-	} else if (rc == SQLITE_DONE) {
+	if (rc == SQLITE_DONE)
 		ret = key_error(err, LK_ENOTFOUND, w->res, w->name);
-	} else {
+	else if (rc != SQLITE_ROW)
 		ret = db_error(st, err, "read");
-	}
+	else if (expect_rev > 0 && expect_rev != sqlite3_column_int64(s, 0))
+		ret = key_error(err, LK_ECONFLICT, w->res, w->name);
+	else
+		w->prev = xstrndup((const char *)sqlite3_column_text(s, 1),
+				   (size_t)sqlite3_column_bytes(s, 1));
 	sqlite3_reset(s);
 	return ret;
-}
-
-/* Load the current row of w's key and check expect_rev. */
-static int load_current(struct store *st, struct wr *w, int64_t expect_rev,
-			struct lk_err *err)
-{
-	int64_t cur = 0;
-
-	if (read_row(st, w, &cur, err) < 0)
-		return -1;
-	if (expect_rev > 0 && expect_rev != cur)
-		return key_error(err, LK_ECONFLICT, w->res, w->name);
-	return 0;
-}
-
-static int check_obj(const cJSON *obj, struct lk_err *err)
-{
-	if (cJSON_IsObject(obj))
-		return 0;
-	return lk_error(err, LK_EBADREQUEST, "store: object is not a JSON object");
 }
 
 /* Stamp, print and store obj for w (create or update). */
 static int write_object(struct store *st, struct wr *w, cJSON *obj,
 			struct lk_err *err)
 {
-	char *old_rv = save_rv(obj);
+	char *old_rv;
 	int rc;
 
+	if (!cJSON_IsObject(obj))
+		return lk_error(err, LK_EBADREQUEST,
+				"store: not a JSON object");
+	old_rv = save_rv(obj);
 	w->rev = st->rev + 1;
 	stamp_rev(obj, w->rev);
 	w->json = jprint(obj);
-	rc = put_object(st, w->type == STORE_ADDED ? Q_INSERT : Q_UPDATE, w, obj);
+	w->json_len = (int)strlen(w->json);
+	rc = put_object(st, w->type == STORE_ADDED ? Q_INSERT : Q_UPDATE, w,
+			obj);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		key_error(err, LK_EEXISTS, w->res, w->name);
 		goto fail;
@@ -605,11 +579,10 @@ int store_create(struct store *st, const char *resource, const char *ns,
 {
 	struct wr w = { .res = resource, .ns = ns, .name = name,
 			.type = STORE_ADDED };
-	int ret = -1;
+	int ret = tx_begin(st, err);
 
-	if (check_obj(obj, err) < 0 || tx_begin(st, err) < 0)
-		return -1;
-	ret = write_object(st, &w, obj, err);
+	if (ret == 0)
+		ret = write_object(st, &w, obj, err);
 	free(w.json);
 	return ret;
 }
@@ -620,15 +593,12 @@ int store_update(struct store *st, const char *resource, const char *ns,
 {
 	struct wr w = { .res = resource, .ns = ns, .name = name,
 			.type = STORE_MODIFIED };
-	int ret = -1;
+	int ret = load_current(st, &w, expect_rev, err);
 
-	if (check_obj(obj, err) < 0)
-		return -1;
-	if (load_current(st, &w, expect_rev, err) < 0 ||
-	    tx_begin(st, err) < 0)
-		goto out;
-	ret = write_object(st, &w, obj, err);
-out:
+	if (ret == 0)
+		ret = tx_begin(st, err);
+	if (ret == 0)
+		ret = write_object(st, &w, obj, err);
 	free(w.json);
 	free(w.prev);
 	return ret;
@@ -648,13 +618,15 @@ int store_delete(struct store *st, const char *resource, const char *ns,
 		goto out;
 	last = cJSON_Parse(w.prev);
 	if (!last) {
-		lk_log("store: cannot parse stored '%s' '%s/%s'", resource, ns, name);
-		lk_error(err, LK_EINTERNAL, "store: stored object is corrupt");
+		lk_log("store: cannot parse stored %s '%s/%s'", resource, ns,
+		       name);
+		lk_error(err, LK_EINTERNAL, "store: corrupt object");
 		goto out;
 	}
 	w.rev = st->rev + 1;
 	stamp_rev(last, w.rev);
 	w.json = jprint(last);
+	w.json_len = (int)strlen(w.json);
 	bind_key(st->q[Q_DELETE], resource, ns, name);
 	if (exec_q(st->q[Q_DELETE])) {
 		st->broken = true;
@@ -695,7 +667,7 @@ int store_get(struct store *st, const char *resource, const char *ns,
 	bind_key(s, resource, ns, name);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && !(*out = parse_col(s, 1)))
-		ret = lk_error(err, LK_EINTERNAL, "store: stored object is corrupt");
+		ret = lk_error(err, LK_EINTERNAL, "store: corrupt object");
 	else if (rc == SQLITE_DONE)
 		ret = key_error(err, LK_ENOTFOUND, resource, name);
 	else if (rc != SQLITE_ROW)
@@ -704,23 +676,28 @@ int store_get(struct store *st, const char *resource, const char *ns,
 	return ret;
 }
 
-/* Split "ns/name" (or "name", in ns) into the list's lower bound. */
+/*
+ * Split "ns/name" (or "name", in ns) into the list's lower bound. In one
+ * namespace, a key from an earlier namespace starts at the beginning and one
+ * from a later namespace leaves nothing (*name = NULL).
+ */
 static char *after_key(const char *start_after, const char *ns,
 		       const char **name)
 {
-	const char *slash;
+	const char *slash = start_after ? strchr(start_after, '/') : NULL;
+	char *key_ns;
+	int cmp;
 
-	if (!start_after) {
-		*name = "";
-		return xstrdup("");
-	}
-	slash = strchr(start_after, '/');
-	if (!slash) {
-		*name = start_after;
-		return xstrdup(ns ? ns : "");
-	}
-	*name = slash + 1;
-	return xstrndup(start_after, (size_t)(slash - start_after));
+	*name = slash ? slash + 1 : start_after ? start_after : "";
+	if (slash)
+		key_ns = xstrndup(start_after, (size_t)(slash - start_after));
+	else
+		key_ns = xstrdup(start_after && ns ? ns : "");
+	if (!ns || !(cmp = strcmp(key_ns, ns)))
+		return key_ns;
+	*name = cmp < 0 ? "" : NULL;
+	free(key_ns);
+	return xstrdup(ns);
 }
 
 static int list_rows(struct store *st, sqlite3_stmt *s, store_list_fn fn,
@@ -753,14 +730,16 @@ int store_list(struct store *st, const char *resource, const char *ns,
 
 	if (rev_out)
 		*rev_out = st->rev;
+	if (!after_name) { /* paged past this namespace */
+		free(after_ns);
+		return 0;
+	}
 	s = q_take(st, ns ? Q_LIST_NS : Q_LIST_ALL, &fresh);
 	if (!s) {
 		free(after_ns);
 		return db_error(st, err, "list");
 	}
 	bind_key(s, resource, after_ns, after_name);
-	if (ns)
-		sqlite3_bind_text(s, 4, ns, -1, SQLITE_STATIC);
 	ret = list_rows(st, s, fn, arg, err);
 	q_put(s, fresh);
 	free(after_ns);
@@ -778,7 +757,7 @@ long store_count(struct store *st, const char *resource, const char *ns)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(s, 0);
 	else
-		lk_log("store: count '%s': %s", resource, sqlite3_errmsg(st->db));
+		db_error(st, NULL, "count");
 	sqlite3_reset(s);
 	return n;
 }
@@ -879,7 +858,7 @@ static int compact_drop(struct store *st, int64_t upto, struct lk_err *err)
 		return db_error(st, err, "compact");
 	sqlite3_bind_int64(del, 1, upto);
 	if (exec_q(del) || meta_set(st, "compacted", upto) < 0 ||
-	    exec_q(st->q[Q_COMMIT])) {
+	    meta_set(st, "rev", st->committed) < 0 || exec_q(st->q[Q_COMMIT])) {
 		db_error(st, err, "compact");
 		if (!sqlite3_get_autocommit(st->db))
 			exec_q(st->q[Q_ROLLBACK]);
@@ -906,13 +885,15 @@ static void checkpoint(struct store *st)
 int store_compact(struct store *st, struct lk_err *err)
 {
 	int64_t upto;
+	bool wrote;
 
 	if (st->in_tx && store_commit(st, err) < 0)
 		return -1;
 	upto = compact_target(st);
+	wrote = upto > st->compacted || st->ckpt_rev != st->committed;
 	if (upto > st->compacted && compact_drop(st, upto, err) < 0)
 		return -1;
-	if (st->ckpt_rev != st->committed)
+	if (wrote)
 		checkpoint(st);
 	return 0;
 }
@@ -939,7 +920,7 @@ static int setup_db(struct store *st, struct lk_err *err)
 	sqlite3_finalize(s);
 	if (!wal)
 		return lk_error(err, LK_EINTERNAL,
-				"store: cannot switch the database to WAL mode");
+				"store: cannot switch to WAL mode");
 	if (sqlite3_exec(st->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, err, "open");
@@ -964,6 +945,20 @@ static void close_db(struct store *st)
 		lk_log("store: close: %s", sqlite3_errmsg(st->db));
 }
 
+static void load_revs(struct store *st)
+{
+	int64_t logged = query_i64(st, "SELECT max(rev) FROM changes");
+	int64_t rev = query_i64(st, "SELECT value FROM meta WHERE key = 'rev'");
+
+	st->compacted = query_i64(st, "SELECT value FROM meta"
+				      " WHERE key = 'compacted'");
+	if (rev < logged)
+		rev = logged;
+	if (rev < st->compacted)
+		rev = st->compacted;
+	st->rev = st->committed = st->ckpt_rev = rev;
+}
+
 struct store *store_open(const char *path, const struct store_opts *opts,
 			 struct lk_err *err)
 {
@@ -981,8 +976,7 @@ struct store *store_open(const char *path, const struct store_opts *opts,
 	}
 	if (setup_db(st, err) < 0 || prepare_all(st, err) < 0)
 		goto fail;
-	st->rev = st->committed = st->ckpt_rev = meta_get(st, "rev");
-	st->compacted = meta_get(st, "compacted");
+	load_revs(st);
 	return st;
 fail:
 	close_db(st);
@@ -999,16 +993,17 @@ void store_free(struct store *st)
 	if (store_commit(st, &err) < 0)
 		lk_log("store: final commit failed: %s", err.msg);
 	lk_err_clear(&err);
+	if (meta_set(st, "rev", st->committed) < 0)
+		lk_log("store: cannot save the revision: %s",
+		       sqlite3_errmsg(st->db));
 	checkpoint(st);
-	while (st->subs) {
-		struct store_sub *sub = st->subs;
-
-		st->subs = sub->next;
-		free(sub->resource);
-		free(sub);
+	for (struct store_sub *sub = st->subs, *next; sub; sub = next) {
+		next = sub->next;
+		sub_free(sub);
 	}
-	evq_release(&st->pending);
-	evq_release(&st->ready);
+	evq_clear(&st->pending);
+	free(st->pending.v);
+	free(st->ready.v); /* empty: delivery finished */
 	close_db(st);
 	free(st);
 }

@@ -76,7 +76,8 @@ typedef int (*store_list_fn)(void *arg, cJSON *obj); /* fn owns obj */
 int store_list(struct store *st, const char *resource, const char *ns,
 	       const char *start_after, store_list_fn fn, void *arg,
 	       int64_t *rev_out, struct lk_err *err);
-/* Number of objects of a resource (in ns, or all when ns is NULL). */
+/* Number of objects of a resource (in ns, or all when ns is NULL); -1 on a
+ * database error. */
 long store_count(struct store *st, const char *resource, const char *ns);
 
 /*
@@ -108,6 +109,9 @@ int store_commit(struct store *st, struct lk_err *err);
  * (NULL = every resource), in revision order, after the commit is durable.
  * A subscriber may unsubscribe itself (or others) from inside fn, and may
  * write to the store (those writes join the next transaction).
+ * A new subscription gets only the changes committed after it was made;
+ * store_replay() covers those up to that point, so subscribe-and-replay
+ * (in either order) misses nothing.
  */
 struct store_sub *store_subscribe(struct store *st, const char *resource,
 				  store_event_fn fn, void *arg);
@@ -115,8 +119,9 @@ void store_unsubscribe(struct store_sub *sub);
 
 /*
  * Replay the committed changes of `resource` (NULL = all) with revision >
- * since, in order, from the change log. LK_EGONE ("too old resource
- * version: <since> (<compacted+1>)") when since < store_compacted_rev().
+ * since, in order, from the change log (not those of the open transaction).
+ * LK_EGONE ("too old resource version: <since> (<compacted+1>)") when
+ * 0 < since < store_compacted_rev(); since 0 replays what the log holds.
  */
 int store_replay(struct store *st, const char *resource, int64_t since,
 		 store_event_fn fn, void *arg, struct lk_err *err);

@@ -22,8 +22,9 @@
 #           api METHOD PATH [curl args] (sets CODE, BODY, CTYPE)
 # Python:   py [args] <script  (Debian python3 + kubernetes client, in the netns)
 # Running:  run CMD... (sets OUT, ERR, RC; never fails)
-# Checks:   expect_eq, expect_match, expect_nomatch, expect_ok, expect_fail,
-#           expect_code, pass, fail, skip, lk_wait_for, lk_wait_file
+# Checks:   expect_eq, expect_match, expect_line, expect_nomatch, expect_gt,
+#           expect_ok, expect_fail, expect_code, pass, fail, skip,
+#           lk_wait_for SECS CMD, lk_wait_file FILE EREGEX SECS
 # JSON:     jf EXPR [JSON]  (python expression over d; strings print raw)
 #
 # Environment: LABKUBE (binary, required unless LABKUBE_FAKE=1), LK_ID
@@ -37,7 +38,6 @@ set -u
 
 LK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LK_E2E=$LK_TOP/tests/e2e
-LK_TEST=$(basename "$0" .sh)
 KBIN=${KBIN:-$(dirname "$(readlink -f "$(command -v kubectl 2>/dev/null || echo /usr/bin/kubectl)")")}
 LK_VERSIONS=${LK_VERSIONS:-"27 30 33"}
 LK_DEFAULT_V=${LK_DEFAULT_V:-33}
@@ -61,6 +61,7 @@ LK_PID=
 LK_BG_PIDS=()
 LK_N=0
 LK_FAILED=0
+LK_TIMEOUTS=0
 LK_NETNS_UP=0
 OUT= ERR= RC=0 CODE= BODY= CTYPE=
 mkdir -p "$LK_TMP/home"
@@ -70,7 +71,7 @@ lk_diag() { # lk_diag LABEL TEXT: indented "# " lines (at most 40)
 	local label=$1 text=$2 n
 	n=$(printf '%s\n' "$text" | wc -l)
 	printf '#   %s:\n' "$label"
-	printf '%s\n' "$text" | head -n 40 | sed 's/^/#     |/'
+	printf '%s\n' "$text" | head -n 40 | cut -c1-400 | sed 's/^/#     |/'
 	[ "$n" -gt 40 ] && printf '#     ... (%d more lines)\n' $((n - 40))
 	return 0
 }
@@ -96,6 +97,17 @@ run() { # run CMD...: OUT=stdout, ERR=stderr, RC=exit code (never fails)
 	RC=$?
 	OUT=$(cat "$LK_TMP/run.out")
 	ERR=$(cat "$LK_TMP/run.err")
+	# A server that stopped answering would make every later command wait
+	# for its timeout: give up on the file after three in a row.
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+		LK_TIMEOUTS=$((LK_TIMEOUTS + 1))
+		if [ "$LK_TIMEOUTS" -ge 3 ]; then
+			lk_cmd_diag "$@"
+			lk_bail "server answers (3 commands in a row timed out)"
+		fi
+	else
+		LK_TIMEOUTS=0
+	fi
 	return 0
 }
 lk_cmd_diag() { # after run: what the command printed
@@ -117,6 +129,16 @@ expect_eq() { # expect_eq DESC WANT GOT
 expect_match() { # expect_match DESC EREGEX GOT: some line of GOT matches
 	if grep -Eq -- "$2" <<<"$3"; then pass "$1"; return 0; fi
 	fail "$1" "no line matches: $2"; lk_diag got "$3"
+	return 1
+}
+expect_line() { # expect_line DESC LINE GOT: LINE is exactly one of GOT's lines
+	if grep -Fxq -- "$2" <<<"$3"; then pass "$1"; return 0; fi
+	fail "$1" "no line is exactly: $2"; lk_diag got "$3"
+	return 1
+}
+expect_gt() { # expect_gt DESC A B: integers, A > B
+	if [[ $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && [ "$2" -gt "$3" ]; then pass "$1"; return 0; fi
+	fail "$1" "want $2 > $3"
 	return 1
 }
 expect_nomatch() { # expect_nomatch DESC EREGEX GOT: no line of GOT matches
@@ -162,7 +184,7 @@ jf() { # jf EXPR [JSON]: evaluate a Python expression over d (JSON from arg or s
 import json, sys
 try:
     d = json.load(sys.stdin)
-    v = eval(sys.argv[1], {"json": json}, {"d": d})
+    v = eval(sys.argv[1], {"json": json, "d": d})
 except Exception as e:
     print("<jf error: %s: %s>" % (type(e).__name__, e)); sys.exit(1)
 print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
@@ -173,7 +195,7 @@ print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
 lk_nsexec() { ip netns exec "$LK_NS" "$@"; }
 k() { # k VERSION args...: kubectl.1.VERSION in the node namespace
 	local v=${1#1.}; shift
-	timeout -k 5 "${LK_KTIMEOUT:-30}" ip netns exec "$LK_NS" \
+	timeout -k 5 "${LK_KTIMEOUT:-20}" ip netns exec "$LK_NS" \
 		env HOME="$LK_TMP/home" KUBECONFIG="$LK_KCFG" \
 		"$KBIN/kubectl.1.$v" --kubeconfig="$LK_KCFG" \
 		--cache-dir="$LK_TMP/cache-1.$v" "$@"
@@ -211,6 +233,12 @@ api() { # api METHOD PATH [curl args...]: sets CODE, BODY, CTYPE
 	CODE=$(sed -n 1p <<<"$CODE")
 	BODY=$(cat "$LK_TMP/api.body")
 	[ -n "$CODE" ] || CODE=000
+	if [ "$CODE" = 000 ]; then
+		LK_TIMEOUTS=$((LK_TIMEOUTS + 1))
+		[ "$LK_TIMEOUTS" -ge 3 ] && lk_bail "server answers (3 requests in a row got no reply: $(cat "$LK_TMP/api.err"))"
+	else
+		LK_TIMEOUTS=0
+	fi
 	return 0
 }
 py() { # py [args] <script: Debian python3 + kubernetes client in the netns
@@ -302,8 +330,7 @@ lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
 			fail "server ready within 10 s (it exited with code $?)"
 			LK_PID=
 		fi
-		lk_diag "server log ($LK_LOG)" "$(tail -n 40 "$LK_LOG")"
-		exit 1
+		exit 1 # the EXIT trap shows the server log
 	fi
 	return 0
 }
@@ -337,7 +364,13 @@ lk_stop() { # stop everything this test started; safe to call twice
 	local p pids
 	for p in "${LK_BG_PIDS[@]}"; do lk_kill "$p"; done
 	LK_BG_PIDS=()
-	lk_server_stop
+	if [ -n "$LK_PID" ]; then
+		lk_server_stop
+		# Sanitizer reports (leaks at exit) and crashes show up here.
+		if ! lk_fake && [ "$LK_STOP_RC" != 0 ]; then
+			fail "server exits with code 0 on SIGTERM (got $LK_STOP_RC after ${LK_STOP_MS} ms)"
+		fi
+	fi
 	if [ "$LK_NETNS_UP" = 1 ]; then
 		# Anything still running in our node namespace was started by our
 		# server (pods): report it, then end those processes by pid.

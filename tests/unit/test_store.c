@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -250,6 +252,8 @@ START_TEST(test_list)
 	ck_assert_int_eq(nm.n, 1);
 	list(st, "pods", "b", "a/zzz", &nm);
 	ck_assert_int_eq(nm.n, 2);
+	list(st, "pods", "b", "c/a", &nm);
+	ck_assert_int_eq(nm.n, 0);
 
 	/* fn stops the list */
 	nm.stop_at = 2;
@@ -266,6 +270,8 @@ START_TEST(test_list)
 	list(st, "nodes", NULL, "n1", &nm);
 	ck_assert_int_eq(nm.n, 1);
 	ck_assert_str_eq(nm.buf[0], "/n2");
+	list(st, "nodes", "", "n1", &nm);
+	ck_assert_int_eq(nm.n, 1);
 	list(st, "nothing", NULL, NULL, &nm);
 	ck_assert_int_eq(nm.n, 0);
 	store_free(st);
@@ -382,6 +388,36 @@ START_TEST(test_persist)
 	ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+END_TEST
+
+/* A commit is durable even if the process dies without store_free(). */
+START_TEST(test_crash)
+{
+	struct store *st;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		st = store_open(path, NULL, NULL);
+		for (int i = 0; i < 5; i++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "p%d", i);
+			create(st, "pods", "a", name);
+		}
+		store_commit(st, NULL);
+		create(st, "pods", "a", "lost"); /* never committed */
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	st = open_store(NULL);
+	ck_assert_int_eq(store_rev(st), 5);
+	ck_assert_int_eq(store_count(st, "pods", NULL), 5);
+	ck_assert_int_eq(create(st, "pods", "a", "next"), 6);
+	store_free(st);
 }
 END_TEST
 
@@ -620,6 +656,15 @@ START_TEST(test_replay)
 }
 END_TEST
 
+static long wal_size(void)
+{
+	char p[160];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s-wal", path);
+	return stat(p, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
 START_TEST(test_compact)
 {
 	struct store_opts opts = { .keep_revisions = 3, .keep_seconds = 0 };
@@ -638,6 +683,7 @@ START_TEST(test_compact)
 	ck_assert_int_eq(store_compacted_rev(st), 0);
 	ck_assert_int_eq(store_compact(st, &err), 0);
 	ck_assert_int_eq(store_compacted_rev(st), 8);
+	ck_assert_int_eq(wal_size(), 0); /* checkpointed and truncated */
 
 	ck_assert_int_eq(store_replay(st, NULL, 7, replay_rec, &r, &err), -1);
 	ck_assert_int_eq(err.code, LK_EGONE);
@@ -666,6 +712,30 @@ START_TEST(test_compact)
 	ck_assert_int_eq(store_replay(st, "pods", 3, replay_rec, &r, &err), -1);
 	ck_assert_str_eq(err.msg, "too old resource version: 3 (10)");
 	lk_err_clear(&err);
+	store_free(st);
+}
+END_TEST
+
+/* With the whole log compacted away the revision still survives. */
+START_TEST(test_compact_all)
+{
+	struct store_opts opts = { .keep_revisions = 0, .keep_seconds = 0 };
+	struct store *st = open_store(&opts);
+	struct rec r = { .st = st };
+	struct lk_err err = { 0 };
+
+	create(st, "pods", "a", "1");
+	create(st, "pods", "a", "2");
+	ck_assert_int_eq(store_delete(st, "pods", "a", "2", 0, NULL, &err), 0);
+	ck_assert_int_eq(store_compact(st, &err), 0);
+	ck_assert_int_eq(store_compacted_rev(st), 3);
+	ck_assert_int_eq(store_replay(st, NULL, 3, replay_rec, &r, &err), 0);
+	ck_assert_int_eq(r.n, 0);
+	store_free(st);
+	st = open_store(&opts);
+	ck_assert_int_eq(store_rev(st), 3);
+	ck_assert_int_eq(store_compacted_rev(st), 3);
+	ck_assert_int_eq(create(st, "pods", "a", "3"), 4);
 	store_free(st);
 }
 END_TEST
@@ -719,6 +789,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_list_reentrant);
 	tcase_add_test(tc, test_count);
 	tcase_add_test(tc, test_persist);
+	tcase_add_test(tc, test_crash);
 	tcase_add_test(tc, test_feed);
 	tcase_add_test(tc, test_feed_unsubscribe);
 	tcase_add_test(tc, test_feed_write_inside);
@@ -726,6 +797,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_rollback);
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_compact);
+	tcase_add_test(tc, test_compact_all);
 	tcase_add_test(tc, test_compact_keeps_young);
 	tcase_add_test(tc, test_open_fail);
 	suite_add_tcase(s, tc);
