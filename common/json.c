@@ -2,6 +2,7 @@
  * common/json.c: see json.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,13 @@ const char *jstr_or(const cJSON *obj, const char *path, const char *dflt)
 long long jint(const cJSON *obj, const char *path, long long dflt)
 {
 	cJSON *v = jget(obj, path);
-	if (cJSON_IsNumber(v))
+	if (cJSON_IsNumber(v)) {
+		if (v->valuedouble >= 9.2e18)
+			return LLONG_MAX;
+		if (v->valuedouble <= -9.2e18)
+			return LLONG_MIN;
 		return (long long)v->valuedouble;
+	}
 	if (cJSON_IsString(v) && *v->valuestring) {
 		char *end;
 		errno = 0;

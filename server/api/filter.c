@@ -16,16 +16,10 @@ struct list_filter {
 	struct field_selector *fields;
 };
 
-/* metadata.name/namespace for every kind, then the kind's own labels. */
+/* Every label the kind accepts, metadata.name/namespace included. */
 static int get_field(const cJSON *obj, const char *label, char *buf, size_t len, void *arg)
 {
-	const struct resource *res = arg;
-	if (!strcmp(label, "metadata.name") ||
-	    (!strcmp(label, "metadata.namespace") && strcmp(res->kind, "Node") != 0))
-		return field_get_meta(obj, label, buf, len, NULL);
-	if (!res->field)
-		return -1;
-	return res->field(obj, label, buf, len) < 0 ? -1 : 0;
+	return resource_field(arg, obj, label, buf, len);
 }
 
 int list_filter_new(struct req *r, const struct resource *res,

@@ -25,6 +25,17 @@ const char *req_arg(struct req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/* Go's strconv.ParseBool truths, as upstream reads query booleans. */
+bool req_arg_bool(struct req *r, const char *key)
+{
+	static const char *const truths[] = { "1", "t", "T", "true", "TRUE", "True" };
+	const char *v = req_arg(r, key);
+	for (size_t i = 0; v && i < ARRAY_SIZE(truths); i++)
+		if (!strcmp(v, truths[i]))
+			return true;
+	return false;
+}
+
 const char *req_header(struct req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);

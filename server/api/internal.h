@@ -68,6 +68,7 @@ struct api {
 /* Query argument (decoded) or NULL; header value or NULL. */
 const char *req_arg(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
+bool req_arg_bool(struct req *r, const char *key);
 
 /* Replies. Each takes ownership of what it is given. */
 void reply_json(struct req *r, int status, cJSON *obj);          /* frees obj */
@@ -102,6 +103,10 @@ void table_add_row(cJSON *table, const struct resource *res, const cJSON *obj,
 		   const char *include_object, time_t now);
 int table_check_include(struct req *r, const char **include, struct lk_err *err);
 #define TABLE_CTYPE "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+/* The object as clients see it: stored shape converted for kinds served in
+ * another shape (events.k8s.io Event). Takes and returns obj. */
+cJSON *api_served(const struct resource *res, cJSON *obj);
 
 /* Watch (watch.c). Starts a stream on r; list-style parameters in u. */
 void api_watch(struct req *r, struct rurl *u);

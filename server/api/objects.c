@@ -34,6 +34,13 @@ static bool dry_run(struct req *r)
 	return d && !strcmp(d, "All");
 }
 
+cJSON *api_served(const struct resource *res, cJSON *obj)
+{
+	if (res->from_storage && obj)
+		res->from_storage(obj);
+	return obj;
+}
+
 static void reply_object(struct req *r, struct rurl *u, int status, cJSON *obj)
 {
 	if (api_wants_table(r)) {
@@ -52,7 +59,7 @@ static void reply_object(struct req *r, struct rurl *u, int status, cJSON *obj)
 		reply_json_ctype(r, status, TABLE_CTYPE, t);
 		return;
 	}
-	reply_json(r, status, obj);
+	reply_json(r, status, api_served(u->res, obj));
 }
 
 /* ---- scale subresource (autoscaling/v1 Scale) ---- */
@@ -115,6 +122,8 @@ static void get_one(struct req *r, struct rurl *u)
 }
 
 struct list_ctx {
+	const struct resource *res;
+	bool table;
 	struct list_filter *filter;
 	cJSON *items;
 	long limit, n;
@@ -137,7 +146,7 @@ static int list_one(void *arg, cJSON *obj)
 	const char *ns = jstr_or(obj, "metadata.namespace", "");
 	snprintf(c->last_key, sizeof(c->last_key), "%s%s%s", ns, *ns ? "/" : "",
 		 jstr_or(obj, "metadata.name", ""));
-	cJSON_AddItemToArray(c->items, obj);
+	cJSON_AddItemToArray(c->items, c->table ? obj : api_served(c->res, obj));
 	c->n++;
 	return 0;
 }
@@ -174,6 +183,8 @@ static void list(struct req *r, struct rurl *u)
 		return;
 	}
 	c.limit = lim ? atol(lim) : 0;
+	c.res = u->res;
+	c.table = table;
 	c.items = cJSON_CreateArray();
 	if (store_list(store_of(r), u->storage, u->res->namespaced && *u->ns ? u->ns : NULL,
 		       cont && *cont ? decode_continue(cont) : NULL, list_one, &c, &rev,
@@ -495,7 +506,7 @@ static void delete_collection(struct req *r, struct rurl *u)
 		const char *ns = cJSON_GetArrayItem(pair, 0)->valuestring;
 		const char *name = cJSON_GetArrayItem(pair, 1)->valuestring;
 		if (obj_delete(store_of(r), u->res, ns, name, &o, &out, &gone, &err) == 0)
-			cJSON_AddItemToArray(items, out);
+			cJSON_AddItemToArray(items, api_served(u->res, out));
 		lk_err_clear(&err);
 	}
 	cJSON_Delete(c.names);
@@ -517,8 +528,7 @@ static bool sub_allowed(struct rurl *u)
 void api_objects(struct req *r, struct rurl *u)
 {
 	const char *m = r->method;
-	bool is_watch = req_arg(r, "watch") && (!strcmp(req_arg(r, "watch"), "true") ||
-						!strcmp(req_arg(r, "watch"), "1"));
+	bool is_watch = req_arg_bool(r, "watch");
 
 	if (!sub_allowed(u)) {
 		reply_text(r, 404, "text/plain; charset=utf-8", "404 page not found\n");

@@ -9,11 +9,6 @@
 #include "server/api/internal.h"
 #include "server/resources/resources.h"
 
-static const struct column default_columns[] = {
-	{ "Name", "string", "name", "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", 0 },
-	{ "Created At", "date", "", "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", 0 },
-};
-
 int table_check_include(struct req *r, const char **include, struct lk_err *err)
 {
 	const char *v = req_arg(r, "includeObject");
@@ -21,17 +16,6 @@ int table_check_include(struct req *r, const char **include, struct lk_err *err)
 	if (strcmp(*include, "Metadata") && strcmp(*include, "Object") && strcmp(*include, "None"))
 		return lk_error(err, LK_EBADREQUEST, "unrecognized includeObject value: \"%s\"", v);
 	return 0;
-}
-
-static void columns(const struct resource *res, const struct column **cols, size_t *n)
-{
-	if (res->columns) {
-		*cols = res->columns;
-		*n = res->ncolumns;
-	} else {
-		*cols = default_columns;
-		*n = ARRAY_SIZE(default_columns);
-	}
 }
 
 cJSON *table_new(const struct resource *res, bool with_columns)
@@ -45,7 +29,7 @@ cJSON *table_new(const struct resource *res, bool with_columns)
 	cJSON_AddObjectToObject(t, "metadata");
 	if (with_columns) {
 		cJSON *defs = cJSON_AddArrayToObject(t, "columnDefinitions");
-		columns(res, &cols, &n);
+		cols = resource_columns(res, &n);
 		for (size_t i = 0; i < n; i++) {
 			cJSON *c = cJSON_CreateObject();
 			cJSON_AddStringToObject(c, "name", cols[i].name);
@@ -93,16 +77,16 @@ void table_add_row(cJSON *table, const struct resource *res, const cJSON *obj,
 	cJSON *row = cJSON_CreateObject();
 	cJSON *cells = cJSON_AddArrayToObject(row, "cells");
 
-	if (res->cells && res->columns) {
-		res->cells(obj, now, cells);
-	} else {
-		cJSON_AddItemToArray(cells, cJSON_CreateString(jstr_or(obj, "metadata.name", "")));
-		cJSON_AddItemToArray(cells, cJSON_CreateString(jstr_or(obj, "metadata.creationTimestamp", "")));
-	}
+	resource_cells(res, obj, now, cells);
 	trim_cells(cells);
+	if (res->row_conditions) {
+		cJSON *conds = res->row_conditions(obj);
+		if (conds)
+			cJSON_AddItemToObject(row, "conditions", conds);
+	}
 	if (!include || !strcmp(include, "Metadata"))
 		cJSON_AddItemToObject(row, "object", partial_metadata(obj));
 	else if (!strcmp(include, "Object"))
-		cJSON_AddItemToObject(row, "object", cJSON_Duplicate(obj, 1));
+		cJSON_AddItemToObject(row, "object", api_served(res, cJSON_Duplicate(obj, 1)));
 	cJSON_AddItemToArray(cJSON_GetObjectItem(table, "rows"), row);
 }

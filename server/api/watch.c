@@ -69,8 +69,10 @@ static void emit(struct watch *w, const char *type, const cJSON *obj, int64_t re
 		w->sent_columns = true;
 		jset_str(o, "metadata.resourceVersion", rvs);
 		table_add_row(o, w->res, obj, w->include, time(NULL));
-	} else {
+	} else if (!strcmp(type, "ERROR")) {
 		o = cJSON_Duplicate(obj, 1);
+	} else {
+		o = api_served(w->res, cJSON_Duplicate(obj, 1));
 	}
 	cJSON_AddStringToObject(ev, "type", type);
 	cJSON_AddItemToObject(ev, "object", o);
@@ -246,7 +248,6 @@ void api_watch(struct req *r, struct rurl *u)
 	struct store *st = r->api->lk->store;
 	struct watch *w = xcalloc(1, sizeof(*w));
 	const char *rv = req_arg(r, "resourceVersion");
-	const char *bm = req_arg(r, "allowWatchBookmarks");
 	const union MHD_ConnectionInfo *ci;
 
 	w->api = r->api;
@@ -276,7 +277,7 @@ void api_watch(struct req *r, struct rurl *u)
 			emit_error(w, &err);
 	}
 	w->timeout = loop_timer_add(loop_of(w), timeout_seconds(r) * 1000, on_timeout, w);
-	if (bm && !strcmp(bm, "true"))
+	if (req_arg_bool(r, "allowWatchBookmarks"))
 		w->bookmark = loop_timer_add(loop_of(w), 60000, on_bookmark, w);
 	r->watch = w;
 	r->reply.status = 200;

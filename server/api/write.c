@@ -117,6 +117,8 @@ int obj_create(struct store *st, const struct resource *res, const char *ns,
 	if (obj_check_type(res, obj, err) < 0 ||
 	    check_namespace(st, res, ns, obj, true, err) < 0)
 		return -1;
+	if (res->to_storage)
+		res->to_storage(obj);
 	generate_name(obj);
 	md = jget(obj, "metadata");
 	for (size_t i = 0; i < ARRAY_SIZE(system_fields); i++)
@@ -130,10 +132,12 @@ int obj_create(struct store *st, const struct resource *res, const char *ns,
 	cJSON_AddStringToObject(md, "creationTimestamp", ts);
 	if (res->generation)
 		cJSON_AddNumberToObject(md, "generation", 1);
-	if (res->has_status)
-		jset(obj, "status", cJSON_CreateObject());
 	if (res->defaults)
 		res->defaults(obj);
+	if (res->prepare_create)
+		res->prepare_create(obj);
+	else if (res->has_status)
+		jset(obj, "status", cJSON_CreateObject());
 	if (validate(res, obj, NULL, err) < 0)
 		return -1;
 	if (res->admit && res->admit(st, obj, NULL, err) < 0)
@@ -144,22 +148,14 @@ int obj_create(struct store *st, const struct resource *res, const char *ns,
 			    jstr(obj, "metadata.name"), obj, err);
 }
 
-/* Everything but metadata and status: what a spec change bumps generation for. */
-static bool spec_changed(const cJSON *a, const cJSON *b)
+/* What a change of bumps generation: r->generation_paths, else spec. */
+static bool spec_changed(const struct resource *res, const cJSON *a, const cJSON *b)
 {
-	const cJSON *x;
-	cJSON_ArrayForEach(x, a) {
-		if (!strcmp(x->string, "metadata") || !strcmp(x->string, "status"))
-			continue;
-		if (!jequal(x, cJSON_GetObjectItemCaseSensitive(b, x->string)))
+	static const char *const spec_only[] = { "spec", NULL };
+	const char *const *paths = res->generation_paths ? res->generation_paths : spec_only;
+	for (size_t i = 0; paths[i]; i++)
+		if (!jequal(jget(a, paths[i]), jget(b, paths[i])))
 			return true;
-	}
-	cJSON_ArrayForEach(x, b) {
-		if (!strcmp(x->string, "metadata") || !strcmp(x->string, "status"))
-			continue;
-		if (!cJSON_GetObjectItemCaseSensitive(a, x->string))
-			return true;
-	}
 	return false;
 }
 
@@ -228,7 +224,7 @@ static void bump_generation(const struct resource *res, cJSON *obj, const cJSON 
 {
 	if (!res->generation)
 		return;
-	bool changed = spec_changed(obj, old);
+	bool changed = spec_changed(res, obj, old);
 	if (res->generation_on_annotations &&
 	    !jequal(jget(obj, "metadata.annotations"), jget(old, "metadata.annotations")))
 		changed = true;
@@ -272,6 +268,8 @@ int obj_update(struct store *st, const struct resource *res, const char *ns,
 				"the name of the object (%s) does not match the name on the URL (%s)",
 				body_name, name);
 	jset_str(obj, "metadata.name", name);
+	if (res->to_storage)
+		res->to_storage(obj);
 	if (store_get(st, storage, ns, name, &old, NULL) < 0)
 		return lk_err_notfound(err, res->group, res->plural, name);
 	split_status(res, obj, old, flags);

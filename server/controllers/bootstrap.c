@@ -63,10 +63,11 @@ static bool empty_namespace(struct labkube *lk, const char *ns)
 	for (size_t i = 0; i < resource_count; i++) {
 		const struct resource *res = resource_table[i];
 		char storage[128];
-		struct names n = { cJSON_CreateArray() };
+		struct names n;
 		cJSON *it;
 		if (!res->namespaced || res->storage)
 			continue;
+		n.list = cJSON_CreateArray();
 		store_list(lk->store, resource_storage(res, storage), ns, NULL, collect, &n,
 			   NULL, NULL);
 		cJSON_ArrayForEach(it, n.list) {

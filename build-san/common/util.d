@@ -1,0 +1,2 @@
+build-san/common/util.o: common/util.c common/util.h
+common/util.h:

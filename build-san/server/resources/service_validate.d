@@ -1,0 +1,10 @@
+build-san/server/resources/service_validate.o: \
+ server/resources/service_validate.c server/resources/res_internal.h \
+ common/err.h common/json.h common/util.h server/resources/coldesc.h \
+ server/resources/resources.h
+server/resources/res_internal.h:
+common/err.h:
+common/json.h:
+common/util.h:
+server/resources/coldesc.h:
+server/resources/resources.h:
