@@ -1,0 +1,453 @@
+/*
+ * server/controllers/informer.c: see informer.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/json.h"
+#include "common/loop.h"
+#include "common/util.h"
+#include "server/api/write.h"
+#include "server/controllers/informer.h"
+#include "server/labkube.h"
+#include "server/resources/resources.h"
+
+/* ---- a small string-keyed hash map ---- */
+
+struct entry {
+	char *key;
+	void *val;
+	struct entry *next;
+};
+
+struct map {
+	struct entry **b;
+	size_t nb, n;
+};
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static struct entry **map_slot(struct map *m, const char *key)
+{
+	struct entry **pp = &m->b[hash(key) & (m->nb - 1)];
+	while (*pp && strcmp((*pp)->key, key))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void map_init(struct map *m)
+{
+	m->nb = 64;
+	m->n = 0;
+	m->b = xcalloc(m->nb, sizeof(*m->b));
+}
+
+static void map_grow(struct map *m)
+{
+	struct map nm = { xcalloc(m->nb * 2, sizeof(*m->b)), m->nb * 2, m->n };
+	for (size_t i = 0; i < m->nb; i++)
+		for (struct entry *e = m->b[i], *next; e; e = next) {
+			next = e->next;
+			struct entry **pp = &nm.b[hash(e->key) & (nm.nb - 1)];
+			e->next = *pp;
+			*pp = e;
+		}
+	free(m->b);
+	*m = nm;
+}
+
+static void *map_get(struct map *m, const char *key)
+{
+	struct entry *e = *map_slot(m, key);
+	return e ? e->val : NULL;
+}
+
+/* Put val under key; returns the value it replaced (caller frees). */
+static void *map_put(struct map *m, const char *key, void *val)
+{
+	struct entry **pp = map_slot(m, key);
+	if (*pp) {
+		void *old = (*pp)->val;
+		(*pp)->val = val;
+		return old;
+	}
+	struct entry *e = xcalloc(1, sizeof(*e));
+	e->key = xstrdup(key);
+	e->val = val;
+	*pp = e;
+	if (++m->n > m->nb)
+		map_grow(m);
+	return NULL;
+}
+
+static void *map_del(struct map *m, const char *key)
+{
+	struct entry **pp = map_slot(m, key), *e = *pp;
+	if (!e)
+		return NULL;
+	void *val = e->val;
+	*pp = e->next;
+	free(e->key);
+	free(e);
+	m->n--;
+	return val;
+}
+
+static void map_clear(struct map *m, void (*fr)(void *))
+{
+	for (size_t i = 0; i < m->nb; i++)
+		for (struct entry *e = m->b[i], *next; e; e = next) {
+			next = e->next;
+			if (fr)
+				fr(e->val);
+			free(e->key);
+			free(e);
+		}
+	free(m->b);
+	m->b = NULL;
+	m->nb = m->n = 0;
+}
+
+/* ---- keys ---- */
+
+const char *obj_key(const cJSON *obj, char *buf)
+{
+	const char *ns = jstr_or(obj, "metadata.namespace", "");
+	snprintf(buf, 512, "%s%s%s", ns, *ns ? "/" : "", jstr_or(obj, "metadata.name", ""));
+	return buf;
+}
+
+void key_split(const char *key, char *ns, char *name)
+{
+	const char *slash = strchr(key, '/');
+	if (!slash) {
+		ns[0] = 0;
+		snprintf(name, 256, "%s", key);
+		return;
+	}
+	snprintf(ns, 256, "%.*s", (int)(slash - key), key);
+	snprintf(name, 256, "%s", slash + 1);
+}
+
+/* ---- informer ---- */
+
+struct handler {
+	informer_fn fn;
+	void *arg;
+	struct handler *next;
+};
+
+struct informer {
+	struct labkube *lk;
+	const struct resource *res;
+	struct map cache;
+	struct store_sub *sub;
+	struct handler *handlers;
+};
+
+static void free_json(void *p)
+{
+	cJSON_Delete(p);
+}
+
+static int on_change(void *arg, const struct store_event *ev)
+{
+	struct informer *inf = arg;
+	char key[512];
+	cJSON *old;
+
+	obj_key(ev->obj, key);
+	if (ev->type == STORE_DELETED)
+		old = map_del(&inf->cache, key);
+	else
+		old = map_put(&inf->cache, key, cJSON_Duplicate(ev->obj, 1));
+	for (struct handler *h = inf->handlers; h; h = h->next)
+		h->fn(h->arg, ev->type, ev->obj, ev->prev ? ev->prev : old);
+	cJSON_Delete(old);
+	return 0;
+}
+
+static int load_one(void *arg, cJSON *obj)
+{
+	struct informer *inf = arg;
+	char key[512];
+	cJSON_Delete(map_put(&inf->cache, obj_key(obj, key), obj));
+	return 0;
+}
+
+struct informer *informer_new(struct labkube *lk, const struct resource *res)
+{
+	struct informer *inf = xcalloc(1, sizeof(*inf));
+	char storage[128];
+	inf->lk = lk;
+	inf->res = res;
+	map_init(&inf->cache);
+	resource_storage(res, storage);
+	/* Subscribing sees only what commits after now; the list is the rest. */
+	inf->sub = store_subscribe(lk->store, storage, on_change, inf);
+	store_list(lk->store, storage, NULL, NULL, load_one, inf, NULL, NULL);
+	return inf;
+}
+
+void informer_free(struct informer *inf)
+{
+	if (!inf)
+		return;
+	store_unsubscribe(inf->sub);
+	map_clear(&inf->cache, free_json);
+	while (inf->handlers) {
+		struct handler *h = inf->handlers;
+		inf->handlers = h->next;
+		free(h);
+	}
+	free(inf);
+}
+
+void informer_on(struct informer *inf, informer_fn fn, void *arg)
+{
+	struct handler *h = xcalloc(1, sizeof(*h)), **pp = &inf->handlers;
+	h->fn = fn;
+	h->arg = arg;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = h;
+}
+
+const cJSON *informer_get(const struct informer *inf, const char *ns, const char *name)
+{
+	char key[512];
+	snprintf(key, sizeof(key), "%s%s%s", ns ? ns : "", ns && *ns ? "/" : "", name);
+	return map_get((struct map *)&inf->cache, key);
+}
+
+void informer_foreach(const struct informer *inf, const char *ns,
+		      int (*fn)(void *arg, const cJSON *obj), void *arg)
+{
+	for (size_t i = 0; i < inf->cache.nb; i++)
+		for (struct entry *e = inf->cache.b[i]; e; e = e->next) {
+			if (ns && strcmp(jstr_or(e->val, "metadata.namespace", ""), ns))
+				continue;
+			if (fn(arg, e->val))
+				return;
+		}
+}
+
+size_t informer_count(const struct informer *inf)
+{
+	return inf->cache.n;
+}
+
+const struct resource *informer_resource(const struct informer *inf)
+{
+	return inf->res;
+}
+
+/* ---- workqueue ---- */
+
+struct workqueue {
+	struct labkube *lk;
+	char *name;
+	workqueue_fn sync;
+	void *arg;
+	struct map pending;     /* key → (void *)1 */
+	bool draining;
+};
+
+struct delayed {
+	struct workqueue *wq;
+	char *key;
+};
+
+static void drain(struct loop *l, void *arg)
+{
+	struct workqueue *wq = arg;
+	if (!wq->pending.n || wq->draining)
+		return;
+	/* Take the whole set: keys added while syncing wait for the next round. */
+	struct map batch = wq->pending;
+	map_init(&wq->pending);
+	wq->draining = true;
+	for (size_t i = 0; i < batch.nb; i++)
+		for (struct entry *e = batch.b[i]; e; e = e->next)
+			wq->sync(wq->arg, e->key);
+	wq->draining = false;
+	map_clear(&batch, NULL);
+	loop_wake_within(l, 0); /* the syncs wrote: commit without sleeping */
+}
+
+struct workqueue *workqueue_new(struct labkube *lk, const char *name,
+				workqueue_fn sync, void *arg)
+{
+	struct workqueue *wq = xcalloc(1, sizeof(*wq));
+	wq->lk = lk;
+	wq->name = xstrdup(name);
+	wq->sync = sync;
+	wq->arg = arg;
+	map_init(&wq->pending);
+	loop_before_sleep(lk->loop, drain, wq);
+	return wq;
+}
+
+void workqueue_free(struct workqueue *wq)
+{
+	if (!wq)
+		return;
+	/* The loop keeps the hook; the loop is freed with the server. */
+	wq->sync = NULL;
+	map_clear(&wq->pending, NULL);
+	map_init(&wq->pending);
+}
+
+void workqueue_add(struct workqueue *wq, const char *key)
+{
+	if (!wq->sync)
+		return;
+	map_put(&wq->pending, key, (void *)1);
+	loop_wake_within(wq->lk->loop, 0);
+}
+
+static int64_t fire(struct loop *l, void *arg)
+{
+	struct delayed *d = arg;
+	workqueue_add(d->wq, d->key);
+	free(d->key);
+	free(d);
+	return -1;
+}
+
+void workqueue_add_after(struct workqueue *wq, const char *key, int64_t delay_ms)
+{
+	struct delayed *d;
+	if (delay_ms <= 0) {
+		workqueue_add(wq, key);
+		return;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->wq = wq;
+	d->key = xstrdup(key);
+	loop_timer_add(wq->lk->loop, delay_ms, fire, d);
+}
+
+/* ---- events ---- */
+
+struct seen_event {
+	char *name;
+	time_t last;
+};
+
+static struct map seen;  /* (uid, type, reason, message) → event name */
+
+static void record(struct labkube *lk, const cJSON *obj, const char *component,
+		   const char *host, const char *field_path, const char *type,
+		   const char *reason, const char *msg)
+{
+	struct lk_err err = { 0 };
+	const char *ns = jstr_or(obj, "metadata.namespace", "");
+	const char *name = jstr_or(obj, "metadata.name", "");
+	char ts[32], *key;
+	struct timespec rt;
+	time_t now = time(NULL);
+	struct seen_event *se;
+
+	if (!seen.b)
+		map_init(&seen);
+	if (!*ns)
+		ns = "default";
+	key = xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s", jstr_or(obj, "metadata.uid", name),
+			field_path ? field_path : "", type, reason, msg);
+	lk_rfc3339(now, ts);
+	se = map_get(&seen, key);
+	if (se && now - se->last < 600) {
+		cJSON *ev = NULL;
+		if (store_get(lk->store, "events", ns, se->name, &ev, NULL) == 0) {
+			jset_int(ev, "count", jint(ev, "count", 1) + 1);
+			jset_str(ev, "lastTimestamp", ts);
+			if (obj_update(lk->store, &res_event, ns, se->name, ev, 0, &err) == 0) {
+				se->last = now;
+				cJSON_Delete(ev);
+				free(key);
+				return;
+			}
+			lk_err_clear(&err);
+		}
+		cJSON_Delete(ev);
+	}
+	cJSON *ev = cJSON_CreateObject();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	char *evname = xasprintf("%s.%llx", name, (unsigned long long)rt.tv_sec * 1000000000ull +
+				 (unsigned long long)rt.tv_nsec);
+	jset_str(ev, "metadata.name", evname);
+	jset_str(ev, "metadata.namespace", ns);
+	cJSON *io = jobj(ev, "involvedObject");
+	static const char *const copy[] = { "kind", "apiVersion" };
+	for (size_t i = 0; i < ARRAY_SIZE(copy); i++)
+		if (jstr(obj, copy[i]))
+			cJSON_AddStringToObject(io, copy[i], jstr(obj, copy[i]));
+	cJSON_AddStringToObject(io, "namespace", jstr_or(obj, "metadata.namespace", ""));
+	cJSON_AddStringToObject(io, "name", name);
+	cJSON_AddStringToObject(io, "uid", jstr_or(obj, "metadata.uid", ""));
+	cJSON_AddStringToObject(io, "resourceVersion", jstr_or(obj, "metadata.resourceVersion", ""));
+	if (field_path)
+		cJSON_AddStringToObject(io, "fieldPath", field_path);
+	jset_str(ev, "reason", reason);
+	jset_str(ev, "message", msg);
+	jset_str(ev, "source.component", component);
+	if (host)
+		jset_str(ev, "source.host", host);
+	jset_str(ev, "firstTimestamp", ts);
+	jset_str(ev, "lastTimestamp", ts);
+	jset_int(ev, "count", 1);
+	jset_str(ev, "type", type);
+	jset_str(ev, "reportingComponent", component);
+	jset_str(ev, "reportingInstance", host ? host : "");
+	if (obj_create(lk->store, &res_event, ns, ev, 0, &err) == 0) {
+		se = xcalloc(1, sizeof(*se));
+		se->name = evname;
+		se->last = now;
+		evname = NULL;
+		struct seen_event *old = map_put(&seen, key, se);
+		if (old) {
+			free(old->name);
+			free(old);
+		}
+	} else {
+		lk_err_clear(&err);
+	}
+	free(evname);
+	free(key);
+	cJSON_Delete(ev);
+}
+
+void event_record(struct labkube *lk, const cJSON *obj, const char *component,
+		  const char *type, const char *reason, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	record(lk, obj, component, NULL, NULL, type, reason, sb.buf ? sb.buf : "");
+	sb_release(&sb);
+}
+
+void event_record_path(struct labkube *lk, const cJSON *obj, const char *component,
+		       const char *host, const char *field_path, const char *type,
+		       const char *reason, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	record(lk, obj, component, host, field_path, type, reason, sb.buf ? sb.buf : "");
+	sb_release(&sb);
+}
