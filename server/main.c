@@ -20,7 +20,10 @@
 #include "common/loop.h"
 #include "common/util.h"
 #include "server/api/api.h"
+#include "server/controllers/controllers.h"
 #include "server/labkube.h"
+#include "server/node/images.h"
+#include "server/node/node.h"
 #include "server/store/store.h"
 
 /* ---- configuration: one table feeds flags and --help ---- */
@@ -320,7 +323,7 @@ static int cmd_server(int argc, char **argv)
 		lk_log("labkube: %s", err.msg);
 		goto out;
 	}
-	if (bootstrap_start(&lk) < 0)
+	if (controllers_start(&lk) < 0 || node_start(&lk) < 0)
 		goto out;
 	loop_fd_add(lk.loop, sfd, LOOP_READ, on_signal, &lk);
 	loop_timer_add(lk.loop, 30000, cron, &lk);
@@ -331,7 +334,8 @@ static int cmd_server(int argc, char **argv)
 	loop_run(lk.loop);
 	rc = 0;
 out:
-	bootstrap_stop(&lk);
+	node_stop(&lk);
+	controllers_stop(&lk);
 	api_free(lk.api);
 	store_free(lk.store);
 	loop_free(lk.loop);
@@ -355,6 +359,8 @@ static const struct applet {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } applets[] = {
+	{ "_image", image_exec_main, NULL },  /* internal: a container's process */
+	{ "images", images_cmd, "list the built-in images pods can use" },
 	{ "server", cmd_server, "run the cluster (API, controllers, node, proxy, DNS)" },
 	{ "version", cmd_version, "print the version" },
 };
@@ -367,6 +373,8 @@ int main(int argc, char **argv)
 				return applets[i].fn(argc - 2, argv + 2);
 	fprintf(argc >= 2 ? stderr : stdout, "usage: labkube COMMAND [flags]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(applets); i++)
-		fprintf(argc >= 2 ? stderr : stdout, "  %-10s %s\n", applets[i].name, applets[i].help);
+		if (applets[i].help)
+			fprintf(argc >= 2 ? stderr : stdout, "  %-10s %s\n", applets[i].name,
+				applets[i].help);
 	return argc >= 2 ? 2 : 0;
 }
