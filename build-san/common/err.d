@@ -1,3 +1,0 @@
-build-san/common/err.o: common/err.c common/err.h common/util.h
-common/err.h:
-common/util.h:

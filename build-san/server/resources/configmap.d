@@ -1,9 +1,0 @@
-build-san/server/resources/configmap.o: server/resources/configmap.c \
- server/resources/res_internal.h common/err.h common/json.h common/util.h \
- server/resources/coldesc.h server/resources/resources.h
-server/resources/res_internal.h:
-common/err.h:
-common/json.h:
-common/util.h:
-server/resources/coldesc.h:
-server/resources/resources.h:

@@ -1,3 +1,0 @@
-build/common/err.o: common/err.c common/err.h common/util.h
-common/err.h:
-common/util.h:

@@ -1,3 +1,0 @@
-build/common/loop.o: common/loop.c common/loop.h common/util.h
-common/loop.h:
-common/util.h:

@@ -1,7 +1,0 @@
-build/server/api/body.o: server/api/body.c server/api/internal.h \
- common/err.h common/json.h common/util.h server/api/protobuf.h
-server/api/internal.h:
-common/err.h:
-common/json.h:
-common/util.h:
-server/api/protobuf.h:

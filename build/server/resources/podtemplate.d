@@ -1,9 +1,0 @@
-build/server/resources/podtemplate.o: server/resources/podtemplate.c \
- server/resources/res_internal.h common/err.h common/json.h common/util.h \
- server/resources/coldesc.h server/resources/resources.h
-server/resources/res_internal.h:
-common/err.h:
-common/json.h:
-common/util.h:
-server/resources/coldesc.h:
-server/resources/resources.h:

@@ -1,6 +1,0 @@
-build/server/store/store.o: server/store/store.c common/err.h \
- common/json.h common/util.h server/store/store.h
-common/err.h:
-common/json.h:
-common/util.h:
-server/store/store.h:
