@@ -781,13 +781,23 @@ def anomalies(res):
     for name, rounds in list(res.get("get", {}).items()) + list(res.get("post", {}).items()):
         for r in rounds:
             if r and (r.get("non2xx") or r.get("sock_err")):
-                out.append("%s: %d non-2xx responses, %d socket errors of %d requests" % (
-                    name, r.get("non2xx", 0), r.get("sock_err", 0), r.get("n", 0)))
+                out.append("%s: %d non-2xx responses, %d socket errors of %d requests%s" % (
+                    name, r.get("non2xx", 0), r.get("sock_err", 0), r.get("n", 0),
+                    " (wrk does not tell the codes: see the 409 note)"
+                    if name.startswith("post") else ""))
     h = res.get("pods")
     if h:
         bad = {k: v for k, v in h["codes"].items() if k != "201"}
         if bad or h["errors"]:
             out.append("pod creation: codes %s, errors %s" % (bad, h["errors"][:5]))
+        if "409" in bad:
+            out.append("409 AlreadyExists on a create with generateName is a collision of "
+                       "the 5-letter random suffix (27^5 names: about %.1f expected in "
+                       "%d creates). Kubernetes 1.32 retries the name on the server "
+                       "(KEP-4420, RetryGenerateName GA in 1.32) and does not answer 409; "
+                       "labkube answers 409." % (
+                           sum(h["codes"].values()) ** 2 / 2 / 27 ** 5,
+                           sum(h["codes"].values())))
         if h.get("topped_up"):
             out.append("pod creation: %d pods missing after hey, created by name"
                        % h["topped_up"])
@@ -838,7 +848,8 @@ NOTE = """\
   iteration share a commit, so creates/s can exceed the single-row insert
   rate: that ratio is what group commit buys. SQLite with 16 rows per
   transaction shows how far batching can go on this disk.
-- **LIST** is 10,000 pending Pods read whole, as JSON and as a
+- **LIST** is 10,000 pending Pods (created first by hey with
+  `generateName`, any that failed made up by name) read whole, as JSON and as a
   `meta.k8s.io/v1` Table (the form `kubectl get` asks for), then the Table
   in pages of `limit=500` following `continue`, as kubectl 1.27+ does.
 - **Watch** opens a watch on ConfigMaps from the current resourceVersion and

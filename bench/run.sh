@@ -79,8 +79,10 @@ ip -n "$ns" link add lkb0 type veth peer name lkb1 &&
 
 # HOME points into the temporary directory: the server writes a kubeconfig
 # to ~/.kube/config when there is none, and must not touch the real one.
+# In the background and waited for, so that a signal runs the cleanup at once.
 ip netns exec "$ns" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME="$tmp/home" TMPDIR="$tmp" LANG=C.UTF-8 \
 	"$py" "$here/lkbench.py" --labkube "$LABKUBE" --sqlite-insert "$SQLITE_INSERT" \
 	--tmp "$tmp" --repo "$top" --json "$tmp/results.json" \
-	${results:+--results "$results"} "${quick[@]}" </dev/null
+	${results:+--results "$results"} "${quick[@]}" </dev/null &
+wait $!

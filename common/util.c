@@ -272,8 +272,24 @@ void lk_age(const char *ts, time_t now, char *buf, size_t len)
 	lk_human_duration((int64_t)(now - t), buf, len);
 }
 
+static uint64_t test_seed; /* non-zero: deterministic (lk_random_seed) */
+
+void lk_random_seed(uint64_t seed)
+{
+	test_seed = seed;
+}
+
 static void fill_random(void *buf, size_t n)
 {
+	if (test_seed) {
+		for (size_t i = 0; i < n; i++) {
+			test_seed ^= test_seed << 13;
+			test_seed ^= test_seed >> 7;
+			test_seed ^= test_seed << 17;
+			((unsigned char *)buf)[i] = (unsigned char)test_seed;
+		}
+		return;
+	}
 	if (getrandom(buf, n, 0) == (ssize_t)n)
 		return;
 	for (size_t i = 0; i < n; i++)

@@ -68,6 +68,9 @@ void lk_uuid(char *buf);
 /* n random characters from the Kubernetes name alphabet "bcdfghjklmnpqrstvwxz2456789". */
 void lk_rand_suffix(char *buf, size_t n);
 uint32_t lk_random_u32(void);
+/* Tests only: a non-zero seed makes every random value above repeatable;
+ * 0 returns to the kernel's randomness. */
+void lk_random_seed(uint64_t seed);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);

@@ -262,7 +262,7 @@ struct api *api_new(struct labkube *lk, struct lk_err *err)
 				    0, NULL, NULL, on_request, api,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 				    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
 				    MHD_OPTION_END);

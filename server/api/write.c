@@ -108,10 +108,42 @@ static void now_stamp(char *buf)
 	lk_rfc3339(time(NULL), buf);
 }
 
+/* A generated name that collides is generated again, as upstream does
+ * since 1.32 (KEP-4420): up to 8 tries before AlreadyExists. */
+static int create_named(struct store *st, const struct resource *res, const char *ns,
+			cJSON *obj, struct lk_err *err)
+{
+	char storage[128];
+	bool generated = jstr(obj, "metadata.generateName") &&
+			 str_has_prefix(jstr_or(obj, "metadata.name", ""),
+					jstr(obj, "metadata.generateName"));
+	int rc = -1;
+
+	resource_storage(res, storage);
+	for (int i = 0; i < 8; i++) {
+		struct lk_err e = { 0 };
+		rc = store_create(st, storage, res->namespaced ? ns : "",
+				  jstr(obj, "metadata.name"), obj, &e);
+		if (rc == 0 || e.code != LK_EEXISTS || !generated) {
+			lk_err_move(err, &e);
+			return rc;
+		}
+		lk_err_clear(&e);
+		jdel(obj, "metadata.name");
+		generate_name(obj);
+	}
+	char gr[128];
+	lk_error(err, LK_EEXISTS,
+		 "%s \"%s\" already exists, the server was not able to generate a unique name for the object",
+		 lk_group_resource(res->group, res->plural, gr), jstr_or(obj, "metadata.name", ""));
+	lk_err_details(err, jstr_or(obj, "metadata.name", ""), res->group, res->plural);
+	return rc;
+}
+
 int obj_create(struct store *st, const struct resource *res, const char *ns,
 	       cJSON *obj, unsigned flags, struct lk_err *err)
 {
-	char storage[128], uid[37], ts[32];
+	char uid[37], ts[32];
 	cJSON *md;
 
 	if (obj_check_type(res, obj, err) < 0 ||
@@ -144,8 +176,7 @@ int obj_create(struct store *st, const struct resource *res, const char *ns,
 		return -1;
 	if (flags & WRITE_DRY_RUN)
 		return 0;
-	return store_create(st, resource_storage(res, storage), res->namespaced ? ns : "",
-			    jstr(obj, "metadata.name"), obj, err);
+	return create_named(st, res, ns, obj, err);
 }
 
 /* What a change of bumps generation: r->generation_paths, else spec. */

@@ -3,7 +3,8 @@
  *
  * Tables:
  *   objects(resource, ns, name, uid, rev, created, json)
- *	current state, clustered on (resource, ns, name) (WITHOUT ROWID), so
+ *	current state, a rowid table with a unique index on (resource, ns,
+ *	name) (WITHOUT ROWID would spill ~1 KB rows into overflow pages), so
  *	a list is one ordered range scan;
  *   changes(rev, resource, ns, name, type, json, prev_json, at_unix_time)
  *	the change log that watches replay from, trimmed by store_compact();
@@ -51,7 +52,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS objects ("
 	" resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,"
 	" uid TEXT, rev INTEGER NOT NULL, created TEXT, json TEXT NOT NULL,"
-	" PRIMARY KEY (resource, ns, name)) WITHOUT ROWID;"
+	" PRIMARY KEY (resource, ns, name));"
 	"CREATE TABLE IF NOT EXISTS changes ("
 	" rev INTEGER PRIMARY KEY, resource TEXT NOT NULL, ns TEXT NOT NULL,"
 	" name TEXT NOT NULL, type TEXT NOT NULL, json TEXT NOT NULL,"

@@ -413,6 +413,14 @@ lk_done() { exit 0; } # explicit end; the EXIT trap reports and cleans up
 
 # ---------------------------------------------------------------- helpers
 lk_fake() { [ "${LABKUBE_FAKE:-0}" = 1 ]; }
+lk_has_flag() { # lk_has_flag NAME: `labkube server --help` lists --NAME
+	lk_fake && return 1
+	"$LABKUBE" server --help 2>&1 | grep -q -- "--$1\b"
+}
+# Cluster IP and node port allocation come with the services issue, whose
+# --service-node-port-range flag announces them; until then tests accept a
+# service without them (the fake server allocates).
+lk_service_alloc() { lk_fake || lk_has_flag service-node-port-range; }
 lk_manifest() { # lk_manifest NAME <yaml: writes $LK_TMP/NAME, prints the path
 	cat >"$LK_TMP/$1"
 	echo "$LK_TMP/$1"

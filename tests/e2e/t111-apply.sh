@@ -72,7 +72,11 @@ configmap/web$v created" "$OUT"
 	expect_match "1.$v last-applied holds the manifest" '"image":"nginx:1\.25"' "$OUT"
 	expect_ok "1.$v nodePort allocated" k "$v" get svc "web$v" -o 'jsonpath={.spec.ports[0].nodePort}'
 	local np=$OUT
-	expect_match "1.$v nodePort in 30000-32767" '^3[0-2][0-9]{3}$' "$np"
+	if lk_service_alloc; then
+		expect_match "1.$v nodePort in 30000-32767" '^3[0-2][0-9]{3}$' "$np"
+	else
+		skip "1.$v nodePort in 30000-32767" "node ports come with the services issue"
+	fi
 
 	expect_ok "1.$v apply again" k "$v" apply -f "$f1"
 	expect_eq "1.$v apply again prints unchanged" "service/web$v unchanged

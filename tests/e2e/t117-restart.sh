@@ -3,7 +3,8 @@
 # promptly, open watches included) and after SIGKILL, every object comes back
 # with the same uid, resourceVersion and creationTimestamp, Service IPs and
 # node ports stay, new writes get higher resourceVersions, and a watch can
-# resume from a revision written before the restart.
+# resume from a revision written before the restart (issue 2: SIGTERM stops
+# cleanly within 1 s with every acknowledged write on disk).
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
 	skip "restart keeps the store" "the fake server keeps nothing on disk"
@@ -39,8 +40,8 @@ W=$LK_BGPID
 lk_wait_file "$LK_TMP/w.out" '^keep ' 10
 sleep 0.5
 lk_server_stop 15
-if [ "$LK_STOP_MS" -lt 5000 ]; then pass "SIGTERM stops the server within 5 s (${LK_STOP_MS} ms)"
-else fail "SIGTERM stops the server within 5 s (${LK_STOP_MS} ms)"; fi
+if [ "$LK_STOP_MS" -le 1000 ]; then pass "SIGTERM stops the server within 1 s (${LK_STOP_MS} ms)"
+else fail "SIGTERM stops the server within 1 s (${LK_STOP_MS} ms)"; fi
 expect_eq "exit code after SIGTERM" 0 "$LK_STOP_RC"
 if lk_wait_for 5 bash -c "! kill -0 $W 2>/dev/null"; then
 	wait "$W"
@@ -76,10 +77,15 @@ expect_eq "watch from a pre-restart revision sees the change" "MODIFIED keep $NE
 expect_ok "create after restart" kc -n "$NS" create configmap after --from-literal=b=1
 expect_eq "create prints created" "configmap/after created" "$OUT"
 expect_ok "create a service after restart" kc -n "$NS" create service clusterip other --tcp=81
-OTHERIP=$(curl_api "/api/v1/namespaces/$NS/services/other" | jf 'd["spec"]["clusterIP"]')
-KEEPIP=$(curl_api "/api/v1/namespaces/$NS/services/keep" | jf 'd["spec"]["clusterIP"]')
-[ -n "$OTHERIP" ] && [ "$OTHERIP" != "$KEEPIP" ] && pass "a new service does not reuse an allocated IP ($OTHERIP)" ||
-	fail "a new service does not reuse an allocated IP ($OTHERIP vs $KEEPIP)"
+if lk_service_alloc; then
+	OTHERIP=$(curl_api "/api/v1/namespaces/$NS/services/other" | jf 'd["spec"]["clusterIP"]')
+	KEEPIP=$(curl_api "/api/v1/namespaces/$NS/services/keep" | jf 'd["spec"]["clusterIP"]')
+	expect_match "the new service has a cluster IP" '^10\.' "$OTHERIP"
+	[ "$OTHERIP" != "$KEEPIP" ] && pass "a new service does not reuse an allocated IP ($OTHERIP)" ||
+		fail "a new service does not reuse an allocated IP ($OTHERIP vs $KEEPIP)"
+else
+	skip "a new service does not reuse an allocated IP" "cluster IPs come with the services issue"
+fi
 
 # SIGKILL: what was acknowledged is on disk.
 api POST "/api/v1/namespaces/$NS/configmaps" -H 'Content-Type: application/json' \
