@@ -38,7 +38,7 @@ struct watch {
 	int fd;
 	int64_t last_rev;
 	struct store_sub *sub;
-	struct loop_timer *timeout, *bookmark;
+	struct loop_timer *timeout, *bookmark, *last_bookmark;
 	struct watch *next;
 };
 
@@ -153,12 +153,11 @@ static int64_t on_timeout(struct loop *l, void *arg)
 	return -1;
 }
 
-static int64_t on_bookmark(struct loop *l, void *arg)
+static void bookmark(struct watch *w)
 {
-	struct watch *w = arg;
 	char av[64], rvs[32];
 	cJSON *o = cJSON_CreateObject();
-	int64_t rev = store_rev(w->api->lk->store);
+	int64_t rev = store_committed_rev(w->api->lk->store);
 	if (rev > w->last_rev)
 		w->last_rev = rev;
 	snprintf(rvs, sizeof(rvs), "%lld", (long long)w->last_rev);
@@ -167,7 +166,20 @@ static int64_t on_bookmark(struct loop *l, void *arg)
 	jset_str(o, "metadata.resourceVersion", rvs);
 	emit(w, "BOOKMARK", o, w->last_rev);
 	cJSON_Delete(o);
+}
+
+static int64_t on_bookmark(struct loop *l, void *arg)
+{
+	bookmark(arg);
 	return 60000;
+}
+
+static int64_t on_last_bookmark(struct loop *l, void *arg)
+{
+	struct watch *w = arg;
+	w->last_bookmark = NULL;
+	bookmark(w);
+	return -1;
 }
 
 static void on_hup(struct loop *l, int fd, int events, void *arg)
@@ -221,6 +233,7 @@ void watch_free_cb(void *cls)
 	store_unsubscribe(w->sub);
 	loop_timer_del(loop_of(w), w->timeout);
 	loop_timer_del(loop_of(w), w->bookmark);
+	loop_timer_del(loop_of(w), w->last_bookmark);
 	list_filter_free(w->filter);
 	sb_release(&w->buf);
 	free(w);
@@ -276,9 +289,16 @@ void api_watch(struct req *r, struct rurl *u)
 		if (store_replay(st, w->storage, since, on_event, w, &err) < 0)
 			emit_error(w, &err);
 	}
-	w->timeout = loop_timer_add(loop_of(w), timeout_seconds(r) * 1000, on_timeout, w);
-	if (req_arg_bool(r, "allowWatchBookmarks"))
+	long tmo = timeout_seconds(r);
+	w->timeout = loop_timer_add(loop_of(w), tmo * 1000, on_timeout, w);
+	/* Bookmarks every minute, and one about 2 s before the deadline so a
+	 * client can resume from there (as upstream's watch cache does). */
+	if (req_arg_bool(r, "allowWatchBookmarks")) {
 		w->bookmark = loop_timer_add(loop_of(w), 60000, on_bookmark, w);
+		if (tmo > 2)
+			w->last_bookmark = loop_timer_add(loop_of(w), (tmo - 2) * 1000,
+							  on_last_bookmark, w);
+	}
 	r->watch = w;
 	r->reply.status = 200;
 	r->reply.ctype = w->table ? TABLE_CTYPE : "application/json";

@@ -164,12 +164,14 @@ int obj_create(struct store *st, const struct resource *res, const char *ns,
 	cJSON_AddStringToObject(md, "creationTimestamp", ts);
 	if (res->generation)
 		cJSON_AddNumberToObject(md, "generation", 1);
+	/* Clients do not set status on create: defaults and the kind's initial
+	 * status (prepare_create) do. */
+	if (res->has_status)
+		jset(obj, "status", cJSON_CreateObject());
 	if (res->defaults)
 		res->defaults(obj);
 	if (res->prepare_create)
 		res->prepare_create(obj);
-	else if (res->has_status)
-		jset(obj, "status", cJSON_CreateObject());
 	if (validate(res, obj, NULL, err) < 0)
 		return -1;
 	if (res->admit && res->admit(st, obj, NULL, err) < 0)
@@ -190,6 +192,18 @@ static bool spec_changed(const struct resource *res, const cJSON *a, const cJSON
 	return false;
 }
 
+/* Equal, or the same instant written another way ("Z" vs "+00:00", as the
+ * Python client sends timestamps back). */
+static bool same_value(const cJSON *a, const cJSON *b)
+{
+	time_t ta, tb;
+	if (jequal(a, b))
+		return true;
+	ta = lk_parse_rfc3339(cJSON_GetStringValue(a));
+	tb = lk_parse_rfc3339(cJSON_GetStringValue(b));
+	return ta >= 0 && ta == tb;
+}
+
 /* System metadata comes from the stored object; changing it is invalid. */
 static int keep_system_fields(const struct resource *res, cJSON *obj,
 			      const cJSON *old, struct lk_err *err)
@@ -204,7 +218,7 @@ static int keep_system_fields(const struct resource *res, cJSON *obj,
 		cJSON *ov = cJSON_GetObjectItemCaseSensitive(omd, immutable[i]);
 		char field[64];
 		snprintf(field, sizeof(field), "metadata.%s", immutable[i]);
-		if (cJSON_IsString(v) && *v->valuestring && ov && !jequal(v, ov))
+		if (cJSON_IsString(v) && *v->valuestring && ov && !same_value(v, ov))
 			field_err_invalid_str(&fe, field, v->valuestring, "field is immutable");
 	}
 	if (field_errs_any(&fe))
@@ -328,7 +342,10 @@ int obj_update(struct store *st, const struct resource *res, const char *ns,
 		ret = 0;
 		goto out;
 	}
-	if (jget(obj, "metadata.deletionTimestamp") && finalizers_empty(obj)) {
+	/* shouldDeleteDuringUpdate: the last finalizer gone ends a deletion
+	 * unless a grace period still runs (a pod the node agent stops). */
+	if (jget(obj, "metadata.deletionTimestamp") && finalizers_empty(obj) &&
+	    jint(old, "metadata.deletionGracePeriodSeconds", 0) == 0) {
 		cJSON *last = NULL;
 		ret = store_delete(st, storage, ns, name, 0, &last, err);
 		if (ret == 0 && res->release)
@@ -375,6 +392,84 @@ static bool graceful(const struct resource *res, const cJSON *old,
 	return *grace > 0;
 }
 
+static bool has_str(const cJSON *arr, const char *s)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+		if (cJSON_IsString(it) && !strcmp(it->valuestring, s))
+			return true;
+	return false;
+}
+
+/*
+ * deletionFinalizersForGarbageCollection: the garbage collector's
+ * finalizers ("orphan", "foregroundDeletion") as the propagation policy
+ * says; with none given, as the object's finalizers already say, else the
+ * kind's default (core/v1 ReplicationController orphans; everything else
+ * goes in the background). Namespaces finalize on their own. Returns true
+ * when obj's finalizers changed (compared as sets).
+ */
+static bool gc_finalizers(const struct resource *res, cJSON *obj, const char *policy)
+{
+	cJSON *fin = jget(obj, "metadata.finalizers"), *want, *it;
+	bool orphan = false, fg = false, changed;
+	if (!*res->group && !strcmp(res->kind, "Namespace"))
+		return false;
+	if (policy) {
+		orphan = !strcmp(policy, "Orphan");
+		fg = !strcmp(policy, "Foreground");
+	} else {
+		cJSON_ArrayForEach(it, fin)
+			if (cJSON_IsString(it) && (!strcmp(it->valuestring, "orphan") ||
+						   !strcmp(it->valuestring, "foregroundDeletion")))
+				break;
+		orphan = it ? !strcmp(it->valuestring, "orphan")
+			    : !*res->group && !strcmp(res->kind, "ReplicationController");
+		fg = it && !orphan;
+	}
+	want = cJSON_CreateArray();
+	cJSON_ArrayForEach(it, fin)
+		if (!cJSON_IsString(it) || (strcmp(it->valuestring, "orphan") &&
+					    strcmp(it->valuestring, "foregroundDeletion")))
+			cJSON_AddItemToArray(want, cJSON_Duplicate(it, 1));
+	if (orphan)
+		cJSON_AddItemToArray(want, cJSON_CreateString("orphan"));
+	if (fg)
+		cJSON_AddItemToArray(want, cJSON_CreateString("foregroundDeletion"));
+	changed = false;
+	cJSON_ArrayForEach(it, want)
+		changed |= !has_str(fin, it->valuestring);
+	if (!cJSON_IsArray(fin))
+		fin = NULL;
+	cJSON_ArrayForEach(it, fin)
+		changed |= cJSON_IsString(it) && !has_str(want, it->valuestring);
+	if (changed && cJSON_GetArraySize(want))
+		jset(obj, "metadata.finalizers", want);
+	else if (changed)
+		jdel(obj, "metadata.finalizers");
+	if (!changed || !cJSON_GetArraySize(want))
+		cJSON_Delete(want);
+	return changed;
+}
+
+/* An object already being deleted: a new policy may change its
+ * finalizers, and a pod's grace period may only get shorter. */
+static int redelete(struct store *st, const char *storage, const char *ns,
+		    const char *name, cJSON *old, bool changed, long long grace,
+		    struct lk_err *err)
+{
+	char ts[32];
+	if (grace < jint(old, "metadata.deletionGracePeriodSeconds", 0)) {
+		lk_rfc3339(time(NULL) + grace, ts);
+		jset_str(old, "metadata.deletionTimestamp", ts);
+		jset_int(old, "metadata.deletionGracePeriodSeconds", grace);
+		changed = true;
+	}
+	if (!changed)
+		return 0;
+	return store_update(st, storage, ns, name, old, 0, err);
+}
+
 int obj_delete(struct store *st, const struct resource *res, const char *ns,
 	       const char *name, const struct delete_opts *o, cJSON **out,
 	       bool *gone, struct lk_err *err)
@@ -397,7 +492,8 @@ int obj_delete(struct store *st, const struct resource *res, const char *ns,
 		ret = 0;
 		goto out;
 	}
-	bool hold = !finalizers_empty(old) || graceful(res, old, o, &grace);
+	bool changed = gc_finalizers(res, old, o->propagation);
+	bool hold = !finalizers_empty(old) | graceful(res, old, o, &grace);
 	if (hold) {
 		if (!jget(old, "metadata.deletionTimestamp")) {
 			lk_rfc3339(time(NULL) + grace, ts);
@@ -407,7 +503,7 @@ int obj_delete(struct store *st, const struct resource *res, const char *ns,
 				jset_str(old, "status.phase", "Terminating");
 			ret = store_update(st, storage, ns, name, old, 0, err);
 		} else {
-			ret = 0;
+			ret = redelete(st, storage, ns, name, old, changed, grace, err);
 		}
 		goto out;
 	}

@@ -653,6 +653,11 @@ int64_t store_rev(const struct store *st)
 	return st->rev;
 }
 
+int64_t store_committed_rev(const struct store *st)
+{
+	return st->committed;
+}
+
 int64_t store_compacted_rev(const struct store *st)
 {
 	return st->compacted;

@@ -62,6 +62,9 @@ void store_free(struct store *st);
 
 int64_t store_rev(const struct store *st);           /* latest revision */
 int64_t store_compacted_rev(const struct store *st); /* oldest replayable - 1 */
+/* Latest durable revision; outside store_commit() its events have all been
+ * delivered (what a watch bookmark may promise). */
+int64_t store_committed_rev(const struct store *st);
 
 /* Reads. ns is "" for cluster-scoped resources. */
 int store_get(struct store *st, const char *resource, const char *ns,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/lib.sh: the e2e harness, sourced by every tests/e2e/tNNN-*.sh.
 #
 # A test starts one cluster in network namespaces of its own, drives it with
@@ -37,7 +38,6 @@
 set -u
 
 LK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-LK_E2E=$LK_TOP/tests/e2e
 KBIN=${KBIN:-$(dirname "$(readlink -f "$(command -v kubectl 2>/dev/null || echo /usr/bin/kubectl)")")}
 LK_VERSIONS=${LK_VERSIONS:-"27 30 33"}
 LK_DEFAULT_V=${LK_DEFAULT_V:-33}
@@ -63,7 +63,7 @@ LK_N=0
 LK_FAILED=0
 LK_TIMEOUTS=0
 LK_NETNS_UP=0
-OUT= ERR= RC=0 CODE= BODY= CTYPE=
+OUT='' ERR='' RC=0 CODE='' BODY='' CTYPE=''
 mkdir -p "$LK_TMP/home"
 
 # ---------------------------------------------------------------- reporting
@@ -296,7 +296,7 @@ lk_alive() { # the server process exists and is not a zombie
 }
 
 lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
-	local i ready=0
+	local ready=0
 	echo "--- start $(date +%T.%N)" >>"$LK_LOG"
 	if [ "${LABKUBE_FAKE:-0}" = 1 ]; then
 		ip netns exec "$LK_NS" env FAKE_PORT="$LK_PORT" FAKE_TABLE="${FAKE_TABLE:-1}" \
@@ -314,7 +314,7 @@ lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
 			>>"$LK_LOG" 2>&1 </dev/null &
 	fi
 	LK_PID=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		if [ "$(ip netns exec "$LK_NS" curl -s --max-time 1 "$LK_URL/readyz" 2>/dev/null)" = ok ]; then
 			ready=1
 			break
@@ -337,7 +337,7 @@ lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
 
 lk_server_stop() { # lk_server_stop [SECONDS]: SIGTERM, wait; LK_STOP_RC, LK_STOP_MS
 	local t=${1:-15} start end
-	LK_STOP_RC= LK_STOP_MS=
+	LK_STOP_RC='' LK_STOP_MS=''
 	[ -n "$LK_PID" ] || return 0
 	start=$(date +%s%N)
 	kill -TERM "$LK_PID" 2>/dev/null

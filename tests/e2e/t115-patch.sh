@@ -26,8 +26,8 @@ merge() { patch merge-patch+json "$D" "$1"; }
 smp() { patch strategic-merge-patch+json "$D" "$1"; }
 jpatch() { patch json-patch+json "$D" "$1"; }
 tpl='d["spec"]["template"]["spec"]'
-cnames="\" \".join(c[\"name\"] for c in $tpl[\"containers\"])"
-env_of_main="\" \".join(e[\"name\"] + \"=\" + e.get(\"value\", \"\") for e in [c for c in $tpl[\"containers\"] if c[\"name\"] == \"main\"][0].get(\"env\", []))"
+cnames="\" \".join(c[\"name\"] for c in ${tpl}[\"containers\"])"
+env_of_main="\" \".join(e[\"name\"] + \"=\" + e.get(\"value\", \"\") for e in [c for c in ${tpl}[\"containers\"] if c[\"name\"] == \"main\"][0].get(\"env\", []))"
 
 # ---- merge patch
 merge '{"metadata":{"labels":{"x":"1"}},"spec":{"replicas":2}}'
@@ -39,15 +39,15 @@ expect_eq "merge patch: null deletes" '{"app": "pd"}' "$(jf 'd["metadata"]["labe
 merge '{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"registry.k8s.io/pause:3.10"}]}}}}'
 expect_code "merge patch of a list: 200" 200
 expect_eq "merge patch replaces lists whole (env and ports gone)" "main registry.k8s.io/pause:3.10 None None" \
-	"$(jf "' '.join([$tpl['containers'][0]['name'], $tpl['containers'][0]['image'], str($tpl['containers'][0].get('env')), str($tpl['containers'][0].get('ports'))]) + ('' if len($tpl['containers']) == 1 else ' +more')" "$BODY")"
+	"$(jf "' '.join([${tpl}['containers'][0]['name'], ${tpl}['containers'][0]['image'], str(${tpl}['containers'][0].get('env')), str(${tpl}['containers'][0].get('ports'))]) + ('' if len(${tpl}['containers']) == 1 else ' +more')" "$BODY")"
 
 # ---- strategic merge patch
 smp '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]}}}}'
 expect_code "SMP: 200" 200
 expect_eq "SMP merges containers by name (image kept, env added)" "main registry.k8s.io/pause:3.10 A=1 B=2" \
-	"$(jf "$cnames + ' ' + $tpl['containers'][0]['image'] + ' ' + $env_of_main" "$BODY")"
+	"$(jf "$cnames + ' ' + ${tpl}['containers'][0]['image'] + ' ' + $env_of_main" "$BODY")"
 smp '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"registry.k8s.io/pause:3.9"}]}}}}'
-expect_eq "SMP adds a container by name" "main side" "$(jf "' '.join(sorted(c['name'] for c in $tpl['containers']))" "$BODY")"
+expect_eq "SMP adds a container by name" "main side" "$(jf "' '.join(sorted(c['name'] for c in ${tpl}['containers']))" "$BODY")"
 expect_eq "SMP: a new item goes before the remaining originals" "side main" "$(jf "$cnames" "$BODY")"
 smp '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"B","value":"20"},{"name":"C","value":"3"}]}]}}}}'
 expect_eq "SMP merges env by name" "A=1 B=20 C=3" \
@@ -55,7 +55,7 @@ expect_eq "SMP merges env by name" "A=1 B=20 C=3" \
 smp '{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"main"},{"name":"side"}],"containers":[{"name":"main","image":"registry.k8s.io/pause:3.9"}]}}}}'
 expect_code "SMP with \$setElementOrder: 200" 200
 expect_eq "\$setElementOrder orders the list" "main side" "$(jf "$cnames" "$BODY")"
-expect_eq "\$setElementOrder patch still merges" "registry.k8s.io/pause:3.9" "$(jf "$tpl['containers'][0]['image']" "$BODY")"
+expect_eq "\$setElementOrder patch still merges" "registry.k8s.io/pause:3.9" "$(jf "${tpl}['containers'][0]['image']" "$BODY")"
 smp '{"spec":{"template":{"spec":{"containers":[{"name":"side","$patch":"delete"}]}}}}'
 expect_eq "\$patch: delete removes a list item" "main" "$(jf "$cnames" "$BODY")"
 smp '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"$patch":"replace"},{"name":"Z","value":"9"}]}]}}}}'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t118: the rest of the API foundation (issue 2): generateName, dryRun,
+# t119: the rest of the API foundation (issue 2): generateName, dryRun,
 # limit/continue, DELETE of a collection, YAML bodies, aggregated discovery,
 # watch bookmarks, `describe`, the default ServiceAccount of a namespace and
 # the kubernetes Service's Endpoints and EndpointSlice.
@@ -53,7 +53,7 @@ expect_eq "YAML body decoded" 'from-yaml {"a": "1"}' "$(jf 'd["metadata"]["name"
 for i in 1 2 3 4 5; do
 	api POST "$C" -H 'Content-Type: application/json' -d "$(cmjson "\"name\":\"page$i\",\"labels\":{\"grp\":\"p\"}")"
 done
-names= token= pages=0
+names="" token="" pages=0
 while :; do
 	api GET "$C?labelSelector=grp%3Dp&limit=2${token:+&continue=$token}"
 	[ "$CODE" = 200 ] || break
