@@ -162,6 +162,20 @@ void loop_before_sleep(struct loop *l, loop_hook_fn fn, void *arg)
 	l->hooks_tail = &h->next;
 }
 
+void loop_before_sleep_del(struct loop *l, loop_hook_fn fn, void *arg)
+{
+	for (struct hook **pp = &l->hooks; *pp; pp = &(*pp)->next) {
+		struct hook *h = *pp;
+		if (h->fn == fn && h->arg == arg) {
+			*pp = h->next;
+			if (l->hooks_tail == &h->next)
+				l->hooks_tail = pp;
+			free(h);
+			return;
+		}
+	}
+}
+
 void loop_wake_within(struct loop *l, int64_t ms)
 {
 	if (ms >= 0 && (l->wake_within < 0 || ms < l->wake_within))

@@ -32,6 +32,8 @@ struct loop_timer *loop_timer_add(struct loop *l, int64_t delay_ms,
 void loop_timer_del(struct loop *l, struct loop_timer *t);
 /* Hooks run in the order added, every iteration before sleeping. */
 void loop_before_sleep(struct loop *l, loop_hook_fn fn, void *arg);
+/* Remove the hook added with the same fn and arg (not from inside a hook). */
+void loop_before_sleep_del(struct loop *l, loop_hook_fn fn, void *arg);
 /* Cap the next sleep at ms (e.g. libmicrohttpd's own timeout); reset each
  * iteration. */
 void loop_wake_within(struct loop *l, int64_t ms);

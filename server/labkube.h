@@ -16,6 +16,7 @@
 struct loop;
 struct store;
 struct api;
+struct node;
 
 struct config {
 	char *data_dir;
@@ -24,6 +25,8 @@ struct config {
 	char *node_name;
 	char *service_cidr;
 	char *cluster_domain;
+	char *pod_cidr;      /* "10.244.0.0/16": the bridge takes the first address */
+	char *cluster_dns;   /* "10.96.0.10": the pods' nameserver */
 	int history_revisions;
 	int history_seconds;
 	bool quiet;
@@ -34,6 +37,7 @@ struct labkube {
 	struct loop *loop;
 	struct store *store;
 	struct api *api;
+	struct node *node;      /* the node agent (server/node), NULL when off */
 	char server_url[128];   /* http://ADDR:PORT */
 };
 

@@ -40,6 +40,7 @@ struct option_def {
 
 #define CFG(f) offsetof(struct config, f)
 static const struct option_def options[] = {
+	{ "cluster-dns", OPT_STR, CFG(cluster_dns), "10.96.0.10", "the cluster DNS service IP written into pods' resolv.conf" },
 	{ "cluster-domain", OPT_STR, CFG(cluster_domain), "cluster.local", "DNS domain of the cluster" },
 	{ "data-dir", OPT_STR, CFG(data_dir), NULL, "where the database and kubeconfig live (/var/lib/labkube as root, else $XDG_DATA_HOME/labkube)" },
 	{ "history-revisions", OPT_INT, CFG(history_revisions), "10000", "revisions of change history kept for watches" },
@@ -47,6 +48,7 @@ static const struct option_def options[] = {
 	{ "listen", OPT_STR, CFG(listen), "127.0.0.1:6443", "address of the API (plain HTTP)" },
 	{ "node-ip", OPT_STR, CFG(node_ip), NULL, "the node's address (default: the interface of the default route)" },
 	{ "node-name", OPT_STR, CFG(node_name), NULL, "the node's name (default: the hostname)" },
+	{ "pod-cidr", OPT_STR, CFG(pod_cidr), "10.244.0.0/16", "the range of pod IPs (the bridge labkube0 takes the first)" },
 	{ "quiet", OPT_BOOL, CFG(quiet), "false", "print nothing but errors" },
 	{ "service-cidr", OPT_STR, CFG(service_cidr), "10.96.0.0/12", "the range of cluster IPs" },
 };
@@ -360,6 +362,8 @@ static const struct applet {
 	const char *help;
 } applets[] = {
 	{ "_image", image_exec_main, NULL },  /* internal: a container's process */
+	{ "_sandbox", node_sandbox_main, NULL }, /* internal: holds a pod's namespaces */
+	{ "_shim", node_shim_main, NULL },   /* internal: runs one container */
 	{ "images", images_cmd, "list the built-in images pods can use" },
 	{ "server", cmd_server, "run the cluster (API, controllers, node, proxy, DNS)" },
 	{ "version", cmd_version, "print the version" },

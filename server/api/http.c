@@ -106,6 +106,11 @@ static enum MHD_Result queue_reply(struct req *r)
 							 watch_read, r->watch,
 							 watch_free_cb);
 		r->watch = NULL; /* the response owns it now */
+	} else if (r->stream_read) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+							 r->stream_read, r->stream,
+							 r->stream_free);
+		r->stream = NULL;
 	} else {
 		resp = MHD_create_response_from_buffer(r->reply.len, r->reply.body,
 						       MHD_RESPMEM_MUST_FREE);
@@ -181,6 +186,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	if (r->watch)
 		watch_free_cb(r->watch);
+	if (r->stream && r->stream_free)
+		r->stream_free(r->stream);
 	free(r->path);
 	sb_release(&r->body);
 	free(r->reply.body);

@@ -51,6 +51,11 @@ struct req {
 	bool deferred;
 	struct reply reply;
 	struct watch *watch;   /* set when the reply is a stream */
+	/* Any other streamed reply (pod logs with follow): MHD content reader
+	 * callbacks set by the handler; stream_free runs when it is done. */
+	ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream;
 	struct req *next_deferred;
 };
 
@@ -96,6 +101,8 @@ struct rurl {
 	char storage[128];
 };
 void api_objects(struct req *r, struct rurl *u);
+/* GET .../namespaces/NS/pods/NAME/log: the node agent (server/node/logs.c). */
+void node_pod_log(struct req *r, struct rurl *u);
 
 /* Table rendering (table.c). Takes items (array of objects), borrows them. */
 cJSON *table_new(const struct resource *res, bool with_columns);

@@ -522,6 +522,8 @@ static bool sub_allowed(struct rurl *u)
 		return u->res->has_status;
 	if (!strcmp(u->sub, "scale"))
 		return u->res->has_scale;
+	if (!strcmp(u->sub, "log"))
+		return u->res == &res_pod;
 	return false;
 }
 
@@ -532,6 +534,10 @@ void api_objects(struct req *r, struct rurl *u)
 
 	if (!sub_allowed(u)) {
 		reply_text(r, 404, "text/plain; charset=utf-8", "404 page not found\n");
+		return;
+	}
+	if (!strcmp(u->sub, "log")) {
+		node_pod_log(r, u);
 		return;
 	}
 	if (!strcmp(m, "GET") && *u->name)

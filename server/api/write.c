@@ -246,8 +246,11 @@ static void split_status(const struct resource *res, cJSON *obj, const cJSON *ol
 		cJSON *x;
 		/* obj := old with the new status and the caller's metadata rv. */
 		while ((x = copy->child)) {
+			/* Not jset(obj, x->string, x): replacing frees the key
+			 * before copying it. */
 			cJSON_DetachItemViaPointer(copy, x);
-			jset(obj, x->string, x);
+			cJSON_DeleteItemFromObjectCaseSensitive(obj, x->string);
+			cJSON_AddItemToObject(obj, x->string, x);
 		}
 		cJSON_Delete(copy);
 		jset(obj, "status", status ? status : cJSON_CreateObject());

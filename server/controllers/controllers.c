@@ -6,6 +6,8 @@
 
 #include "common/util.h"
 #include "server/controllers/controllers.h"
+#include "server/controllers/workload.h"
+#include "server/controllers/netctl.h"
 #include "server/labkube.h"
 
 struct controller {
@@ -16,6 +18,16 @@ struct controller {
 
 static const struct controller table[] = {
 	{ "bootstrap", bootstrap_start, bootstrap_stop },
+	{ "scheduler", scheduler_start, scheduler_stop },
+	{ "replicaset", replicaset_start, replicaset_stop },
+	{ "replicationcontroller", replicationcontroller_start, replicationcontroller_stop },
+	{ "deployment", deployment_start, deployment_stop },
+	{ "statefulset", statefulset_start, statefulset_stop },
+	{ "daemonset", daemonset_start, daemonset_stop },
+	{ "garbage-collector", gc_start, gc_stop },
+	{ "node", nodeobj_start, nodeobj_stop },
+	{ "endpoints", endpoints_start, endpoints_stop },
+	{ "endpointslice", endpointslice_start, endpointslice_stop },
 };
 
 int controllers_start(struct labkube *lk)

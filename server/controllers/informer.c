@@ -260,11 +260,14 @@ struct workqueue {
 	void *arg;
 	struct map pending;     /* key → (void *)1 */
 	bool draining;
+	struct delayed *delayed; /* keys waiting for their timer */
 };
 
 struct delayed {
 	struct workqueue *wq;
 	char *key;
+	struct loop_timer *timer;
+	struct delayed *next;
 };
 
 static void drain(struct loop *l, void *arg)
@@ -301,16 +304,21 @@ void workqueue_free(struct workqueue *wq)
 {
 	if (!wq)
 		return;
-	/* The loop keeps the hook; the loop is freed with the server. */
-	wq->sync = NULL;
+	loop_before_sleep_del(wq->lk->loop, drain, wq);
+	while (wq->delayed) {
+		struct delayed *d = wq->delayed;
+		wq->delayed = d->next;
+		loop_timer_del(wq->lk->loop, d->timer);
+		free(d->key);
+		free(d);
+	}
 	map_clear(&wq->pending, NULL);
-	map_init(&wq->pending);
+	free(wq->name);
+	free(wq);
 }
 
 void workqueue_add(struct workqueue *wq, const char *key)
 {
-	if (!wq->sync)
-		return;
 	map_put(&wq->pending, key, (void *)1);
 	loop_wake_within(wq->lk->loop, 0);
 }
@@ -318,6 +326,11 @@ void workqueue_add(struct workqueue *wq, const char *key)
 static int64_t fire(struct loop *l, void *arg)
 {
 	struct delayed *d = arg;
+	for (struct delayed **pp = &d->wq->delayed; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
 	workqueue_add(d->wq, d->key);
 	free(d->key);
 	free(d);
@@ -334,7 +347,9 @@ void workqueue_add_after(struct workqueue *wq, const char *key, int64_t delay_ms
 	d = xcalloc(1, sizeof(*d));
 	d->wq = wq;
 	d->key = xstrdup(key);
-	loop_timer_add(wq->lk->loop, delay_ms, fire, d);
+	d->next = wq->delayed;
+	wq->delayed = d;
+	d->timer = loop_timer_add(wq->lk->loop, delay_ms, fire, d);
 }
 
 /* ---- events ---- */

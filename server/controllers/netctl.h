@@ -79,6 +79,17 @@ int pod_find_port(const cJSON *pod, const cJSON *svc_port);
 /* ShouldSetHostname: spec.hostname set and spec.subdomain == service. */
 bool pod_sets_hostname(const cJSON *pod, const cJSON *svc);
 
+/* The pods of svc's namespace its selector selects, borrowed from the
+ * informer into *out (caller frees the array, not the pods). */
+size_t netctl_select_pods(struct informer *pods, const cJSON *svc, const cJSON ***out);
+/* Did a pod change in a way endpoints see (labels, IPs, readiness,
+ * phase, deletion, hostname, node)? */
+bool pod_endpoint_changed(const cJSON *old, const cJSON *pod);
+/* Call fn with the key ("ns/name") of every Service in the pod's namespace
+ * that selects pod or old (either may be NULL). */
+void netctl_pod_services(struct informer *svcs, const cJSON *pod, const cJSON *old,
+			 void (*fn)(void *arg, const char *key), void *arg);
+
 /* ---- the last-change-trigger-time tracker (trigger_time_tracker.go) ----
  * Per Service: the Ready lastTransitionTime of each pod and the Service's
  * creationTimestamp seen at the last sync. compute() answers the earliest

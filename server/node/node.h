@@ -1,12 +1,18 @@
 /*
  * server/node/node.h: the node agent (our kubelet). It runs the pods bound
  * to this node (spec.nodeName == --node-name) as real processes, each pod in
- * its own network namespace with its own IP on the bridge, and reports pod
- * status back through the write path (status subresource). See issue 3 and
- * shared/recipes/datapath-netns.sh for the network it builds.
+ * its own network namespace with its own IP on the bridge labkube0 (the
+ * first address of --pod-cidr), and reports pod status back through the
+ * write path (status subresource) with the kubelet's events. See issue 3,
+ * shared/recipes/datapath-netns.sh for the network it builds, and
+ * node_internal.h for how it is put together.
  *
- * Without CAP_NET_ADMIN/CAP_SYS_ADMIN it says so once, marks the Node
- * NotReady with that message, and runs nothing.
+ * Without CAP_NET_ADMIN/CAP_SYS_ADMIN it says so once, node_not_ready_reason
+ * returns why (the Node is NotReady with that message), and runs nothing.
+ *
+ * Pods outlive the agent: stopping labkube leaves their processes running
+ * and a restarted agent adopts them (or restarts them with the same IP);
+ * pods deleted meanwhile are cleaned up then.
  *
  * Slow or blocking work (creating a pod's sandbox, starting a process)
  * happens in child processes that report back over pipes watched by the
@@ -21,7 +27,16 @@ struct labkube;
 
 int node_start(struct labkube *lk);
 void node_stop(struct labkube *lk);   /* NULL-safe: may run without start */
-/* Why pods cannot run here (NULL when they can). */
+/* Why pods cannot run here (NULL when they can). Static or owned by the
+ * agent: valid until node_stop. */
 const char *node_not_ready_reason(const struct labkube *lk);
+
+/* Internal applets (main.c's table): `labkube _sandbox ...` holds a pod's
+ * namespaces, `labkube _shim ...` runs one container. */
+int node_sandbox_main(int argc, char **argv);
+int node_shim_main(int argc, char **argv);
+
+/* GET .../pods/NAME/log is node_pod_log() (logs.c), declared in
+ * server/api/internal.h next to the request types it takes. */
 
 #endif
