@@ -4,7 +4,7 @@
 CC       ?= cc
 BUILD    ?= build
 SANITIZE ?=
-PKGS     := sqlite3 libmicrohttpd libcjson yaml-0.1 zlib libmnl
+PKGS     := sqlite3 libmicrohttpd libcjson yaml-0.1 zlib libmnl libnftnl
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wvla \
             -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \

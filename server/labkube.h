@@ -24,6 +24,8 @@ struct config {
 	char *node_ip;
 	char *node_name;
 	char *service_cidr;
+	char *node_port_range; /* "30000-32767" */
+	char *lb_pool;       /* LoadBalancer addresses: CIDR or A-B range; NULL = node IP */
 	char *cluster_domain;
 	char *pod_cidr;      /* "10.244.0.0/16": the bridge takes the first address */
 	char *cluster_dns;   /* "10.96.0.10": the pods' nameserver */

@@ -19,11 +19,13 @@
 
 #include "common/loop.h"
 #include "common/util.h"
+#include "proxy/proxy.h"
 #include "server/api/api.h"
 #include "server/controllers/controllers.h"
 #include "server/labkube.h"
 #include "server/node/images.h"
 #include "server/node/node.h"
+#include "server/resources/svcalloc.h"
 #include "server/store/store.h"
 
 /* ---- configuration: one table feeds flags and --help ---- */
@@ -45,12 +47,14 @@ static const struct option_def options[] = {
 	{ "data-dir", OPT_STR, CFG(data_dir), NULL, "where the database and kubeconfig live (/var/lib/labkube as root, else $XDG_DATA_HOME/labkube)" },
 	{ "history-revisions", OPT_INT, CFG(history_revisions), "10000", "revisions of change history kept for watches" },
 	{ "history-seconds", OPT_INT, CFG(history_seconds), "3600", "seconds of change history kept for watches" },
+	{ "lb-pool", OPT_STR, CFG(lb_pool), NULL, "addresses for LoadBalancer services: a CIDR or FIRST-LAST (default: the node IP)" },
 	{ "listen", OPT_STR, CFG(listen), "127.0.0.1:6443", "address of the API (plain HTTP)" },
 	{ "node-ip", OPT_STR, CFG(node_ip), NULL, "the node's address (default: the interface of the default route)" },
 	{ "node-name", OPT_STR, CFG(node_name), NULL, "the node's name (default: the hostname)" },
 	{ "pod-cidr", OPT_STR, CFG(pod_cidr), "10.244.0.0/16", "the range of pod IPs (the bridge labkube0 takes the first)" },
 	{ "quiet", OPT_BOOL, CFG(quiet), "false", "print nothing but errors" },
 	{ "service-cidr", OPT_STR, CFG(service_cidr), "10.96.0.0/12", "the range of cluster IPs" },
+	{ "service-node-port-range", OPT_STR, CFG(node_port_range), "30000-32767", "the range of node ports" },
 };
 
 static void usage(FILE *f)
@@ -319,13 +323,16 @@ static int cmd_server(int argc, char **argv)
 		lk_log("labkube: cannot open store '%s': %s", dbpath, err.msg);
 		goto out;
 	}
+	/* Service allocators: ranges from the flags, state from the store. */
+	if (svcalloc_init(&lk) < 0)
+		goto out;
 	snprintf(lk.server_url, sizeof(lk.server_url), "http://%s", lk.cfg.listen);
 	lk.api = api_new(&lk, &err);
 	if (!lk.api) {
 		lk_log("labkube: %s", err.msg);
 		goto out;
 	}
-	if (controllers_start(&lk) < 0 || node_start(&lk) < 0)
+	if (controllers_start(&lk) < 0 || node_start(&lk) < 0 || proxy_start(&lk) < 0)
 		goto out;
 	loop_fd_add(lk.loop, sfd, LOOP_READ, on_signal, &lk);
 	loop_timer_add(lk.loop, 30000, cron, &lk);
@@ -336,10 +343,12 @@ static int cmd_server(int argc, char **argv)
 	loop_run(lk.loop);
 	rc = 0;
 out:
+	proxy_stop(&lk);
 	node_stop(&lk);
 	controllers_stop(&lk);
 	api_free(lk.api);
 	store_free(lk.store);
+	svcalloc_reset();
 	loop_free(lk.loop);
 	lk_err_clear(&err);
 	config_release(&lk.cfg);
@@ -364,7 +373,9 @@ static const struct applet {
 	{ "_image", image_exec_main, NULL },  /* internal: a container's process */
 	{ "_sandbox", node_sandbox_main, NULL }, /* internal: holds a pod's namespaces */
 	{ "_shim", node_shim_main, NULL },   /* internal: runs one container */
+	{ "cleanup", proxy_cleanup_cmd, "remove the services table and route labkube created here" },
 	{ "images", images_cmd, "list the built-in images pods can use" },
+	{ "proxy", proxy_cmd, "proxy rules [NS/SVC]: the nftables rules of a service" },
 	{ "server", cmd_server, "run the cluster (API, controllers, node, proxy, DNS)" },
 	{ "version", cmd_version, "print the version" },
 };

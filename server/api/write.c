@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "server/api/write.h"
 #include "server/resources/resources.h"
+#include "server/resources/svcalloc.h"
 #include "server/store/store.h"
 
 static const char *const system_fields[] = { "uid", "creationTimestamp",
@@ -172,13 +173,23 @@ int obj_create(struct store *st, const struct resource *res, const char *ns,
 		res->defaults(obj);
 	if (res->prepare_create)
 		res->prepare_create(obj);
-	if (validate(res, obj, NULL, err) < 0)
-		return -1;
+	/* Issue 4: admit (allocation) runs before validation, as upstream's
+	 * BeginCreate does, inside an allocation transaction kept only when
+	 * the object is stored (a failed create or a dry run gives back). */
+	if (res->admit)
+		svcalloc_txn_begin();
+	int rc = -1;
 	if (res->admit && res->admit(st, obj, NULL, err) < 0)
-		return -1;
-	if (flags & WRITE_DRY_RUN)
-		return 0;
-	return create_named(st, res, ns, obj, err);
+		goto done;
+	if (validate(res, obj, NULL, err) < 0)
+		goto done;
+	rc = (flags & WRITE_DRY_RUN) ? 0 : create_named(st, res, ns, obj, err);
+done:
+	if (res->admit && rc == 0 && !(flags & WRITE_DRY_RUN))
+		svcalloc_txn_commit();
+	else if (res->admit)
+		svcalloc_txn_revert();
+	return rc;
 }
 
 /* What a change of bumps generation: r->generation_paths, else spec. */
@@ -233,6 +244,15 @@ static int keep_system_fields(const struct resource *res, cJSON *obj,
 	return 0;
 }
 
+static void keep_meta(cJSON *obj, const cJSON *md, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(md, key);
+	cJSON *omd = jget(obj, "metadata");
+	cJSON_DeleteItemFromObjectCaseSensitive(omd, key);
+	if (v)
+		cJSON_AddItemToObject(omd, key, cJSON_Duplicate(v, 1));
+}
+
 /* The status subresource changes status only; the main resource all but status. */
 static void split_status(const struct resource *res, cJSON *obj, const cJSON *old,
 			 unsigned flags)
@@ -258,6 +278,15 @@ static void split_status(const struct resource *res, cJSON *obj, const cJSON *ol
 			cJSON *rv = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
 			if (rv)
 				jset(obj, "metadata.resourceVersion", cJSON_Duplicate(rv, 1));
+			/* Upstream's status strategies reset the spec and keep
+			 * the caller's annotations (the deployment controller
+			 * writes its revision annotation that way); labels too,
+			 * except on apps workloads, whose strategies keep the
+			 * old labels. The services/status conformance test
+			 * relies on both. */
+			keep_meta(obj, md, "annotations");
+			if (strcmp(res->group, "apps") != 0)
+				keep_meta(obj, md, "labels");
 			cJSON_Delete(md);
 		} else {
 			jdel(obj, "metadata.resourceVersion");
@@ -293,6 +322,27 @@ static bool finalizers_empty(const cJSON *obj)
 	if (!list_empty(obj, "metadata.finalizers"))
 		return false;
 	return !str_eq(jstr(obj, "kind"), "Namespace") || list_empty(obj, "spec.finalizers");
+}
+
+/*
+ * After an object is gone: the kind's release hook (a Service's IPs and
+ * ports) and, issue 4, a Service takes its same-named Endpoints with it, as
+ * upstream's service REST does on delete (NotFound is fine).
+ */
+static void after_delete(struct store *st, const struct resource *res, const char *ns,
+			 const char *name, const cJSON *last)
+{
+	struct delete_opts o = { .grace = -1 };
+	struct lk_err e = { 0 };
+	bool gone = false;
+	if (res->release && last)
+		res->release(st, last);
+	if (res != &res_service)
+		return;
+	if (obj_delete(st, &res_endpoints, ns, name, &o, NULL, &gone, &e) < 0 &&
+	    e.code != LK_ENOTFOUND)
+		lk_log("service: cannot delete endpoints '%s/%s': %s", ns, name, e.msg);
+	lk_err_clear(&e);
 }
 
 int obj_update(struct store *st, const struct resource *res, const char *ns,
@@ -333,10 +383,16 @@ int obj_update(struct store *st, const struct resource *res, const char *ns,
 		goto out;
 	if (res->defaults)
 		res->defaults(obj);
-	bump_generation(res, obj, old);
-	if (validate(res, obj, old, err) < 0)
-		goto out;
+	if (!(flags & WRITE_STATUS)) /* status writes never bump generation */
+		bump_generation(res, obj, old);
+	/* Issue 4: admit before validation, as upstream's BeginUpdate
+	 * (patchAllocatedValues, allocation, type-dependent drops); its
+	 * transaction is committed below only if the write succeeds. */
+	if (res->admit)
+		svcalloc_txn_begin();
 	if (res->admit && res->admit(st, obj, old, err) < 0)
+		goto out;
+	if (validate(res, obj, old, err) < 0)
 		goto out;
 	/* A no-op update writes nothing and keeps the resourceVersion. */
 	jset(obj, "metadata.resourceVersion",
@@ -351,8 +407,10 @@ int obj_update(struct store *st, const struct resource *res, const char *ns,
 	    jint(old, "metadata.deletionGracePeriodSeconds", 0) == 0) {
 		cJSON *last = NULL;
 		ret = store_delete(st, storage, ns, name, 0, &last, err);
-		if (ret == 0 && res->release)
-			res->release(st, last);
+		if (ret == 0 && res->admit) /* issue 4: release outside the txn */
+			svcalloc_txn_commit();
+		if (ret == 0)
+			after_delete(st, res, ns, name, last);
 		if (last) {
 			jset(obj, "metadata.resourceVersion",
 			     cJSON_Duplicate(jget(last, "metadata.resourceVersion"), 1));
@@ -362,6 +420,11 @@ int obj_update(struct store *st, const struct resource *res, const char *ns,
 	}
 	ret = store_update(st, storage, ns, name, obj, expect, err);
 out:
+	/* Issue 4: keep the allocations of a stored update, else give back. */
+	if (res->admit && ret == 0 && !(flags & WRITE_DRY_RUN))
+		svcalloc_txn_commit();
+	else if (res->admit)
+		svcalloc_txn_revert();
 	cJSON_Delete(old);
 	return ret;
 }
@@ -515,8 +578,7 @@ int obj_delete(struct store *st, const struct resource *res, const char *ns,
 	ret = store_delete(st, storage, ns, name, 0, &old, err);
 	if (ret == 0) {
 		*gone = true;
-		if (res->release)
-			res->release(st, old);
+		after_delete(st, res, ns, name, old);
 	}
 out:
 	if (ret == 0 && out) {

@@ -10,6 +10,8 @@
  *    its `kubernetes` finalizer is dropped and it goes (namespace controller).
  * Every write goes through the API's write path (server/api/write.h).
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,18 +115,34 @@ static int on_namespace(void *arg, const struct store_event *ev)
 	return 0;
 }
 
+/* The first usable address of the service CIDR: the kubernetes Service's. */
+static void first_service_ip(const char *cidr, char *out)
+{
+	char net[INET_ADDRSTRLEN] = "10.96.0.0";
+	struct in_addr a;
+	sscanf(cidr ? cidr : "", "%15[0-9.]", net);
+	if (inet_pton(AF_INET, net, &a) != 1)
+		inet_pton(AF_INET, "10.96.0.0", &a);
+	a.s_addr = htonl(ntohl(a.s_addr) + 1);
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
 static void kubernetes_service(struct labkube *lk)
 {
 	const char *port = strrchr(lk->cfg.listen, ':');
 	int p = port ? atoi(port + 1) : 6443;
 	char *json;
 
-	ensure(lk, &res_service, "default",
-	       "{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"component\":\"apiserver\","
-	       "\"provider\":\"kubernetes\"}},\"spec\":{\"type\":\"ClusterIP\","
-	       "\"clusterIP\":\"10.96.0.1\",\"clusterIPs\":[\"10.96.0.1\"],"
-	       "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\","
-	       "\"targetPort\":6443}],\"sessionAffinity\":\"None\"}}");
+	char vip[INET_ADDRSTRLEN];
+
+	first_service_ip(lk->cfg.service_cidr, vip);
+	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"component\":\"apiserver\","
+			 "\"provider\":\"kubernetes\"}},\"spec\":{\"type\":\"ClusterIP\","
+			 "\"clusterIP\":\"%s\",\"clusterIPs\":[\"%s\"],"
+			 "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\","
+			 "\"targetPort\":%d}],\"sessionAffinity\":\"None\"}}", vip, vip, p);
+	ensure(lk, &res_service, "default", json);
+	free(json);
 	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":"
 			 "{\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},"
 			 "\"subsets\":[{\"addresses\":[{\"ip\":\"%s\"}],"

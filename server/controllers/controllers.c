@@ -8,6 +8,7 @@
 #include "server/controllers/controllers.h"
 #include "server/controllers/workload.h"
 #include "server/controllers/netctl.h"
+#include "server/controllers/servicelb.h"
 #include "server/labkube.h"
 
 struct controller {
@@ -28,6 +29,7 @@ static const struct controller table[] = {
 	{ "node", nodeobj_start, nodeobj_stop },
 	{ "endpoints", endpoints_start, endpoints_stop },
 	{ "endpointslice", endpointslice_start, endpointslice_stop },
+	{ "service-lb", servicelb_start, servicelb_stop },
 };
 
 int controllers_start(struct labkube *lk)

@@ -144,6 +144,9 @@ struct dsync {
 	const cJSON *ds;
 	struct objv pods;           /* claimed */
 	struct objv nodes;
+	struct objv revs;           /* its ControllerRevisions */
+	long long collisions;
+	bool has_coll;              /* status.collisionCount is set */
 	cJSON *stand_in;
 	char hash[16];
 	bool acted, failed;
@@ -168,61 +171,123 @@ static void claim(struct dsync *s)
 	free(all.v);
 }
 
-/* constructHistory: the current revision's hash (created when new). */
-static int sync_history(struct dsync *s)
+static void gather_revisions(struct dsync *s)
 {
 	struct objv all = { 0 };
-	cJSON *data = wl_revision_data(s->ds), *cr;
-	const cJSON *cur = NULL;
-	long long max = 0, coll = jint(s->ds, "status.collisionCount", 0);
-	struct lk_err err = { 0 };
-	int ret = 0;
-
 	informer_foreach(dsc.revs, s->ns, collect, &all);
 	for (size_t i = 0; i < all.n; i++) {
 		const cJSON *ref = wl_controller_ref(all.v[i]);
-		if (!ref || !str_eq(jstr(ref, "uid"), jstr(s->ds, "metadata.uid")))
-			continue;
-		if (jequal(jget(all.v[i], "data"), data))
-			cur = all.v[i];
-		else if (jint(all.v[i], "revision", 0) > max)
-			max = jint(all.v[i], "revision", 0);
+		if (ref && str_eq(jstr(ref, "uid"), jstr(s->ds, "metadata.uid")))
+			collect(&s->revs, all.v[i]);
 	}
-	if (cur) {
-		const char *h = wl_map_get(jget(cur, "metadata.labels"), HASH_LABEL);
-		snprintf(s->hash, sizeof(s->hash), "%s", h ? h : "");
-		if (jint(cur, "revision", 0) <= max) {
-			cr = cJSON_Duplicate(cur, 1);
-			jset_int(cr, "revision", max + 1);
-			wl_update(s->lk, &res_controllerrevision, cr, 0, &err);
-			cJSON_Delete(cr);
-		}
-		goto out;
-	}
-	wl_hash(jget(s->ds, "spec.template"), jget(s->ds, "status.collisionCount") ? &coll : NULL, s->hash);
-	cr = cJSON_CreateObject();
-	char *name = xasprintf("%s-%s", jstr_or(s->ds, "metadata.name", ""), s->hash);
+	free(all.v);
+}
+
+/* snapshot: a new ControllerRevision "<ds>-<hash>" for the template. */
+static int snapshot(struct dsync *s, const cJSON *data, long long rev)
+{
+	const cJSON *tl = jget(s->ds, "spec.template.metadata.labels");
+	struct lk_err err = { 0 };
+	cJSON *cr = cJSON_CreateObject(), *cur = NULL;
+	char *name;
+	int ret = 0;
+
+	wl_hash(jget(s->ds, "spec.template"), s->has_coll ? &s->collisions : NULL, s->hash);
+	name = xasprintf("%s-%s", jstr_or(s->ds, "metadata.name", ""), s->hash);
 	jset_str(cr, "metadata.name", name);
-	free(name);
-	jset(cr, "metadata.labels", cJSON_Duplicate(jget(s->ds, "spec.template.metadata.labels"), 1));
-	wl_map_set(jobj(cr, "metadata.labels"), HASH_LABEL, s->hash);
+	jset(cr, "metadata.labels", cJSON_IsObject(tl) ? cJSON_Duplicate(tl, 1) : cJSON_CreateObject());
+	wl_map_set(jget(cr, "metadata.labels"), HASH_LABEL, s->hash);
 	if (jget(s->ds, "metadata.annotations"))
 		jset(cr, "metadata.annotations", cJSON_Duplicate(jget(s->ds, "metadata.annotations"), 1));
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(jget(cr, "metadata"), "ownerReferences"),
 			     wl_owner_ref(s->ds));
 	jset(cr, "data", cJSON_Duplicate(data, 1));
-	jset_int(cr, "revision", max + 1);
+	jset_int(cr, "revision", rev);
 	if (obj_create(s->lk->store, &res_controllerrevision, s->ns, cr, 0, &err) < 0 &&
-	    err.code != LK_EEXISTS) {
-		lk_log("daemonset: cannot create revision for '%s': %s", s->key, err.msg);
+	    (err.code != LK_EEXISTS ||
+	     store_get(s->lk->store, "controllerrevisions.apps", s->ns, name, &cur, NULL) < 0 ||
+	     !jequal(jget(cur, "data"), data))) {
+		if (err.code == LK_EEXISTS) {   /* a hash collision: try another */
+			s->collisions++;
+			s->has_coll = true;
+		} else {
+			lk_log("daemonset: cannot create revision for '%s': %s", s->key, err.msg);
+		}
 		ret = -1;
 	}
+	cJSON_Delete(cur);
 	cJSON_Delete(cr);
-out:
+	free(name);
 	lk_err_clear(&err);
-	cJSON_Delete(data);
-	free(all.v);
 	return ret;
+}
+
+/* constructHistory: the current revision's hash (created when new). */
+static int sync_history(struct dsync *s)
+{
+	cJSON *data = wl_revision_data(s->ds), *cr;
+	const cJSON *cur = NULL;
+	long long max = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < s->revs.n; i++) {
+		if (jequal(jget(s->revs.v[i], "data"), data))
+			cur = s->revs.v[i];
+		else if (jint(s->revs.v[i], "revision", 0) > max)
+			max = jint(s->revs.v[i], "revision", 0);
+	}
+	if (!cur) {
+		ret = snapshot(s, data, max + 1);
+	} else {
+		const char *h = wl_map_get(jget(cur, "metadata.labels"), HASH_LABEL);
+		snprintf(s->hash, sizeof(s->hash), "%s", h ? h : jstr_or(cur, "metadata.name", ""));
+		if (jint(cur, "revision", 0) <= max) {
+			struct lk_err err = { 0 };
+			cr = cJSON_Duplicate(cur, 1);
+			jset_int(cr, "revision", max + 1);
+			wl_update(s->lk, &res_controllerrevision, cr, 0, &err);
+			lk_err_clear(&err);
+			cJSON_Delete(cr);
+		}
+	}
+	cJSON_Delete(data);
+	return ret;
+}
+
+static int by_revision(const void *a, const void *b)
+{
+	long long x = jint(*(const cJSON *const *)a, "revision", 0);
+	long long y = jint(*(const cJSON *const *)b, "revision", 0);
+	return x == y ? 0 : x < y ? -1 : 1;
+}
+
+/* cleanupHistory: revisions no pod uses, oldest first, past the limit. */
+static void cleanup_history(struct dsync *s)
+{
+	long long limit = jint(s->ds, "spec.revisionHistoryLimit", 10), old = 0;
+	const cJSON **dead = xcalloc(s->revs.n + 1, sizeof(*dead));
+
+	for (size_t i = 0; i < s->revs.n; i++) {
+		const char *h = wl_map_get(jget(s->revs.v[i], "metadata.labels"), HASH_LABEL);
+		bool live = str_eq(h, s->hash);
+		for (size_t j = 0; !live && j < s->pods.n; j++)
+			live = str_eq(h, wl_map_get(jget(s->pods.v[j], "metadata.labels"), HASH_LABEL));
+		if (!live)
+			dead[old++] = s->revs.v[i];
+	}
+	if (old)
+		qsort(dead, (size_t)old, sizeof(*dead), by_revision);
+	for (long long i = 0; i < old - limit; i++) {
+		struct delete_opts o = { .propagation = "Background", .grace = -1 };
+		struct lk_err err = { 0 };
+		cJSON *out = NULL;
+		bool gone;
+		obj_delete(s->lk->store, &res_controllerrevision, s->ns,
+			   jstr_or(dead[i], "metadata.name", ""), &o, &out, &gone, &err);
+		cJSON_Delete(out);
+		lk_err_clear(&err);
+	}
+	free(dead);
 }
 
 static const char *template_generation(const cJSON *ds, char *buf)
@@ -403,8 +468,8 @@ static cJSON *status(struct dsync *s, const cJSON **buf)
 	wl_set_count(st, "updatedNumberScheduled", upd, true);
 	wl_set_count(st, "numberAvailable", avail, true);
 	wl_set_count(st, "numberUnavailable", des - avail, true);
-	if (jget(s->ds, "status.collisionCount"))
-		jset(st, "collisionCount", cJSON_Duplicate(jget(s->ds, "status.collisionCount"), 1));
+	if (s->has_coll)
+		jset_int(st, "collisionCount", s->collisions);
 	if (jget(s->ds, "status.conditions"))
 		jset(st, "conditions", cJSON_Duplicate(jget(s->ds, "status.conditions"), 1));
 	return st;
@@ -444,7 +509,10 @@ static void ds_sync(void *arg, const char *key)
 	informer_foreach(dsc.nodes, NULL, collect, &s.nodes);
 	if (!s.nodes.n)
 		collect(&s.nodes, s.stand_in = sched_default_node(s.lk->cfg.node_name));
+	s.collisions = jint(s.ds, "status.collisionCount", 0);
+	s.has_coll = jget(s.ds, "status.collisionCount") != NULL;
 	claim(&s);
+	gather_revisions(&s);
 	buf = xcalloc(s.pods.n + 1, sizeof(*buf));
 	if (!s.claim_failed && sync_history(&s) == 0) {
 		for (size_t i = 0; !wl_deleting(s.ds) && i < s.nodes.n; i++) {
@@ -456,7 +524,10 @@ static void ds_sync(void *arg, const char *key)
 		    str_eq(jstr(s.ds, "spec.updateStrategy.type"), "RollingUpdate"))
 			rolling_update(&s, buf, desired);
 		write_status(&s, status(&s, buf));
+		cleanup_history(&s);
 	} else {
+		if (s.has_coll)
+			write_status(&s, status(&s, buf));
 		s.failed = true;
 	}
 	if (s.failed)
@@ -464,6 +535,7 @@ static void ds_sync(void *arg, const char *key)
 	free(buf);
 	free(s.pods.v);
 	free(s.nodes.v);
+	free(s.revs.v);
 	cJSON_Delete(s.stand_in);
 	cJSON_Delete((cJSON *)s.ds);
 }

@@ -703,7 +703,8 @@ static void gather_rs(struct dsync *s)
 			add_rs(s, cJSON_Duplicate(out, 1));
 		cJSON_Delete(out);
 	}
-	qsort(s->rs, s->n, sizeof(*s->rs), rs_order);
+	if (s->n)
+		qsort(s->rs, s->n, sizeof(*s->rs), rs_order);
 	label_selector_free(g.sel);
 	cJSON_Delete(g.adopt);
 }

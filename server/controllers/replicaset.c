@@ -122,6 +122,7 @@ void wl_ctl_stop(struct wl_ctl *c)
 		free(d);
 	}
 	workqueue_free(c->wq);
+	c->wq = NULL;
 	wl_informer_put(c->objs);
 	c->objs = NULL;
 }

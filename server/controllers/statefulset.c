@@ -259,7 +259,8 @@ static void gather_revisions(struct ssync *s)
 			objv_push(&s->revs, all.v[i]);
 	}
 	free(all.v);
-	qsort(s->revs.v, s->revs.n, sizeof(*s->revs.v), rev_cmp);
+	if (s->revs.n)
+		qsort(s->revs.v, s->revs.n, sizeof(*s->revs.v), rev_cmp);
 }
 
 /* history.NewControllerRevision for data at revision rev. */

@@ -218,7 +218,15 @@ static int pod_files(struct node *n, struct npod *p)
 	int rc = 0;
 
 	pod_hostname(p->obj, host, sizeof(host));
-	hosts = pod_hosts_file(p->obj, p->ip, n->lk->cfg.cluster_domain);
+	if (p->host_network) {
+		/* the node's own files, as the kubelet copies them */
+		hosts = read_file("/etc/hosts", NULL);
+		if (!hosts)
+			hosts = pod_hosts_file(p->obj, NULL, n->lk->cfg.cluster_domain);
+		gethostname(host, sizeof(host) - 2);
+	} else {
+		hosts = pod_hosts_file(p->obj, p->ip, n->lk->cfg.cluster_domain);
+	}
 	host_resolv = read_file("/etc/resolv.conf", NULL);
 	resolv = pod_resolv_conf(p->obj, n->lk->cfg.cluster_dns, n->lk->cfg.cluster_domain,
 				 host_resolv);
@@ -258,7 +266,6 @@ static void on_sb_report(struct loop *l, int fd, int events, void *arg)
 	p->sb_report_fd = -1;
 	if (rc > 0) {
 		p->sb = SB_READY;
-		memset(&p->sb_bo, 0, sizeof(p->sb_bo));
 	} else {
 		int64_t now = wall_ms();
 		lk_log("node: cannot create the sandbox of pod '%s/%s': %s", p->ns, p->name, p->sb_err);
@@ -283,10 +290,15 @@ static void on_sb_exit(struct loop *l, int fd, int events, void *arg)
 		on_sb_report(l, p->sb_report_fd, LOOP_READ, p);
 	sb_forget(n, p);
 	if (was_ready && !p->gone && !p->terminating && !p->finished) {
+		int64_t now = wall_ms();
+		/* the first death in ten minutes is retried at once */
+		bool first = !p->sb_bo.last || now - p->sb_bo.last > 2 * BACKOFF_MAX_MS;
 		lk_log("node: the sandbox of pod '%s/%s' died: restarting the pod", p->ns, p->name);
 		node_event(n, p, NULL, "Normal", "SandboxChanged",
 			   "Pod sandbox changed, it will be killed and re-created.");
-		runtime_kill_all(n, p, 0, NULL);
+		runtime_kill_all(n, p, 0, "");
+		backoff_next(&p->sb_bo, now);
+		p->sb_retry_at = first ? 0 : now + p->sb_bo.dur;
 	}
 	p->sb = SB_NONE;
 	node_enqueue(n, p, 0);

@@ -24,14 +24,22 @@
  *   logs.c      the CRI log format (pure) and GET .../pods/NAME/log
  *   probe.c     readiness/liveness/startup probes
  *
- * On disk, under <data-dir>/pods/<pod-uid>/:
+ * On disk, under <data-dir>/pods/ (last-ip: the allocator's round robin)
+ * and <data-dir>/pods/<pod-uid>/:
  *   ip, meta                  the pod's IP and "namespace/name"
  *   hosts, hostname, resolv.conf, sa/{token,ca.crt,namespace}
+ *   volumes/<name>/           emptyDir, configMap, secret, ... (volumes.c)
+ *   sandbox.err               the sandbox's stderr
  *   <container>/current       "<container id> <restart count>"
- *   <container>/<id>.json     what the shim runs (argv, env, mounts, ...)
- *   <container>/<id>.state    "running PID STARTED_NS" / "exited CODE SIG
- *                             STARTED_NS FINISHED_NS [message]"
- *   <container>/<id>.log[.1]  CRI-format log ("TS stdout F text")
+ *   <container>/<id>.json     what the shim runs (argv, env, binds, caps)
+ *   <container>/<id>.state    JSON: {"state":"running","pid","startedAt"} or
+ *                             {"state":"exited","exitCode","signal",
+ *                             "startedAt","finishedAt"[,"reason","message"]}
+ *                             (times in ns)
+ *   <container>/<id>.log[.1]  CRI-format log ("TS stdout F text"); the
+ *                             last two runs are kept
+ *   <container>/shim.err      the shims' stderr
+ * and <data-dir>/volumes/<namespace>/<claim>/ for persistentVolumeClaims.
  * Processes carry their marker in their command line:
  *   labkube _sandbox <data-dir> <pod-uid> ...
  *   labkube _shim <data-dir> <pod-uid> <container> <id>
@@ -205,6 +213,8 @@ struct nctr {
 	int64_t retry_at;      /* wall ms: not (re)started before this */
 	bool pull_failed;      /* last image lookup failed */
 	bool config_error;     /* last start failed with a config error */
+	char *image;           /* the image the current run was started from */
+	bool changed;          /* killed because its spec changed: restart now */
 	struct probe *probes[3];  /* startup, liveness, readiness */
 };
 

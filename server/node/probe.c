@@ -321,7 +321,9 @@ static void exec_child(int cpidfd, char **argv, int out)
 			signal(s, SIG_DFL);
 		dup2(out, 1);
 		dup2(out, 2);
-		chdir("/");
+		close_range(3, ~0u, 0);   /* none of the server's fds */
+		if (chdir("/") < 0)
+			_exit(126);
 		execvp(argv[0], argv);
 		dprintf(out, "exec: \"%s\": %s", argv[0], strerror(errno));
 		_exit(127);

@@ -427,6 +427,8 @@ static void start_ctr(struct node *n, struct npod *p, struct nctr *c)
 		goto out;
 	}
 	node_event(n, p, c, "Normal", "Created", "Created container %s", c->name);
+	free(c->image);
+	c->image = xstrdup(jstr_or(sc, "image", ""));
 out:
 	cJSON_Delete(spec);
 	image_argv_free(argv);
@@ -500,7 +502,15 @@ static void on_report(struct loop *l, int fd, int events, void *arg)
 	read_report(c->pod->node, c->pod, c, false);
 }
 
-/* The <id>.state of a run: 1 running (pid, started), 0 exited (into r), -1 none. */
+/* A time in ns of a state file, in seconds. */
+static int64_t secs(const cJSON *st, const char *key)
+{
+	const cJSON *v = jget(st, key);
+	return cJSON_IsNumber(v) ? (int64_t)(v->valuedouble / 1e9) : 0;
+}
+
+/* The <id>.state of a run: 1 running (pid, started), 0 exited (into r),
+ * -1 none. */
 static int read_state(const struct npod *p, const struct nctr *c, const char *cid,
 		      struct ctr_run *r, pid_t *pid)
 {
@@ -511,7 +521,7 @@ static int read_state(const struct npod *p, const struct nctr *c, const char *ci
 
 	if (st && str_eq(jstr(st, "state"), "running")) {
 		*pid = (pid_t)jint(st, "pid", 0);
-		r->started_at = (int64_t)(jget(st, "startedAt") ? jget(st, "startedAt")->valuedouble / 1e9 : 0);
+		r->started_at = secs(st, "startedAt");
 		rc = 1;
 	} else if (st && str_eq(jstr(st, "state"), "exited")) {
 		ctr_run_clear(r);
@@ -520,8 +530,8 @@ static int read_state(const struct npod *p, const struct nctr *c, const char *ci
 		r->signal = (int)jint(st, "signal", 0);
 		snprintf(r->reason, sizeof(r->reason), "%s", jstr_or(st, "reason", ""));
 		ctr_run_set_msg(r, jstr(st, "message"));
-		r->started_at = (int64_t)(jget(st, "startedAt") ? jget(st, "startedAt")->valuedouble / 1e9 : 0);
-		r->finished_at = (int64_t)(jget(st, "finishedAt") ? jget(st, "finishedAt")->valuedouble / 1e9 : 0);
+		r->started_at = secs(st, "startedAt");
+		r->finished_at = secs(st, "finishedAt");
 		snprintf(r->id, sizeof(r->id), "%s", cid);
 		rc = 0;
 	}
@@ -720,6 +730,7 @@ void runtime_ctr_release(struct node *n, struct nctr *c)
 	sb_release(&c->report);
 	ctr_run_clear(&c->cur);
 	ctr_run_clear(&c->last);
+	free(c->image);
 	free(c->name);
 }
 
@@ -767,13 +778,33 @@ static bool wants_restart(const struct npod *p, const struct nctr *c, const stru
 	return !strcmp(policy, "Always") || (!strcmp(policy, "OnFailure") && e->exit_code != 0);
 }
 
+/* `kubectl set image` on a pod: the kubelet restarts the container. */
+static void spec_change(struct node *n, struct npod *p, struct nctr *c)
+{
+	const char *img = jstr_or(node_spec_ctr(p, c), "image", "");
+	char why[400];
+	if (!c->image || c->killing || !strcmp(c->image, img))
+		return;
+	snprintf(why, sizeof(why), "Container %s definition changed, will be restarted", c->name);
+	c->changed = true;
+	runtime_kill_ctr(n, p, c, jint(p->obj, "spec.terminationGracePeriodSeconds", 30), why);
+}
+
 /* One container's turn: true when it runs or has finished for good. */
 static bool step_ctr(struct node *n, struct npod *p, struct nctr *c)
 {
 	const struct ctr_run *e;
-	if (c->shim || c->starting)
+	if (c->shim || c->starting) {
+		if (c->cur.state == CTR_RUNNING && !c->init)
+			spec_change(n, p, c);
 		return c->cur.state == CTR_RUNNING;
+	}
 	e = ended(c);
+	if (e && c->changed) {
+		c->changed = false;
+		start_ctr(n, p, c);
+		return false;
+	}
 	if (e) {
 		if (wants_restart(p, c, e))
 			restart(n, p, c, e);

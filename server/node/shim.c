@@ -384,6 +384,8 @@ static void container_child(const cJSON *spec, int out, int err, int efd)
 	if (!argv[0])
 		die_child(efd, "no command specified");
 	make_mounts(spec, efd);
+	if (*cwd && chdir(cwd) < 0 && errno == ENOENT)
+		mkdirs(cwd, 0755);   /* runc makes a missing working directory */
 	if (chdir(*cwd ? cwd : "/") < 0)
 		die_child(efd, "chdir to cwd (\"%s\") set in config.json failed: %s", cwd,
 			  strerror(errno));

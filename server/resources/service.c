@@ -8,15 +8,18 @@
  * IPv4 cluster). Validation: ValidateService of k8s 1.32 in upstream order,
  * messages per shared/specs/services.md §2. Field selectors: the 1.31+
  * conversion func (spec.clusterIP, spec.type).
- * Not here (issue 4, admit/release): cluster IP and node port allocation,
- * patchAllocatedValues and the update-only rules (clusterIPs[0]
- * immutability, type-transition drops, healthCheckNodePort Required).
+ * Admission (admit/release, services.md §0 and §3): cluster IP and node
+ * port allocation through svcalloc.h (BeginCreate / BeginUpdate:
+ * patchAllocatedValues, normalizeClusterIPs, allocateCreate/allocateUpdate),
+ * then the type-dependent drops of PrepareForUpdate; release on delete.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/resources/res_internal.h"
+#include "server/resources/svcalloc.h"
+#include "server/store/store.h"
 
 static const struct column svc_columns[] = {
 	COL_NAME,
@@ -233,6 +236,401 @@ static void svc_prepare_create(cJSON *svc)
 	jset(svc, "status", st);
 }
 
+/* ---- admission: allocation (registry/core/service/storage/alloc.go) ---- */
+
+static bool needs_cluster_ip(const cJSON *svc)
+{
+	return !str_eq(jstr(svc, "spec.type"), "ExternalName");
+}
+
+static bool needs_node_port(const cJSON *svc)
+{
+	const char *t = jstr_or(svc, "spec.type", "");
+	return !strcmp(t, "NodePort") || !strcmp(t, "LoadBalancer");
+}
+
+/* shouldAllocateNodePorts: LB may opt out; explicit values are honoured. */
+static bool alloc_node_ports(const cJSON *svc)
+{
+	const char *t = jstr_or(svc, "spec.type", "");
+	return !strcmp(t, "NodePort") ||
+	       (!strcmp(t, "LoadBalancer") && jbool(svc, "spec.allocateLoadBalancerNodePorts", true));
+}
+
+static bool needs_hc_port(const cJSON *svc)
+{
+	return str_eq(jstr(svc, "spec.type"), "LoadBalancer") &&
+	       str_eq(jstr(svc, "spec.externalTrafficPolicy"), "Local");
+}
+
+static int ip_error(const cJSON *svc, const char *ip, int rc, struct lk_err *err)
+{
+	struct field_errs fe = { 0 };
+	char *v, *d;
+	if (rc == SA_FULL)
+		return lk_error(err, LK_EINTERNAL,
+				"Internal error occurred: failed to allocate a serviceIP: range is full");
+	v = res_go_strings(jget(svc, "spec.clusterIPs"));
+	if (rc == SA_RANGE)
+		d = xasprintf("failed to allocate IP %s: the provided IP (%s) is not in the valid "
+			      "range. The range of valid IPs is %s", ip, ip, svcalloc_cidr());
+	else
+		d = xasprintf("failed to allocate IP %s: provided IP is already allocated", ip);
+	field_err_invalid_raw(&fe, "spec.clusterIPs", v, d);
+	free(v);
+	free(d);
+	return lk_err_invalid(err, "", "Service", jstr_or(svc, "metadata.name", ""), &fe);
+}
+
+static int port_error(const cJSON *svc, const char *field, long np, int rc,
+		      struct lk_err *err)
+{
+	struct field_errs fe = { 0 };
+	char d[128];
+	if (rc == SA_FULL)
+		return lk_error(err, LK_EINTERNAL,
+				"Internal error occurred: failed to allocate a nodePort: range is full");
+	if (rc == SA_RANGE)
+		snprintf(d, sizeof(d), "provided port is not in the valid range. The range of "
+			 "valid ports is %s", svcalloc_port_range());
+	else
+		snprintf(d, sizeof(d), "provided port is already allocated");
+	field_err_invalid_int(&fe, field, np, d);
+	return lk_err_invalid(err, "", "Service", jstr_or(svc, "metadata.name", ""), &fe);
+}
+
+static int np_error(const cJSON *svc, int i, long np, int rc, struct lk_err *err)
+{
+	char f[FP_MAX];
+	return port_error(svc, res_fp(f, "spec.ports[%d].nodePort", i), np, rc, err);
+}
+
+/* allocClusterIPs for one IPv4 family: the requested clusterIP, or the next
+ * free one. Malformed or inconsistent requests are left to validation. */
+static int alloc_cluster_ip(cJSON *svc, struct lk_err *err)
+{
+	cJSON *spec = jobj(svc, "spec"), *ips;
+	const char *ip = jstr_or(spec, "clusterIP", "");
+	const char *first = cJSON_GetStringValue(cJSON_GetArrayItem(jget(spec, "clusterIPs"), 0));
+	unsigned char b[16];
+	char buf[16];
+	int rc;
+	if (!strcmp(ip, "None"))
+		return 0;
+	if (*ip) {
+		if (!res_ip_parse(ip, b) || !str_eq(first, ip))
+			return 0;
+		rc = svcalloc_ip_take(ip);
+		return rc ? ip_error(svc, ip, rc, err) : 0;
+	}
+	if (res_jsize(jget(spec, "clusterIPs")))
+		return 0;
+	rc = svcalloc_ip_next(buf);
+	if (rc)
+		return ip_error(svc, "", rc, err);
+	jset_str(spec, "clusterIP", buf);
+	ips = cJSON_CreateArray();
+	cJSON_AddItemToArray(ips, cJSON_CreateString(buf));
+	jset(spec, "clusterIPs", ips);
+	return 0;
+}
+
+static void release_cluster_ips(const cJSON *svc)
+{
+	const cJSON *ip;
+	cJSON_ArrayForEach(ip, jget(svc, "spec.clusterIPs"))
+		if (cJSON_IsString(ip) && strcmp(ip->valuestring, "None"))
+			svcalloc_ip_release(ip->valuestring);
+}
+
+/* The nodePort of the first port before i with the same port number. */
+static long shared_node_port(const cJSON *ports, int i, long long port)
+{
+	const cJSON *q;
+	int j = 0;
+	cJSON_ArrayForEach(q, ports) {
+		if (j++ >= i)
+			break;
+		if (jint(q, "port", 0) == port && jint(q, "nodePort", 0))
+			return (long)jint(q, "nodePort", 0);
+	}
+	return 0;
+}
+
+/* findRequestedNodePort: any explicit value for this port number. */
+static long requested_node_port(const cJSON *ports, long long port)
+{
+	const cJSON *q;
+	cJSON_ArrayForEach(q, ports)
+		if (jint(q, "port", 0) == port && jint(q, "nodePort", 0))
+			return (long)jint(q, "nodePort", 0);
+	return 0;
+}
+
+/* initNodePorts: ports with the same number share one node port. */
+static int init_node_ports(cJSON *svc, struct lk_err *err)
+{
+	cJSON *ports = jget(svc, "spec.ports"), *p;
+	bool alloc = alloc_node_ports(svc);
+	int i = -1, rc;
+	cJSON_ArrayForEach(p, ports) {
+		long np = (long)jint(p, "nodePort", 0), shared, v;
+		long long port = jint(p, "port", 0);
+		i++;
+		if (!cJSON_IsObject(p) || (!np && !alloc))
+			continue;
+		shared = shared_node_port(ports, i, port);
+		if (!shared) {
+			v = requested_node_port(ports, port);
+			rc = v ? svcalloc_port_take(v) : svcalloc_port_next(&v);
+			if (rc)
+				return np_error(svc, i, v, rc, err);
+			jset_int(p, "nodePort", v);
+		} else if (!np) {
+			jset_int(p, "nodePort", shared);
+		} else if (np != shared && (rc = svcalloc_port_take(np))) {
+			return np_error(svc, i, np, rc, err);
+		}
+	}
+	return 0;
+}
+
+static bool has_node_port(const cJSON *svc, long np)
+{
+	const cJSON *p;
+	cJSON_ArrayForEach(p, jget(svc, "spec.ports"))
+		if (jint(p, "nodePort", 0) == np)
+			return true;
+	return false;
+}
+
+static void release_node_ports(const cJSON *svc, const cJSON *keep)
+{
+	const cJSON *p;
+	cJSON_ArrayForEach(p, jget(svc, "spec.ports")) {
+		long np = (long)jint(p, "nodePort", 0);
+		if (np && (!keep || !has_node_port(keep, np)))
+			svcalloc_port_release(np);
+	}
+}
+
+/* updateNodePorts: new explicit values are taken, zeros allocated, old
+ * values the new object no longer has are released. */
+static int update_node_ports(cJSON *svc, const cJSON *old, struct lk_err *err)
+{
+	cJSON *p;
+	bool alloc = alloc_node_ports(svc);
+	int i = -1, rc;
+	cJSON_ArrayForEach(p, jget(svc, "spec.ports")) {
+		long np = (long)jint(p, "nodePort", 0), v;
+		i++;
+		if (!cJSON_IsObject(p) || (!np && !alloc))
+			continue;
+		if (!np) {
+			if ((rc = svcalloc_port_next(&v)))
+				return np_error(svc, i, 0, rc, err);
+			jset_int(p, "nodePort", v);
+		} else if (!has_node_port(old, np) && shared_node_port(jget(svc, "spec.ports"), i,
+				jint(p, "port", 0)) != np && (rc = svcalloc_port_take(np))) {
+			return np_error(svc, i, np, rc, err);
+		}
+	}
+	release_node_ports(old, svc);
+	return 0;
+}
+
+static int alloc_hc_port(cJSON *svc, struct lk_err *err)
+{
+	long v = (long)jint(svc, "spec.healthCheckNodePort", 0);
+	int rc = v ? svcalloc_port_take(v) : svcalloc_port_next(&v);
+	if (rc)
+		return port_error(svc, "spec.healthCheckNodePort", v, rc, err);
+	jset_int(svc, "spec.healthCheckNodePort", v);
+	return 0;
+}
+
+static int admit_create(cJSON *svc, struct lk_err *err)
+{
+	if (needs_cluster_ip(svc) && alloc_cluster_ip(svc, err) < 0)
+		return -1;
+	if (needs_node_port(svc) && init_node_ports(svc, err) < 0)
+		return -1;
+	if (needs_hc_port(svc) && alloc_hc_port(svc, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void copy_field(cJSON *dst, const cJSON *src, const char *path)
+{
+	const cJSON *v = jget(src, path);
+	if (v)
+		jset(dst, path, cJSON_Duplicate(v, 1));
+	else
+		jdel(dst, path);
+}
+
+/* patchAllocatedValues: what the client left out keeps its old value. */
+static void patch_allocated(cJSON *svc, const cJSON *old)
+{
+	cJSON *p;
+	const cJSON *q;
+	if (needs_cluster_ip(old) && needs_cluster_ip(svc)) {
+		if (!*jstr_or(svc, "spec.clusterIP", ""))
+			copy_field(svc, old, "spec.clusterIP");
+		if (!res_jsize(jget(svc, "spec.clusterIPs")) && res_jsize(jget(old, "spec.clusterIPs")))
+			copy_field(svc, old, "spec.clusterIPs");
+	}
+	if (needs_node_port(old) && needs_node_port(svc)) {
+		cJSON_ArrayForEach(p, jget(svc, "spec.ports")) {
+			long oldval = 0;
+			if (!cJSON_IsObject(p) || jint(p, "nodePort", 0))
+				continue;
+			cJSON_ArrayForEach(q, jget(old, "spec.ports"))
+				if (str_eq(jstr_or(q, "name", ""), jstr_or(p, "name", "")))
+					oldval = (long)jint(q, "nodePort", 0);
+			/* not if a port of the new object already uses it */
+			if (oldval && !has_node_port(svc, oldval))
+				jset_int(p, "nodePort", oldval);
+		}
+	}
+	if (needs_hc_port(old) && needs_hc_port(svc) && !jint(svc, "spec.healthCheckNodePort", 0))
+		copy_field(svc, old, "spec.healthCheckNodePort");
+}
+
+/* normalizeClusterIPs on update: keep clusterIP and clusterIPs in step. */
+static void normalize_cluster_ips(cJSON *svc, const cJSON *old)
+{
+	const char *ip = jstr_or(svc, "spec.clusterIP", "");
+	const char *oip = jstr_or(old, "spec.clusterIP", "");
+	bool same_ips = jequal(jget(svc, "spec.clusterIPs"), jget(old, "spec.clusterIPs"));
+	if (res_jsize(jget(old, "spec.clusterIPs")) && !res_jsize(jget(svc, "spec.clusterIPs")) &&
+	    !strcmp(ip, oip)) {
+		copy_field(svc, old, "spec.clusterIPs");
+		same_ips = true;
+	}
+	if (!strcmp(ip, oip))
+		return;
+	if (*oip && !*ip && same_ips)
+		jdel(svc, "spec.clusterIPs");
+	else if (*ip && same_ips && res_jsize(jget(svc, "spec.clusterIPs")))
+		cJSON_ReplaceItemInArray(jget(svc, "spec.clusterIPs"), 0, cJSON_CreateString(ip));
+}
+
+static int update_cluster_ips(cJSON *svc, const cJSON *old, struct lk_err *err)
+{
+	bool was_ext = !needs_cluster_ip(old), is_ext = !needs_cluster_ip(svc);
+	if (was_ext && !is_ext)
+		return alloc_cluster_ip(svc, err);
+	if (str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(jget(old, "spec.clusterIPs"), 0)), "None"))
+		return 0;
+	if (!was_ext && is_ext)
+		release_cluster_ips(old);
+	return 0;
+}
+
+static int update_hc_port(cJSON *svc, const cJSON *old, struct lk_err *err)
+{
+	long ohc = (long)jint(old, "spec.healthCheckNodePort", 0);
+	long hc = (long)jint(svc, "spec.healthCheckNodePort", 0);
+	bool was = needs_hc_port(old), is = needs_hc_port(svc);
+	if (is && (!was || hc != ohc) && alloc_hc_port(svc, err) < 0)
+		return -1;
+	if (was && ohc && (!is || hc != ohc))
+		svcalloc_port_release(ohc);
+	return 0;
+}
+
+static bool same_node_ports(const cJSON *a, const cJSON *b)
+{
+	const cJSON *p;
+	int i = 0;
+	if (res_jsize(jget(a, "spec.ports")) != res_jsize(jget(b, "spec.ports")))
+		return false;
+	cJSON_ArrayForEach(p, jget(a, "spec.ports"))
+		if (jint(p, "nodePort", 0) !=
+		    jint(cJSON_GetArrayItem(jget(b, "spec.ports"), i++), "nodePort", 0))
+			return false;
+	return true;
+}
+
+static void drop_same(cJSON *svc, const cJSON *old, const char *path)
+{
+	if (jequal(jget(svc, path), jget(old, path)))
+		jdel(svc, path);
+}
+
+/* dropTypeDependentFields (strategy.go): only what the user left unchanged. */
+static void drop_type_dependent(cJSON *svc, const cJSON *old)
+{
+	const char *ot = jstr_or(old, "spec.type", ""), *nt = jstr_or(svc, "spec.type", "");
+	cJSON *p;
+	if (needs_cluster_ip(old) && !needs_cluster_ip(svc)) {
+		if (jequal(jget(svc, "spec.clusterIPs"), jget(old, "spec.clusterIPs"))) {
+			jdel(svc, "spec.clusterIP");
+			jdel(svc, "spec.clusterIPs");
+		}
+		drop_same(svc, old, "spec.ipFamilies");
+		drop_same(svc, old, "spec.ipFamilyPolicy");
+	}
+	if (needs_node_port(old) && !needs_node_port(svc) && same_node_ports(svc, old))
+		cJSON_ArrayForEach(p, jget(svc, "spec.ports"))
+			jdel(p, "nodePort");
+	if (needs_hc_port(old) && !needs_hc_port(svc))
+		drop_same(svc, old, "spec.healthCheckNodePort");
+	if (!strcmp(ot, "LoadBalancer") && strcmp(nt, "LoadBalancer")) {
+		drop_same(svc, old, "spec.allocateLoadBalancerNodePorts");
+		drop_same(svc, old, "spec.loadBalancerClass");
+		jset(svc, "status.loadBalancer", cJSON_CreateObject());
+	}
+	if (externally_accessible(jget(old, "spec")) && !externally_accessible(jget(svc, "spec")))
+		drop_same(svc, old, "spec.externalTrafficPolicy");
+}
+
+static int admit_update(cJSON *svc, const cJSON *old, struct lk_err *err)
+{
+	patch_allocated(svc, old);
+	normalize_cluster_ips(svc, old);
+	if (update_cluster_ips(svc, old, err) < 0)
+		return -1;
+	if (needs_node_port(old) && !needs_node_port(svc))
+		release_node_ports(old, NULL);
+	if (needs_node_port(svc) && update_node_ports(svc, old, err) < 0)
+		return -1;
+	if (update_hc_port(svc, old, err) < 0)
+		return -1;
+	drop_type_dependent(svc, old);
+	return 0;
+}
+
+/* Runs inside write.c's allocation transaction: what it takes is given back
+ * if the write fails, what it releases is released only if it succeeds. */
+static int svc_admit(struct store *st, cJSON *svc, const cJSON *old, struct lk_err *err)
+{
+	cJSON *cur = NULL;
+	svcalloc_ensure(st);
+	if (old)
+		return admit_update(svc, old, err);
+	/* An existing name: let the store answer AlreadyExists (bootstrap
+	 * re-creates the kubernetes Service at every start). Not for
+	 * generated names: write.c retries those with another name. */
+	if (!jstr(svc, "metadata.generateName") &&
+	    store_get(st, "services", jstr_or(svc, "metadata.namespace", ""),
+		      jstr_or(svc, "metadata.name", ""), &cur, NULL) == 0) {
+		cJSON_Delete(cur);
+		return 0;
+	}
+	return admit_create(svc, err);
+}
+
+static void svc_release(struct store *st, const cJSON *svc)
+{
+	svcalloc_ensure(st);
+	release_cluster_ips(svc);
+	release_node_ports(svc, NULL);
+	if (jint(svc, "spec.healthCheckNodePort", 0))
+		svcalloc_port_release((long)jint(svc, "spec.healthCheckNodePort", 0));
+}
+
 static const char *const svc_short[] = { "svc", NULL };
 
 const struct resource res_service = {
@@ -248,4 +646,6 @@ const struct resource res_service = {
 	.defaults = svc_defaults,
 	.validate = service_validate,
 	.prepare_create = svc_prepare_create,
+	.admit = svc_admit,
+	.release = svc_release,
 };

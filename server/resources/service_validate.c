@@ -1,9 +1,11 @@
 /*
  * server/resources/service_validate.c: ValidateService of k8s
  * pkg/apis/core/validation (release-1.32), in upstream's order, with the
- * messages of shared/specs/services.md §2. Runs after the defaults (and,
- * from issue 4, after allocation), so Required checks on defaulted fields
- * only fire for objects written around them.
+ * messages of shared/specs/services.md §2. Runs after the defaults and
+ * after allocation (admit, in service.c), so Required checks on defaulted
+ * fields only fire for objects written around them. With old set, also
+ * ValidateServiceUpdate (clusterIPs[0] / ipFamilies[0] immutable, except
+ * to or from ExternalName) and the status rules (ingress only on LB).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +298,60 @@ static void validate_traffic(const cJSON *spec, struct field_errs *fe)
 		field_err_unsupported(fe, "spec.internalTrafficPolicy", itp, traffic_policies);
 }
 
+/* validateUpgradeDowngradeClusterIPs, for one family. */
+static void validate_ip_change(const cJSON *spec, const cJSON *ospec, struct field_errs *fe)
+{
+	const cJSON *ips = jget(spec, "clusterIPs"), *oips = jget(ospec, "clusterIPs");
+	int n = res_jsize(ips), on = res_jsize(oips);
+	char f[FP_MAX];
+	if (str_eq(jstr(spec, "type"), "ExternalName") || str_eq(jstr(ospec, "type"), "ExternalName"))
+		return;
+	if (headless(spec) && headless(ospec))
+		return;
+	if (n == on) {
+		for (int i = 0; i < n; i++)
+			if (!jequal(cJSON_GetArrayItem(ips, i), cJSON_GetArrayItem(oips, i)))
+				invalid_ips(fe, res_fp(f, "spec.clusterIPs[%d]", i), ips,
+					    "may not change once set");
+	} else if (on > n && !n) {
+		field_err_invalid_raw(fe, "spec.clusterIPs[0]", "[]string(nil)",
+				      "primary clusterIP can not be unset");
+	} else if (on > n && !jequal(cJSON_GetArrayItem(ips, 0), cJSON_GetArrayItem(oips, 0))) {
+		invalid_ips(fe, "spec.clusterIPs[0]", ips, "may not change once set");
+	}
+	const cJSON *fam = cJSON_GetArrayItem(jget(spec, "ipFamilies"), 0);
+	const cJSON *ofam = cJSON_GetArrayItem(jget(ospec, "ipFamilies"), 0);
+	if (fam && ofam && !jequal(fam, ofam))
+		field_err_invalid_str(fe, "spec.ipFamilies[0]", cJSON_GetStringValue(fam),
+				      "may not change once set");
+}
+
+/* ValidateLoadBalancerStatus, and ingress only on LoadBalancer services. */
+static void validate_lb_status(const cJSON *svc, struct field_errs *fe)
+{
+	const cJSON *ing = jget(svc, "status.loadBalancer.ingress"), *it;
+	char f[FP_MAX];
+	unsigned char b[16];
+	int i = 0;
+	if (!res_jsize(ing))
+		return;
+	if (!str_eq(jstr(svc, "spec.type"), "LoadBalancer")) {
+		field_err_forbidden(fe, "status.loadBalancer.ingress",
+				    "may only be used when `spec.type` is 'LoadBalancer'");
+		return;
+	}
+	cJSON_ArrayForEach(it, ing) {
+		const char *ip = jstr(it, "ip"), *mode = jstr(it, "ipMode");
+		if (ip && !res_ip_parse(ip, b))
+			field_err_invalid_str(fe, res_fp(f, "status.loadBalancer.ingress[%d].ip", i),
+					      ip, "must be a valid IP address");
+		if (mode && !res_str_in(mode, (const char *const[]){ "Proxy", "VIP", NULL }))
+			field_err_unsupported(fe, res_fp(f, "status.loadBalancer.ingress[%d].ipMode", i),
+					      mode, (const char *const[]){ "Proxy", "VIP", NULL });
+		i++;
+	}
+}
+
 void service_validate(const cJSON *svc, const cJSON *old, struct field_errs *fe)
 {
 	const cJSON *spec = jget(svc, "spec"), *p;
@@ -303,6 +359,8 @@ void service_validate(const cJSON *svc, const cJSON *old, struct field_errs *fe)
 	cJSON *names = cJSON_CreateObject();
 	char f[FP_MAX];
 	int i = 0, nports = res_jsize(jget(spec, "ports"));
+	if (old) /* ValidateServiceUpdate checks these before ValidateService */
+		validate_ip_change(spec, jget(old, "spec"), fe);
 	if (!nports && !headless(spec) && strcmp(type, "ExternalName"))
 		field_err_required(fe, "spec.ports", NULL);
 	validate_type_specific(spec, fe);
@@ -330,4 +388,5 @@ void service_validate(const cJSON *svc, const cJSON *old, struct field_errs *fe)
 	validate_port_dups(spec, fe);
 	validate_lb_fields(spec, fe);
 	validate_traffic(spec, fe);
+	validate_lb_status(svc, fe);
 }

@@ -19,6 +19,20 @@ api POST "/apis/apps/v1/namespaces/$NS/deployments" -H 'Content-Type: applicatio
     "env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]}}}}'
 expect_code "create deployment pd" 201
 
+# The deployment controller writes status after each spec change: read the
+# resourceVersion only once it has stopped moving.
+settled_rv() {
+	local a b i
+	a=$(curl_api "$D" | jf 'd["metadata"]["resourceVersion"]')
+	for i in $(seq 1 40); do
+		sleep 0.25
+		b=$(curl_api "$D" | jf 'd["metadata"]["resourceVersion"]')
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
+
 patch() { # patch TYPE PATH BODY: PATCH with that content type
 	api PATCH "$2" -H "Content-Type: application/$1" -d "$3"
 }
@@ -63,7 +77,7 @@ expect_eq "\$patch: replace in a list replaces it" "Z=9" "$(jf "$env_of_main" "$
 smp '{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}'
 expect_code "SMP with \$retainKeys: 200" 200
 expect_eq "\$retainKeys drops rollingUpdate" '{"type": "Recreate"}' "$(jf 'd["spec"]["strategy"]' "$BODY")"
-RV=$(curl_api "$D" | jf 'd["metadata"]["resourceVersion"]')
+RV=$(settled_rv)
 smp '{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}'
 [[ $CODE != 2* ]] && pass "SMP list item without its merge key is refused ($CODE)" ||
 	fail "SMP list item without its merge key is refused" "got HTTP $CODE"
@@ -97,7 +111,7 @@ jpatch '[{"op":"add","path":"/metadata/labels/lkt.example.com~1k","value":"s"},{
 expect_eq "JSON patch: ~1 escapes /, remove" '{"app": "pd", "lkt.example.com/k": "s"}' "$(jf 'd["metadata"]["labels"]' "$BODY")"
 jpatch '[{"op":"add","path":"/spec/template/spec/containers/0/env/-","value":{"name":"D","value":"4"}}]'
 expect_eq "JSON patch: /- appends" "Z=9 D=4" "$(jf "$env_of_main" "$BODY")"
-RV=$(curl_api "$D" | jf 'd["metadata"]["resourceVersion"]')
+RV=$(settled_rv)
 jpatch '[{"op":"replace","path":"/spec/replicas","value":5},{"op":"test","path":"/spec/replicas","value":99}]'
 expect_code "JSON patch with a failing test: 422" 422
 expect_eq "failed JSON patch changes nothing (atomic)" "3 $RV" "$(curl_api "$D" | jf 'str(d["spec"]["replicas"]) + " " + d["metadata"]["resourceVersion"]')"
@@ -169,7 +183,7 @@ kpatch() {
 	local v=$1 rv
 	expect_ok "1.$v patch (strategic)" k "$v" -n "$NS" patch deployment pd -p "{\"spec\":{\"replicas\":$((v - 20))}}"
 	expect_eq "1.$v patch prints patched" "deployment.apps/pd patched" "$OUT"
-	rv=$(curl_api "$D" | jf 'd["metadata"]["resourceVersion"]')
+	rv=$(settled_rv)
 	expect_ok "1.$v the same patch again" k "$v" -n "$NS" patch deployment pd -p "{\"spec\":{\"replicas\":$((v - 20))}}"
 	expect_eq "1.$v no-op patch prints (no change)" "deployment.apps/pd patched (no change)" "$OUT"
 	expect_eq "1.$v no-op patch keeps resourceVersion" "$rv" "$(curl_api "$D" | jf 'd["metadata"]["resourceVersion"]')"

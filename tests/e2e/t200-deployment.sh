@@ -7,8 +7,11 @@
 # lists both; `rollout undo` brings the first one back as revision 3;
 # `describe deployment` shows the Replicas, Conditions, NewReplicaSet and
 # Events lines upstream shows; deleting the deployment removes the
-# ReplicaSets and their pods (the garbage collector). Pods need not run:
-# readiness is not asserted (the planner's readiness math is unit-tested).
+# ReplicaSets and their pods (the garbage collector); a progress deadline
+# turns Progressing False and fails `rollout status`. When the node agent
+# runs pods to Ready, also: `rollout status`, a complete rolling update,
+# Recreate (old pods gone before the new RS), revisionHistoryLimit; without
+# it those are skipped (the planner's readiness math is unit-tested).
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
 	skip "deployment controller" "the fake server runs no controllers"
@@ -175,4 +178,107 @@ expect_eq "delete prints" "deployment.apps \"web\" deleted" "$OUT"
 no_rs() { rs_count_is 0; }
 wait_ok "its ReplicaSets are deleted (garbage collector)" 15 no_rs
 wait_ok "its pods are deleted or terminating" 15 pods_are app=web 0
+# ---- progress deadline (pods that never become ready) ----
+STUCK=$(lk_manifest stuck.yaml <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stuck
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 2
+  selector:
+    matchLabels: {app: stuck}
+  template:
+    metadata:
+      labels: {app: stuck}
+    spec:
+      containers:
+      - name: c
+        image: lkt.invalid/no-such-image:1
+EOF
+)
+expect_ok "create a deployment that cannot become ready" "${K[@]}" create -f "$STUCK"
+cond() { "${K[@]}" get deploy "$1" -o jsonpath="{range .status.conditions[?(@.type==\"$2\")]}{.status} {.reason} {.message}{end}"; }
+cond_is() { [ "$(cond "$1" "$2")" = "$3" ]; }
+stuck_rs() { "${K[@]}" get rs -l app=stuck -o jsonpath='{.items[0].metadata.name}'; }
+lk_wait_for 10 stuck_rs
+SRS=$(stuck_rs)
+wait_ok "Progressing False ProgressDeadlineExceeded after 2 s" 15 cond_is stuck Progressing \
+	"False ProgressDeadlineExceeded ReplicaSet \"$SRS\" has timed out progressing."
+expect_fail "rollout status fails" "${K[@]}" rollout status deployment/stuck --timeout=10s
+expect_match "rollout status: exceeded its progress deadline" \
+	'error: deployment "stuck" exceeded its progress deadline' "$ERR"
+expect_eq "Available False" "False MinimumReplicasUnavailable Deployment does not have minimum availability." \
+	"$(cond stuck Available)"
+
+# ---- with a node agent that runs pods to Ready ----
+expect_ok "create deployment web2 --replicas=2" "${K[@]}" create deployment web2 \
+	--image=registry.k8s.io/pause:3.9 --replicas=2
+available() { [ "$("${K[@]}" get deploy "$1" -o jsonpath='{.status.availableReplicas}')" = "$2" ]; }
+if ! lk_wait_for 30 available web2 2; then
+	skip "rollouts with ready pods" "pods do not become Ready here"
+	lk_done
+fi
+pass "web2: 2 pods available"
+expect_ok "rollout status" "${K[@]}" rollout status deployment/web2 --timeout=30s
+expect_line "rollout status: successfully rolled out" 'deployment "web2" successfully rolled out' "$OUT"
+RSA=$("${K[@]}" get rs -l app=web2 -o jsonpath='{.items[0].metadata.name}')
+wait_ok "Available True MinimumReplicasAvailable" 10 cond_is web2 Available \
+	"True MinimumReplicasAvailable Deployment has minimum availability."
+wait_ok "Progressing True NewReplicaSetAvailable" 10 cond_is web2 Progressing \
+	"True NewReplicaSetAvailable ReplicaSet \"$RSA\" has successfully progressed."
+expect_ok "set image web2" "${K[@]}" set image deployment/web2 pause=registry.k8s.io/pause:3.10
+expect_ok "rollout status after set image" "${K[@]}" rollout status deployment/web2 --timeout=60s
+expect_line "rolled out" 'deployment "web2" successfully rolled out' "$OUT"
+old_empty() { [ "$("${K[@]}" get rs "$RSA" -o jsonpath='{.spec.replicas}/{.status.replicas}')" = "0/0" ]; }
+wait_ok "old ReplicaSet scaled to 0" 10 old_empty
+wait_ok "event: Scaled down replica set $RSA from 1 to 0" 10 has_event \
+	"Deployment deployment-controller ScalingReplicaSet Scaled down replica set $RSA from 1 to 0"
+expect_ok "describe web2" "${K[@]}" describe deployment web2
+expect_line "describe: Replicas all available" \
+	"Replicas:               2 desired | 2 updated | 2 total | 2 available | 0 unavailable" "$OUT"
+expect_line "describe: OldReplicaSets" "OldReplicaSets:  $RSA (0/0 replicas created)" "$OUT"
+
+# revisionHistoryLimit: old empty ReplicaSets beyond it are deleted.
+expect_ok "revisionHistoryLimit 1" "${K[@]}" patch deployment web2 -p '{"spec":{"revisionHistoryLimit":1}}'
+expect_ok "set image again" "${K[@]}" set image deployment/web2 pause=registry.k8s.io/pause:3.8
+expect_ok "rollout status" "${K[@]}" rollout status deployment/web2 --timeout=60s
+two_rs() { [ "$("${K[@]}" get rs -l app=web2 -o name | wc -l)" = 2 ]; }
+wait_ok "only the new ReplicaSet and one old one are kept" 15 two_rs
+gone_rsa() { ! "${K[@]}" get rs "$RSA" >/dev/null 2>&1; }
+wait_ok "the oldest ReplicaSet is deleted" 15 gone_rsa
+
+# Recreate: every old pod is gone before the new ReplicaSet exists.
+REC=$(lk_manifest rec.yaml <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: rec
+spec:
+  replicas: 2
+  strategy: {type: Recreate}
+  selector:
+    matchLabels: {app: rec}
+  template:
+    metadata:
+      labels: {app: rec}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: c
+        image: registry.k8s.io/pause:3.9
+EOF
+)
+expect_ok "create a Recreate deployment" "${K[@]}" create -f "$REC"
+wait_ok "rec: 2 available" 30 available rec 2
+RSR=$("${K[@]}" get rs -l app=rec -o jsonpath='{.items[0].metadata.name}')
+expect_ok "set image rec" "${K[@]}" set image deployment/rec c=registry.k8s.io/pause:3.10
+second_rec() { [ "$("${K[@]}" get rs -l app=rec -o name | wc -l)" = 2 ]; }
+wait_ok "rec: a new ReplicaSet" 30 second_rec
+run rs_field "$RSR" '{.spec.replicas}'
+expect_eq "rec: the old ReplicaSet was at 0 before the new one came" "0" "$OUT"
+expect_ok "rec: rollout status" "${K[@]}" rollout status deployment/rec --timeout=60s
+wait_ok "rec: event Scaled down replica set $RSR from 2 to 0" 10 has_event \
+	"Deployment deployment-controller ScalingReplicaSet Scaled down replica set $RSR from 2 to 0"
 lk_done

@@ -95,6 +95,23 @@ expect_ok "delete the agent pod" "${K[@]}" delete pod "$P" --wait=false
 again() { pods_are app=agent 1 && ! active_pods app=agent | grep -qw "$P"; }
 wait_ok "a new agent pod" 15 again
 
+# RollingUpdate: a new template replaces the pod (needs pods that finish
+# terminating, i.e. a node agent).
+avail() { [ "$("${K[@]}" get ds agent -o jsonpath='{.status.numberAvailable}')" = 1 ]; }
+if lk_wait_for 20 avail; then
+	OLDHASH=$("${K[@]}" get pods -l app=agent -o jsonpath='{.items[0].metadata.labels.controller-revision-hash}')
+	expect_ok "set image on the daemonset" "${K[@]}" set image ds/agent c=registry.k8s.io/pause:3.10
+	newpod() { "${K[@]}" get pods -l app=agent -o json | jf '" ".join(sorted(p["metadata"]["labels"]["controller-revision-hash"] + ":" + p["spec"]["containers"][0]["image"] for p in d["items"] if not p["metadata"].get("deletionTimestamp")))'; }
+	replaced_img() { newpod | grep -q ':registry.k8s.io/pause:3.10$' && [ "$(newpod | wc -w)" = 1 ]; }
+	wait_ok "the pod is replaced by one of the new template" 30 replaced_img
+	expect_nomatch "with a new controller-revision-hash" "^$OLDHASH:" "$(newpod)"
+	two_revs() { [ "$("${K[@]}" get controllerrevisions -o name | grep -c agent-)" = 2 ]; }
+	wait_ok "two ControllerRevisions for agent" 10 two_revs
+	wait_ok "status: updated 1" 20 ds_status_is agent 1/1/0/1
+else
+	skip "daemonset rolling update" "the daemon pod does not become available here"
+fi
+
 # nodeSelector: nothing until the node has the label.
 wait_ok "ssd status: desired 0" 10 ds_status_is ssd 0/0/0/
 expect_eq "no ssd pod" "0" "$(active_pods app=ssd | wc -w)"

@@ -162,8 +162,8 @@ expect_line "noimage: Failed event ErrImagePull" "Warning|Failed|Error: ErrImage
 expect_line "noimage: BackOff event" 'Normal|BackOff|Back-off pulling image "example.com/no/such-image:1.0"' "$OUT"
 expect_line "noimage: Failed event ImagePullBackOff" "Warning|Failed|Error: ImagePullBackOff" "$OUT"
 api GET "/api/v1/namespaces/$NS/pods/noimage/log"
-expect_eq "noimage: logs say why" \
-	'container "c" in pod "noimage" is waiting to start: trying and failing to pull image' \
+expect_match "noimage: logs say why (ImagePullBackOff, or ErrImagePull while it retries)" \
+	'^container "c" in pod "noimage" is waiting to start: (trying and failing to pull image|image can.t be pulled)$' \
 	"$(jf 'd["message"]' "$BODY")"
 
 # ---- a command that does not exist ----

@@ -36,6 +36,7 @@ answer() { # answer IP...: each answers "Hello Kubernetes!"
 	done
 }
 serving() { answer $(web_ips); }
+state_is() { [ "$(state)" = "$1" ]; }
 procs_with() { # pids whose command line holds $1 (never this shell's)
 	local p c
 	for p in /proc/[0-9]*; do
@@ -73,7 +74,7 @@ expect_eq "server stops with code 0" 0 "$LK_STOP_RC"
 if answer $IPS; then pass "pods keep serving while labkube is down"; else fail "pods keep serving while labkube is down"; fi
 lk_server_start
 wait_ok "after SIGTERM: pods adopted (same IPs, container IDs, no restarts)" 15 \
-	bash -c '[ "$1" = "$2" ]' _ "$BEFORE" "$(state)"
+	state_is "$BEFORE"
 expect_eq "after SIGTERM: state" "$BEFORE" "$(state)"
 wait_ok "after SIGTERM: all serving" 10 serving
 expect_eq "after SIGTERM: still ready" 2 "$(ready_pods)"
@@ -90,7 +91,8 @@ wait "$LK_PID" 2>/dev/null
 LK_PID=
 if answer $IPS; then pass "pods keep serving after SIGKILL of labkube"; else fail "pods keep serving after SIGKILL of labkube"; fi
 lk_server_start
-sleep 1
+wait_ok "after SIGKILL: pods adopted (same IPs, container IDs, no restarts)" 15 \
+	state_is "$BEFORE"
 expect_eq "after SIGKILL: state" "$BEFORE" "$(state)"
 wait_ok "after SIGKILL: all serving" 10 serving
 
@@ -105,7 +107,8 @@ wait_ok "sandbox killed: the container restarts" 20 restarted
 expect_eq "sandbox killed: same IP" "$TIP" "$("${K[@]}" get pod ticker -o jsonpath='{.status.podIP}')"
 run "${K[@]}" get events --field-selector involvedObject.name=ticker -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}'
 expect_line "sandbox killed: SandboxChanged event" "SandboxChanged" "$OUT"
-wait_ok "sandbox killed: one sandbox again" 10 bash -c '[ -n "$1" ]' _ "$(procs_with "_sandbox $LK_TMP/data $TUID ")"
+has_sandbox() { [ -n "$(procs_with "_sandbox $LK_TMP/data $TUID ")" ]; }
+wait_ok "sandbox killed: one sandbox again" 10 has_sandbox
 
 # ---- without root capabilities: NotReady, nothing runs ----
 lk_server_stop 15

@@ -1,0 +1,443 @@
+/*
+ * server/resources/svcalloc.c: cluster IP and node port allocators (see
+ * svcalloc.h): two bitmaps with a static/dynamic band split, a journal for
+ * the transaction around one write, and the rebuild from the store.
+ * Upstream: pkg/registry/core/service/{ipallocator,portallocator,
+ * allocator/bitmap.go} and the repair controllers.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "server/labkube.h"
+#include "server/resources/svcalloc.h"
+#include "server/store/store.h"
+
+/* Values base .. base+size-1; the first `offset` are the static band. */
+struct range {
+	uint32_t base, size, offset, used;
+	uint8_t *bits;
+};
+
+enum op_kind { OP_IP_TAKEN, OP_PORT_TAKEN, OP_IP_RELEASE, OP_PORT_RELEASE };
+
+struct op {
+	enum op_kind kind;
+	uint32_t v;
+};
+
+static struct {
+	struct range ip, port;
+	char cidr[64], ports[48];
+	struct store *st;       /* built from; NULL = not built */
+	bool configured;
+	bool txn;
+	struct op *ops;
+	size_t nops, aops;
+} A;
+
+/* ---- bitmap ---- */
+
+static void range_init(struct range *r, uint32_t base, uint32_t size, uint32_t offset)
+{
+	free(r->bits);
+	r->base = base;
+	r->size = size;
+	r->offset = offset;
+	r->used = 0;
+	r->bits = xcalloc(size / 8 + 1, 1);
+}
+
+static bool bit(const struct range *r, uint32_t i)
+{
+	return r->bits[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(struct range *r, uint32_t i, bool on)
+{
+	if (bit(r, i) == on)
+		return;
+	r->bits[i / 8] ^= (uint8_t)(1u << (i % 8));
+	r->used += on ? 1 : (uint32_t)-1;
+}
+
+static int range_take(struct range *r, uint32_t v)
+{
+	if (v < r->base || v - r->base >= r->size)
+		return SA_RANGE;
+	if (bit(r, v - r->base))
+		return SA_TAKEN;
+	bit_set(r, v - r->base, true);
+	return SA_OK;
+}
+
+/* A free index in [lo, hi) from a random start, scanning up with wrap. */
+static bool scan(const struct range *r, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	uint32_t n = hi - lo, start;
+	if (!n)
+		return false;
+	start = lk_random_u32() % n;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = lo + (start + k) % n;
+		if (!bit(r, i)) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* randomScanStrategyWithOffset: the upper band first, then the static one. */
+static int range_next(struct range *r, uint32_t *v)
+{
+	uint32_t i;
+	if (r->used >= r->size)
+		return SA_FULL;
+	if (!scan(r, r->offset, r->size, &i) && !scan(r, 0, r->offset, &i))
+		return SA_FULL;
+	bit_set(r, i, true);
+	*v = r->base + i;
+	return SA_OK;
+}
+
+static void range_release(struct range *r, uint32_t v)
+{
+	if (v >= r->base && v - r->base < r->size)
+		bit_set(r, v - r->base, false);
+}
+
+static bool range_used(const struct range *r, uint32_t v)
+{
+	return v >= r->base && v - r->base < r->size && bit(r, v - r->base);
+}
+
+/* ---- configuration ---- */
+
+/* calculateRangeOffset of the ip and port allocators. */
+static uint32_t band(uint32_t size, uint32_t div, uint32_t max)
+{
+	uint32_t o = size / div;
+	if (div == 16 && size <= 16)
+		return 0;
+	o = o < 16 ? 16 : o;
+	o = o > max ? max : o;
+	return o > size ? size : o;
+}
+
+static int parse_cidr(const char *cidr, uint32_t *net, int *bits)
+{
+	char buf[64], *slash;
+	struct in_addr a;
+	snprintf(buf, sizeof(buf), "%s", cidr ? cidr : "");
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	*bits = atoi(slash + 1);
+	if (inet_pton(AF_INET, buf, &a) != 1 || *bits < 1 || *bits > 30)
+		return -1;
+	*net = ntohl(a.s_addr) & (uint32_t)(0xffffffffu << (32 - *bits));
+	return 0;
+}
+
+int svcalloc_configure(const char *cidr, const char *ports, struct lk_err *err)
+{
+	uint32_t net, size;
+	int bits;
+	long lo, hi;
+	char *end;
+	if (parse_cidr(cidr, &net, &bits) < 0)
+		return lk_error(err, LK_EBADREQUEST, "invalid service CIDR '%s'", cidr ? cidr : "");
+	lo = strtol(ports ? ports : "", &end, 10);
+	hi = *end == '-' ? strtol(end + 1, &end, 10) : -1;
+	if (*end || lo < 1 || hi > 65535 || hi < lo)
+		return lk_error(err, LK_EBADREQUEST, "invalid node port range '%s'",
+				ports ? ports : "");
+	size = 1u << (32 - bits);
+	/* The bitmap covers base+1 .. broadcast-1; offset from the full size. */
+	range_init(&A.ip, net + 1, size - 2, band(size, 16, 256));
+	range_init(&A.port, (uint32_t)lo, (uint32_t)(hi - lo + 1),
+		   band((uint32_t)(hi - lo + 1), 32, 128));
+	snprintf(A.cidr, sizeof(A.cidr), "%s", cidr);
+	snprintf(A.ports, sizeof(A.ports), "%ld-%ld", lo, hi);
+	A.configured = true;
+	A.st = NULL;
+	A.nops = 0;
+	A.txn = false;
+	return 0;
+}
+
+static void configure_default(void)
+{
+	if (!A.configured)
+		svcalloc_configure("10.96.0.0/12", "30000-32767", NULL);
+}
+
+const char *svcalloc_cidr(void)
+{
+	configure_default();
+	return A.cidr;
+}
+
+const char *svcalloc_port_range(void)
+{
+	configure_default();
+	return A.ports;
+}
+
+void svcalloc_reset(void)
+{
+	free(A.ip.bits);
+	free(A.port.bits);
+	free(A.ops);
+	memset(&A, 0, sizeof(A));
+}
+
+/* ---- journal ---- */
+
+static void journal(enum op_kind kind, uint32_t v)
+{
+	if (!A.txn)
+		return;
+	if (A.nops == A.aops) {
+		A.aops = A.aops ? 2 * A.aops : 16;
+		A.ops = xrealloc(A.ops, A.aops * sizeof(*A.ops));
+	}
+	A.ops[A.nops++] = (struct op){ kind, v };
+}
+
+void svcalloc_txn_begin(void)
+{
+	A.txn = true;
+	A.nops = 0;
+}
+
+void svcalloc_txn_commit(void)
+{
+	for (size_t i = 0; i < A.nops; i++) {
+		if (A.ops[i].kind == OP_IP_RELEASE)
+			range_release(&A.ip, A.ops[i].v);
+		else if (A.ops[i].kind == OP_PORT_RELEASE)
+			range_release(&A.port, A.ops[i].v);
+	}
+	A.nops = 0;
+	A.txn = false;
+}
+
+void svcalloc_txn_revert(void)
+{
+	for (size_t i = A.nops; i-- > 0;) {
+		if (A.ops[i].kind == OP_IP_TAKEN)
+			range_release(&A.ip, A.ops[i].v);
+		else if (A.ops[i].kind == OP_PORT_TAKEN)
+			range_release(&A.port, A.ops[i].v);
+	}
+	A.nops = 0;
+	A.txn = false;
+}
+
+/* ---- cluster IPs ---- */
+
+static bool ip4(const char *s, uint32_t *v)
+{
+	struct in_addr a;
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*v = ntohl(a.s_addr);
+	return true;
+}
+
+int svcalloc_ip_take(const char *ip)
+{
+	uint32_t v;
+	int rc;
+	configure_default();
+	if (!ip4(ip, &v))
+		return SA_RANGE;
+	rc = range_take(&A.ip, v);
+	if (rc == SA_OK)
+		journal(OP_IP_TAKEN, v);
+	return rc;
+}
+
+int svcalloc_ip_next(char *out)
+{
+	uint32_t v;
+	struct in_addr a;
+	int rc;
+	configure_default();
+	rc = range_next(&A.ip, &v);
+	if (rc != SA_OK)
+		return rc;
+	journal(OP_IP_TAKEN, v);
+	a.s_addr = htonl(v);
+	inet_ntop(AF_INET, &a, out, 16);
+	return SA_OK;
+}
+
+void svcalloc_ip_release(const char *ip)
+{
+	uint32_t v;
+	if (!A.configured || !ip4(ip, &v))
+		return;
+	if (A.txn)
+		journal(OP_IP_RELEASE, v);
+	else
+		range_release(&A.ip, v);
+}
+
+bool svcalloc_ip_used(const char *ip)
+{
+	uint32_t v;
+	return A.configured && ip4(ip, &v) && range_used(&A.ip, v);
+}
+
+uint32_t svcalloc_ip_free(void)
+{
+	configure_default();
+	return A.ip.size - A.ip.used;
+}
+
+/* ---- node ports ---- */
+
+int svcalloc_port_take(long port)
+{
+	int rc;
+	configure_default();
+	if (port < 1 || port > 65535)
+		return SA_RANGE;
+	rc = range_take(&A.port, (uint32_t)port);
+	if (rc == SA_OK)
+		journal(OP_PORT_TAKEN, (uint32_t)port);
+	return rc;
+}
+
+int svcalloc_port_next(long *out)
+{
+	uint32_t v;
+	int rc;
+	configure_default();
+	rc = range_next(&A.port, &v);
+	if (rc != SA_OK)
+		return rc;
+	journal(OP_PORT_TAKEN, v);
+	*out = v;
+	return SA_OK;
+}
+
+void svcalloc_port_release(long port)
+{
+	if (!A.configured || port < 1 || port > 65535)
+		return;
+	if (A.txn)
+		journal(OP_PORT_RELEASE, (uint32_t)port);
+	else
+		range_release(&A.port, (uint32_t)port);
+}
+
+bool svcalloc_port_used(long port)
+{
+	return A.configured && port > 0 && port <= 65535 && range_used(&A.port, (uint32_t)port);
+}
+
+uint32_t svcalloc_port_free(void)
+{
+	configure_default();
+	return A.port.size - A.port.used;
+}
+
+/* ---- rebuild (the repair pass) ---- */
+
+static void mark_port(const cJSON *svc, long port, const char *key)
+{
+	int rc;
+	if (port <= 0)
+		return;
+	rc = range_take(&A.port, (uint32_t)port);
+	if (rc == SA_TAKEN)
+		lk_log("svcalloc: the node port %ld for service %s was assigned to multiple "
+		       "services; please recreate", port, key);
+	else if (rc == SA_RANGE)
+		lk_log("svcalloc: the node port %ld for service %s is not within the port "
+		       "range %s; please recreate", port, key, A.ports);
+}
+
+/* Same-numbered ports share one node port: mark each value once. */
+static void mark_ports(const cJSON *svc, const char *key)
+{
+	const cJSON *ports = jget(svc, "spec.ports"), *p, *q;
+	int i = 0;
+	cJSON_ArrayForEach(p, ports) {
+		long np = (long)jint(p, "nodePort", 0);
+		bool seen = false;
+		int j = 0;
+		cJSON_ArrayForEach(q, ports) {
+			if (j++ >= i)
+				break;
+			seen |= jint(q, "nodePort", 0) == np;
+		}
+		if (!seen)
+			mark_port(svc, np, key);
+		i++;
+	}
+	mark_port(svc, (long)jint(svc, "spec.healthCheckNodePort", 0), key);
+}
+
+static int mark_service(void *arg, cJSON *svc)
+{
+	const cJSON *ip;
+	char key[512];
+	uint32_t v;
+	snprintf(key, sizeof(key), "%s/%s", jstr_or(svc, "metadata.namespace", ""),
+		 jstr_or(svc, "metadata.name", ""));
+	cJSON_ArrayForEach(ip, jget(svc, "spec.clusterIPs")) {
+		if (!cJSON_IsString(ip) || !ip4(ip->valuestring, &v))
+			continue;
+		int rc = range_take(&A.ip, v);
+		if (rc == SA_TAKEN)
+			lk_log("svcalloc: the cluster IP %s for service %s was assigned to "
+			       "multiple services; please recreate", ip->valuestring, key);
+		else if (rc == SA_RANGE)
+			lk_log("svcalloc: the cluster IP %s for service %s is not within the "
+			       "service CIDR %s; please recreate", ip->valuestring, key, A.cidr);
+	}
+	mark_ports(svc, key);
+	cJSON_Delete(svc);
+	return 0;
+}
+
+void svcalloc_rebuild(struct store *st)
+{
+	struct lk_err err = { 0 };
+	configure_default();
+	range_init(&A.ip, A.ip.base, A.ip.size, A.ip.offset);
+	range_init(&A.port, A.port.base, A.port.size, A.port.offset);
+	A.nops = 0; /* an open transaction (admit) starts over on the new state */
+	A.st = st;
+	if (store_list(st, "services", NULL, NULL, mark_service, NULL, NULL, &err) < 0) {
+		lk_log("svcalloc: cannot list services: %s", err.msg);
+		lk_err_clear(&err);
+	}
+}
+
+void svcalloc_ensure(struct store *st)
+{
+	if (A.st != st || !A.configured)
+		svcalloc_rebuild(st);
+}
+
+int svcalloc_init(struct labkube *lk)
+{
+	struct lk_err err = { 0 };
+	if (svcalloc_configure(lk->cfg.service_cidr, lk->cfg.node_port_range, &err) < 0) {
+		lk_log("labkube: %s", err.msg);
+		lk_err_clear(&err);
+		return -1;
+	}
+	svcalloc_rebuild(lk->store);
+	return 0;
+}

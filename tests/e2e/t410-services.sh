@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# t410: the service proxy (proxy/, issue 4) end to end, in namespaces: the
+# hello-world lab (create deployment, expose --type=NodePort, curl
+# NODE_IP:NODE_PORT from the outside namespace), the cluster IP from the
+# node and from a pod, localhost:NODE_PORT, hairpin, load spreading,
+# ClientIP affinity, a service with no endpoints refused at once, UDP,
+# blue/green by selector, traffic through a server restart, the layout in
+# `nft list table ip labkube`, `labkube proxy rules`, and `labkube cleanup`.
+. "$(dirname "$0")/lib.sh"
+if lk_fake; then
+	skip "service proxy" "the fake server runs no pods"
+	exit 0
+fi
+lk_start
+
+K=(kc)
+wait_ok() { # wait_ok DESC SECONDS CMD...
+	local desc=$1 secs=$2
+	shift 2
+	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
+}
+ncurl() { lk_nsexec curl -s -m 3 "$@"; }
+ocurl() { lk_out curl -s -m 3 "$@"; }
+has() { # has WANT CMD...: CMD's output contains WANT
+	local want=$1
+	shift
+	"$@" 2>/dev/null | grep -Fq -- "$want"
+}
+ready_eps() { # ready_eps SVC N: the service has N ready endpoint addresses
+	[ "$("${K[@]}" get endpointslices -l "kubernetes.io/service-name=$1" \
+		-o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | grep -c .)" = "$2" ]
+}
+
+# ---- the hello-world lab
+expect_ok "create deployment hello-world" "${K[@]}" create deployment hello-world \
+	--image=gcr.io/google-samples/node-hello:1.0 --replicas=2 --port=8080
+if lk_service_alloc; then
+	expect_ok "expose --type=NodePort" "${K[@]}" expose deployment hello-world \
+		--type=NodePort --name=example-service
+else
+	M=$(lk_manifest example.yaml <<'Y'
+apiVersion: v1
+kind: Service
+metadata: {name: example-service}
+spec:
+  type: NodePort
+  clusterIP: 10.96.41.10
+  selector: {app: hello-world}
+  ports: [{port: 8080, targetPort: 8080, nodePort: 30410}]
+Y
+	)
+	expect_ok "create service example-service (explicit clusterIP/nodePort)" "${K[@]}" apply -f "$M"
+fi
+NP=$("${K[@]}" get svc example-service -o jsonpath='{.spec.ports[0].nodePort}')
+CIP=$("${K[@]}" get svc example-service -o jsonpath='{.spec.clusterIP}')
+expect_match "the service has a node port" '^[0-9]+$' "$NP"
+wait_ok "two ready endpoints" 60 ready_eps example-service 2
+wait_ok "outside -> NODE_IP:NODE_PORT answers Hello Kubernetes!" 20 \
+	has "Hello Kubernetes!" ocurl "http://$LK_NODE_IP:$NP/"
+run "${K[@]}" describe service example-service
+expect_match "describe shows the node port" "NodePort:.*$NP/TCP" "$OUT"
+wait_ok "node -> cluster IP" 10 has "Hello Kubernetes!" ncurl "http://$CIP:8080/"
+wait_ok "node -> NODE_IP:NODE_PORT" 10 has "Hello Kubernetes!" ncurl "http://$LK_NODE_IP:$NP/"
+wait_ok "node -> localhost:NODE_PORT" 10 has "Hello Kubernetes!" ncurl "http://127.0.0.1:$NP/"
+# CVE-2020-8558 guard: packets to 127.0.0.0/8 from outside are dropped
+run lk_out ip route add 127.0.0.0/8 via "$LK_NODE_IP" dev "${LK_VETH%a}b" table 100
+run lk_out sh -c "ip rule add to 127.66.0.1 table 100; curl -s -m 2 http://127.66.0.1:$NP/; ip rule del to 127.66.0.1 table 100"
+expect_nomatch "outside -> 127.x:NODE_PORT is dropped (CVE-2020-8558)" "Hello" "$OUT"
+
+# ---- the layout
+run lk_nsexec nft list table ip labkube
+expect_match "nft list shows the service-ips verdict map" 'map service-ips' "$OUT"
+expect_match "... with the cluster IP" "$CIP . tcp . 8080 : goto svc-default/example-service/tcp/8080" "$OUT"
+expect_match "... the node port map" "tcp . $NP : goto svc-default/example-service/tcp/8080" "$OUT"
+expect_match "... numgen into a map of endpoints" 'dnat ip to numgen random mod 2 map' "$OUT"
+expect_match "... fib daddr type local for node ports" 'fib daddr type local' "$OUT"
+run lk_nsexec "$LABKUBE" proxy rules default/example-service
+expect_match "labkube proxy rules NS/SVC prints the service chain" 'chain svc-default/example-service/tcp/8080' "$OUT"
+run lk_nsexec ip route show 10.96.0.0/12
+expect_match "service CIDR routed via the bridge" 'dev labkube0' "$OUT"
+
+# ---- a pod reaches the service; hairpin; spreading; affinity
+M=$(lk_manifest kubia.yaml <<'Y'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: kubia}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: kubia}}
+  template:
+    metadata: {labels: {app: kubia}}
+    spec: {containers: [{name: kubia, image: luksa/kubia, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kubia}
+spec:
+  clusterIP: 10.96.41.20
+  selector: {app: kubia}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kubia-sticky}
+spec:
+  clusterIP: 10.96.41.21
+  selector: {app: kubia}
+  sessionAffinity: ClientIP
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: nobody}
+spec:
+  clusterIP: 10.96.41.22
+  selector: {app: nobody}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {app: client}}
+spec: {containers: [{name: c, image: busybox, command: [sleep, "3600"]}]}
+Y
+)
+expect_ok "apply kubia (2 replicas), services, a client pod" "${K[@]}" apply -f "$M"
+wait_ok "kubia has two ready endpoints" 60 ready_eps kubia 2
+wait_ok "client pod running" 60 sh -c "[ \"\$(kc get pod client -o jsonpath='{.status.phase}')\" = Running ]"
+wait_ok "pod -> cluster IP (kubectl exec wget)" 15 has "You've hit" "${K[@]}" exec client -- wget -q -O- -T 3 http://10.96.41.20/
+KPOD=$("${K[@]}" get pods -l app=kubia -o jsonpath='{.items[0].metadata.name}')
+wait_ok "hairpin: a pod reaches itself through its service" 15 \
+	sh -c "for i in 1 2 3 4 5 6; do kc exec $KPOD -- wget -q -O- -T 3 http://10.96.41.20/; done | grep -q \"$KPOD\""
+HITS=$(for i in $(seq 30); do ncurl http://10.96.41.20/; echo; done | sort | uniq -c)
+expect_eq "load spreads over both replicas" 2 "$(grep -c "You've hit" <<<"$HITS")"
+HITS=$(for i in $(seq 15); do ncurl http://10.96.41.21/; echo; done | sort -u | grep -c "You've hit")
+expect_eq "ClientIP affinity sticks to one pod" 1 "$HITS"
+run lk_nsexec nft list table ip labkube
+expect_match "affinity uses a dynamic set with the timeout" 'timeout 3h' "$OUT"
+START=$(date +%s%N)
+run ncurl -m 5 http://10.96.41.22/
+MS=$((($(date +%s%N) - START) / 1000000))
+if [ "$RC" -ne 0 ] && [ "$MS" -lt 1000 ]; then pass "no endpoints: refused at once (${MS} ms, curl rc $RC)"
+else fail "no endpoints: refused at once" "rc $RC after $MS ms"; fi
+
+# ---- UDP
+M=$(lk_manifest udp.yaml <<'Y'
+apiVersion: v1
+kind: Pod
+metadata: {name: udp-server, labels: {app: udp}}
+spec:
+  containers:
+  - name: s
+    image: registry.k8s.io/e2e-test-images/agnhost:2.40
+    args: [netexec, --http-port=8080, --udp-port=8081]
+    ports: [{containerPort: 8081, protocol: UDP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: udp}
+spec:
+  clusterIP: 10.96.41.30
+  selector: {app: udp}
+  ports: [{port: 53, targetPort: 8081, protocol: UDP}]
+Y
+)
+expect_ok "apply a UDP service (agnhost netexec)" "${K[@]}" apply -f "$M"
+wait_ok "udp has a ready endpoint" 60 ready_eps udp 1
+udp_ask() { echo hostname | lk_nsexec timeout 2 nc -u -w 1 10.96.41.30 53; }
+wait_ok "UDP through the cluster IP answers" 15 has udp-server udp_ask
+
+# ---- blue/green
+M=$(lk_manifest bg.yaml <<'Y'
+apiVersion: v1
+kind: Pod
+metadata: {name: blue, labels: {color: blue}}
+spec: {containers: [{name: c, image: hashicorp/http-echo, args: [-text=blue], ports: [{containerPort: 5678}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: green, labels: {color: green}}
+spec: {containers: [{name: c, image: hashicorp/http-echo, args: [-text=green], ports: [{containerPort: 5678}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bg}
+spec:
+  clusterIP: 10.96.41.40
+  selector: {color: blue}
+  ports: [{port: 80, targetPort: 5678}]
+Y
+)
+expect_ok "apply blue, green, service -> blue" "${K[@]}" apply -f "$M"
+wait_ok "service answers blue" 60 has blue ncurl http://10.96.41.40/
+expect_ok "switch the selector to green" "${K[@]}" patch svc bg -p '{"spec":{"selector":{"color":"green"}}}'
+wait_ok "service answers green" 20 has green ncurl http://10.96.41.40/
+
+# ---- faults and restarts
+run lk_nsexec nft flush table ip labkube
+wait_ok "a table flushed by hand is rebuilt" 45 has "Hello Kubernetes!" ocurl "http://$LK_NODE_IP:$NP/"
+lk_server_stop
+expect_eq "server stops cleanly" 0 "$LK_STOP_RC"
+wait_ok "traffic keeps flowing while the server is down" 5 has "Hello Kubernetes!" ocurl "http://$LK_NODE_IP:$NP/"
+lk_server_start
+wait_ok "and after it restarts" 10 has "Hello Kubernetes!" ocurl "http://$LK_NODE_IP:$NP/"
+run curl_api /readyz
+expect_eq "/readyz is ok" ok "$OUT"
+
+# ---- cleanup applet (after stopping the server)
+expect_ok "delete the workloads" "${K[@]}" delete deployment,pod,svc --all --wait=false
+lk_server_stop
+expect_ok "labkube cleanup" lk_nsexec "$LABKUBE" cleanup
+run lk_nsexec nft list table ip labkube
+expect_fail "the table is gone" test "$RC" -eq 0
+lk_done
