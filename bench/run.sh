@@ -6,6 +6,7 @@
 # Makes a network namespace of its own (lkb-PID) with only loopback up, runs
 # bench/lkbench.py inside it (which starts the server, wrk, hey and the
 # SQLite insert loop as it goes), prints a table and rewrites bench/RESULTS.md.
+# Then, as a separate step, bench/pods.sh (the "## Pods" section; see there).
 # Every packet stays on that namespace's loopback. On exit, even on failure or
 # Ctrl-C, it ends the processes left in its namespace (all started by this
 # run) by pid, deletes the namespace and its temporary directory.
@@ -25,12 +26,15 @@ py=/usr/bin/python3 # Debian's: a pyenv python3 may come first on PATH
 ns=lkb-$$
 tmp=
 ns_up=0
+pods_pid=
 
 die() { echo "bench: $*" >&2; exit 1; }
 
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
+	# The pods step cleans up after itself on TERM (bench/pods.sh).
+	[ -n "$pods_pid" ] && kill -TERM "$pods_pid" 2>/dev/null && wait "$pods_pid" 2>/dev/null
 	if [ "$ns_up" = 1 ]; then
 		# Only what this run started can be in the namespace it created.
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
@@ -85,4 +89,21 @@ ip netns exec "$ns" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 	"$py" "$here/lkbench.py" --labkube "$LABKUBE" --sqlite-insert "$SQLITE_INSERT" \
 	--tmp "$tmp" --repo "$top" --json "$tmp/results.json" \
 	${results:+--results "$results"} "${quick[@]}" </dev/null &
-wait $!
+wait $! || exit $?
+
+# ---------------------------------------------------------------- pods step
+# bench/pods.sh (issue 3): pod start-up time and memory per pod, in a network
+# namespace of its own with its own cleanup; rewrites only the "## Pods"
+# section of the report. LKB_PODS=0 skips it; LKB_QUICK=1 makes it one short
+# round that writes nothing.
+if [ "${LKB_PODS:-1}" = 1 ]; then
+	if [ "${LKB_QUICK:-0}" = 1 ]; then
+		export LKB_PODS_SIZES=${LKB_PODS_SIZES:-1,10} LKB_PODS_ROUNDS=${LKB_PODS_ROUNDS:-1}
+	fi
+	LABKUBE="$LABKUBE" LKB_RESULTS="$results" "$here/pods.sh" </dev/null &
+	pods_pid=$!
+	wait "$pods_pid"
+	rc=$?
+	pods_pid=
+	exit "$rc"
+fi

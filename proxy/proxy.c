@@ -1,0 +1,384 @@
+/*
+ * proxy/proxy.c: the service proxy as a component (proxy_start/stop) and
+ * its applets (`labkube proxy rules`, `labkube cleanup`).
+ *
+ * Informers on Services, EndpointSlices and Nodes mark the proxy dirty; the
+ * loop's before-sleep hook then plans from the informer caches (pure,
+ * O(services)), diffs against the plan last applied, and sends only the
+ * changed service ports to the back end in one batch. A full reconcile
+ * runs at start (removing whatever an earlier run left) and whenever the
+ * periodic read-back finds the kernel's table differs (flushed by hand);
+ * after a failure the next sync is a full one, retried every second.
+ * Faults never stop the server: logged once, reported by
+ * proxy_ready_reason() for /readyz.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/loop.h"
+#include "common/util.h"
+#include "proxy/proxy.h"
+#include "server/controllers/informer.h"
+#include "server/labkube.h"
+#include "server/resources/resources.h"
+
+#define BRIDGE "labkube0"
+
+static struct proxy {
+	struct labkube *lk;
+	const struct proxy_backend *ops;
+	void *be;
+	struct informer *svcs, *slices, *nodes;
+	struct loop_timer *timer;
+	struct proxy_plan applied;
+	bool running, dirty, need_full, route_ok;
+	char *reason;           /* NULL: healthy */
+	char *last_err;         /* log each distinct error once */
+} px;
+
+const char *proxy_ready_reason(void)
+{
+	return px.running ? px.reason : NULL;
+}
+
+static void set_reason(const char *what, const char *err)
+{
+	char *r = err ? xasprintf("proxy: %s: %s", what, err) : NULL;
+	if (r && (!px.last_err || strcmp(px.last_err, r))) {
+		lk_log("%s", r);
+		free(px.last_err);
+		px.last_err = xstrdup(r);
+	}
+	if (!r) {
+		free(px.last_err);
+		px.last_err = NULL;
+	}
+	free(px.reason);
+	px.reason = r;
+}
+
+struct collect {
+	const cJSON **v;
+	size_t n, cap;
+};
+
+static int collect_fn(void *arg, const cJSON *obj)
+{
+	struct collect *c = arg;
+	if (c->n == c->cap)
+		c->v = xrealloc(c->v, (c->cap = c->cap ? c->cap * 2 : 64) * sizeof(*c->v));
+	c->v[c->n++] = obj;
+	return 0;
+}
+
+/* UDP service ports that lost endpoints (or went away): flush their flows. */
+static void ct_diff(void *arg, const struct proxy_svc *o, const struct proxy_svc *n)
+{
+	uint32_t *keep;
+	char *err = NULL;
+	if (!o || o->proto != IPPROTO_UDP || !o->neps)
+		return;
+	keep = xcalloc(n && n->neps ? n->neps : 1, sizeof(*keep));
+	for (size_t i = 0; n && i < n->neps; i++)
+		keep[i] = n->eps[i].ip;
+	for (size_t v = 0; v < o->nvips; v++)
+		if (proxy_conntrack_flush_udp(o->vips[v], o->port, keep, n ? n->neps : 0, &err) < 0)
+			break;
+	if (!err && o->nodeport)
+		proxy_conntrack_flush_udp(0, o->nodeport, keep, n ? n->neps : 0, &err);
+	if (err) {
+		lk_log("proxy: cannot flush conntrack of service '%s': %s", o->key, err);
+		free(err);
+	}
+	free(keep);
+}
+
+static void sync_now(bool full)
+{
+	struct collect s = { 0 }, e = { 0 };
+	struct proxy_input in = { 0 };
+	struct proxy_plan plan;
+	char *err = NULL;
+	int rc;
+	uint64_t t0 = lk_now_us();
+
+	informer_foreach(px.svcs, NULL, collect_fn, &s);
+	informer_foreach(px.slices, NULL, collect_fn, &e);
+	in.svcs = s.v, in.nsvcs = s.n, in.slices = e.v, in.nslices = e.n;
+	in.pod_cidr = px.lk->cfg.pod_cidr;
+	proxy_plan_build(&in, &plan);
+	free(s.v);
+	free(e.v);
+	px.dirty = false;
+
+	if (!px.be) {
+		px.be = px.ops->init(&err);
+		if (!px.be) {
+			set_reason("nftables unavailable", err);
+			free(err);
+			proxy_plan_release(&plan);
+			px.need_full = true;
+			return;
+		}
+	}
+	if (full || px.need_full)
+		rc = px.ops->sync_full(px.be, &plan, &err);
+	else
+		rc = px.ops->sync_diff(px.be, &px.applied, &plan, &err);
+	if (rc < 0 && !full && !px.need_full) {
+		/* the kernel's table was not what we thought: rebuild */
+		free(err);
+		err = NULL;
+		rc = px.ops->sync_full(px.be, &plan, &err);
+	}
+	if (rc < 0) {
+		/* name the first changed service, as the error is about it */
+		set_reason("cannot program the services table", err);
+		free(err);
+		proxy_plan_release(&plan);
+		px.need_full = true;
+		return;
+	}
+	proxy_plan_diff(&px.applied, &plan, ct_diff, NULL);
+	proxy_plan_release(&px.applied);
+	px.applied = plan;
+	px.need_full = false;
+	if (!px.route_ok) {
+		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, BRIDGE, false, &err) == 0)
+			px.route_ok = true;
+		free(err);
+		err = NULL;
+	}
+	set_reason(NULL, NULL);
+	lk_debug("proxy: %s sync of %zu service ports in %llu us", full ? "full" : "incremental",
+		 plan.n, (unsigned long long)(lk_now_us() - t0));
+}
+
+static void on_change(void *arg, enum store_ev_type type, const cJSON *obj, const cJSON *old)
+{
+	px.dirty = true;
+}
+
+static void before_sleep(struct loop *l, void *arg)
+{
+	if (px.dirty)
+		sync_now(false);
+}
+
+static int64_t tick(struct loop *l, void *arg)
+{
+	static uint64_t last_check;
+	char *err = NULL;
+	uint64_t now = lk_now_ms();
+	if (px.need_full) {
+		sync_now(true);
+		return 1000;
+	}
+	if (!px.route_ok) {
+		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, BRIDGE, false, &err) == 0)
+			px.route_ok = true;
+		free(err);
+		err = NULL;
+	}
+	if (now - last_check >= PROXY_RESYNC_MS) {
+		last_check = now;
+		if (px.ops->check(px.be, &px.applied, &err) != 1) {
+			if (err)
+				lk_log("proxy: cannot read the table back: %s", err);
+			else
+				lk_log("proxy: table 'ip %s' differs from the plan: rebuilding", PROXY_TABLE);
+			free(err);
+			sync_now(true);
+		}
+	}
+	return px.route_ok ? 5000 : 1000;
+}
+
+static void write_sysctl(const char *path, const char *v)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(v, f);
+		fclose(f);
+	}
+}
+
+int proxy_start(struct labkube *lk)
+{
+	memset(&px, 0, sizeof(px));
+	px.lk = lk;
+	px.ops = &proxy_nft_backend;
+	px.running = true;
+	/* localhost:NODE_PORT (iptables-mode kube-proxy does the same; the
+	 * CVE-2020-8558 guard in filter-prerouting goes with it) */
+	write_sysctl("/proc/sys/net/ipv4/conf/all/route_localnet", "1");
+	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+	px.svcs = informer_new(lk, &res_service);
+	px.slices = informer_new(lk, &res_endpointslice);
+	px.nodes = informer_new(lk, &res_node);
+	informer_on(px.svcs, on_change, NULL);
+	informer_on(px.slices, on_change, NULL);
+	informer_on(px.nodes, on_change, NULL);
+	sync_now(true);
+	loop_before_sleep(lk->loop, before_sleep, NULL);
+	px.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
+	return 0;
+}
+
+void proxy_stop(struct labkube *lk)
+{
+	if (!px.running)
+		return;
+	loop_before_sleep_del(lk->loop, before_sleep, NULL);
+	loop_timer_del(lk->loop, px.timer);
+	informer_free(px.svcs);
+	informer_free(px.slices);
+	informer_free(px.nodes);
+	if (px.be)
+		px.ops->free(px.be);
+	proxy_plan_release(&px.applied);
+	free(px.reason);
+	free(px.last_err);
+	memset(&px, 0, sizeof(px));
+}
+
+/* ---- applets ---- */
+
+/* GET http://host:port/path (HTTP/1.0); the body, or NULL. */
+static char *http_get(const char *server, const char *path)
+{
+	char host[256] = "127.0.0.1", port[16] = "6443", buf[65536];
+	const char *h = strncmp(server, "http://", 7) ? server : server + 7, *c;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char *body = NULL, *p;
+	ssize_t n;
+	int fd = -1;
+
+	c = strchr(h, ':');
+	if (c) {
+		snprintf(host, sizeof(host), "%.*s", (int)(c - h), h);
+		snprintf(port, sizeof(port), "%.*s", (int)strcspn(c + 1, "/"), c + 1);
+	}
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return NULL;
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		goto out;
+	dprintf(fd, "GET %s HTTP/1.0\r\nHost: %s\r\nAccept: application/json\r\n\r\n", path, host);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sb_add(&sb, buf, (size_t)n);
+	if (sb.buf && (p = strstr(sb.buf, "\r\n\r\n")) && !strncmp(sb.buf + 9, "200", 3))
+		body = xstrdup(p + 4);
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	sb_release(&sb);
+	return body;
+}
+
+static const char *server_url(int *argc, char ***argv)
+{
+	const char *env = getenv("LABKUBE_SERVER");
+	const char *url = env && *env ? env : "http://127.0.0.1:6443";
+	if (*argc >= 2 && !strcmp((*argv)[0], "--server")) {
+		url = (*argv)[1];
+		*argc -= 2, *argv += 2;
+	}
+	return url;
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+	const char *url = server_url(&argc, &argv), *want = argc ? argv[0] : NULL;
+	char *sj = http_get(url, "/api/v1/services"), *ej = NULL, *out, *key = NULL;
+	cJSON *sv = NULL, *ev = NULL;
+	struct collect s = { 0 }, e = { 0 };
+	struct proxy_input in = { 0 };
+	struct proxy_plan plan;
+	const cJSON *it;
+	int rc = 1;
+
+	ej = http_get(url, "/apis/discovery.k8s.io/v1/endpointslices");
+	sv = sj ? cJSON_Parse(sj) : NULL;
+	ev = ej ? cJSON_Parse(ej) : NULL;
+	if (!sv || !ev) {
+		fprintf(stderr, "labkube proxy rules: cannot read services from %s\n", url);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, jget(sv, "items"))
+		collect_fn(&s, it);
+	cJSON_ArrayForEach(it, jget(ev, "items"))
+		collect_fn(&e, it);
+	in.svcs = s.v, in.nsvcs = s.n, in.slices = e.v, in.nslices = e.n;
+	in.pod_cidr = getenv("LABKUBE_POD_CIDR") ? getenv("LABKUBE_POD_CIDR") : "10.244.0.0/16";
+	if (want)
+		key = strchr(want, '/') ? xstrdup(want) : xasprintf("default/%s", want);
+	proxy_plan_build(&in, &plan);
+	if (key) {
+		bool found = false;
+		for (size_t i = 0; i < plan.n; i++)
+			found |= !strcmp(plan.svcs[i].svc, key);
+		if (!found) {
+			fprintf(stderr, "labkube proxy rules: service '%s' is not proxied "
+				"(not found, headless or ExternalName)\n", key);
+			proxy_plan_release(&plan);
+			goto out;
+		}
+	}
+	out = proxy_plan_render(&plan, key);
+	fputs(out, stdout);
+	free(out);
+	proxy_plan_release(&plan);
+	rc = 0;
+out:
+	free(key);
+	free(s.v);
+	free(e.v);
+	cJSON_Delete(sv);
+	cJSON_Delete(ev);
+	free(sj);
+	free(ej);
+	return rc;
+}
+
+int proxy_cmd(int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "rules"))
+		return cmd_rules(argc - 1, argv + 1);
+	fprintf(stderr, "usage: labkube proxy rules [--server URL] [NAMESPACE/SERVICE]\n"
+			"  prints, in nft syntax, the rules of table 'ip %s' that implement\n"
+			"  the service (all services without an argument)\n", PROXY_TABLE);
+	return 2;
+}
+
+int proxy_cleanup_cmd(int argc, char **argv)
+{
+	const char *cidr = argc >= 2 && !strcmp(argv[0], "--service-cidr") ? argv[1] : "10.96.0.0/12";
+	char *err = NULL;
+	void *be = proxy_nft_backend.init(&err);
+	int rc = 0;
+
+	if (!be || proxy_nft_backend.cleanup(be, &err) < 0) {
+		if (err && !strstr(err, "No such file"))
+			fprintf(stderr, "labkube cleanup: table 'ip %s': %s\n", PROXY_TABLE, err), rc = 1;
+	} else {
+		printf("removed table ip %s\n", PROXY_TABLE);
+	}
+	free(err);
+	err = NULL;
+	proxy_nft_backend.free(be);
+	if (proxy_route_service_cidr(cidr, BRIDGE, true, &err) == 0)
+		printf("removed route %s dev %s\n", cidr, BRIDGE);
+	free(err);
+	return rc;
+}

@@ -1,0 +1,181 @@
+/*
+ * proxy/render.c: a plan in nft syntax. The same layout nft.c programs over
+ * netlink, as text: `labkube proxy rules` prints it for students, and the
+ * benchmark loads it with `nft -f` to compare. Pure.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "proxy/proxy.h"
+
+static const char *ip_str(uint32_t ip, char *buf)
+{
+	struct in_addr a = { .s_addr = ip };
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static int prefix_len(uint32_t mask)
+{
+	return __builtin_popcount(mask);
+}
+
+static void ep_name(const struct proxy_svc *s, const struct proxy_ep *e, struct strbuf *sb,
+		    const char *prefix)
+{
+	char b[INET_ADDRSTRLEN];
+	sb_addf(sb, "%s%s__%s/%u", prefix, s->chain + 4, ip_str(e->ip, b), e->port);
+}
+
+static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
+{
+	char b[INET_ADDRSTRLEN];
+	if (!s->neps)
+		return;
+	if (s->affinity)
+		for (size_t i = 0; i < s->neps; i++) {
+			sb_adds(sb, "\tset ");
+			ep_name(s, &s->eps[i], sb, "aff-");
+			sb_addf(sb, " {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n"
+				"\t\ttimeout %us\n\t}\n", s->affinity);
+		}
+	sb_addf(sb, "\tchain %s {\n", s->chain);
+	sb_addf(sb, "\t\tip saddr != %s/%d meta mark set meta mark | 0x%x\n",
+		ip_str(p->pod_net, b), prefix_len(p->pod_mask), PROXY_MASQ_MARK);
+	if (!s->affinity) {
+		sb_addf(sb, "\t\tdnat ip to numgen random mod %zu map { ", s->neps);
+		for (size_t i = 0; i < s->neps; i++)
+			sb_addf(sb, "%s%zu : %s . %u", i ? ", " : "", i,
+				ip_str(s->eps[i].ip, b), s->eps[i].port);
+		sb_adds(sb, " }\n\t}\n");
+		return;
+	}
+	for (size_t i = 0; i < s->neps; i++) {
+		sb_adds(sb, "\t\tip saddr @");
+		ep_name(s, &s->eps[i], sb, "aff-");
+		sb_adds(sb, " goto ");
+		ep_name(s, &s->eps[i], sb, "ep-");
+		sb_addc(sb, '\n');
+	}
+	sb_addf(sb, "\t\tnumgen random mod %zu vmap { ", s->neps);
+	for (size_t i = 0; i < s->neps; i++) {
+		sb_addf(sb, "%s%zu : goto ", i ? ", " : "", i);
+		ep_name(s, &s->eps[i], sb, "ep-");
+	}
+	sb_adds(sb, " }\n\t}\n");
+	for (size_t i = 0; i < s->neps; i++) {
+		sb_adds(sb, "\tchain ");
+		ep_name(s, &s->eps[i], sb, "ep-");
+		sb_adds(sb, " {\n\t\tupdate @");
+		ep_name(s, &s->eps[i], sb, "aff-");
+		sb_addf(sb, " { ip saddr }\n\t\tdnat ip to %s:%u\n\t}\n",
+			ip_str(s->eps[i].ip, b), s->eps[i].port);
+	}
+}
+
+static void render_elems(struct strbuf *sb, const struct proxy_plan *p, const char *svc,
+			 bool nodeports)
+{
+	char b[INET_ADDRSTRLEN];
+	bool first = true;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct proxy_svc *s = &p->svcs[i];
+		if (svc && strcmp(s->svc, svc))
+			continue;
+		for (size_t v = 0; v < (nodeports ? (s->nodeport ? 1u : 0u) : s->nvips); v++) {
+			sb_adds(sb, first ? "\t\telements = {\n\t\t\t" : ",\n\t\t\t");
+			first = false;
+			if (!nodeports)
+				sb_addf(sb, "%s . ", ip_str(s->vips[v], b));
+			sb_addf(sb, "%s . %u : goto %s", proxy_proto_name(s->proto),
+				nodeports ? s->nodeport : s->port, s->neps ? s->chain : "reject-chain");
+		}
+	}
+	if (!first)
+		sb_adds(sb, "\n\t\t}\n");
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void render_hairpin(struct strbuf *sb, const struct proxy_plan *p, const char *svc)
+{
+	char b[INET_ADDRSTRLEN];
+	size_t n = 0, cap = 16;
+	uint32_t *ips = xmalloc(cap * sizeof(*ips));
+	for (size_t i = 0; i < p->n; i++) {
+		const struct proxy_svc *s = &p->svcs[i];
+		if (svc && strcmp(s->svc, svc))
+			continue;
+		for (size_t e = 0; e < s->neps; e++) {
+			if (n == cap)
+				ips = xrealloc(ips, (cap *= 2) * sizeof(*ips));
+			ips[n++] = s->eps[e].ip;
+		}
+	}
+	qsort(ips, n, sizeof(*ips), u32_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i && ips[i] == ips[i - 1])
+			continue;
+		sb_adds(sb, i ? ", " : "\t\telements = { ");
+		ip_str(ips[i], b);
+		sb_addf(sb, "%s . %s", b, b);
+	}
+	if (n)
+		sb_adds(sb, " }\n");
+	free(ips);
+}
+
+char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "table ip %s {\n", PROXY_TABLE);
+	sb_adds(&sb, "\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n");
+	render_elems(&sb, p, svc, false);
+	sb_adds(&sb, "\t}\n\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n");
+	render_elems(&sb, p, svc, true);
+	sb_adds(&sb, "\t}\n\tset hairpin {\n\t\ttype ipv4_addr . ipv4_addr\n");
+	render_hairpin(&sb, p, svc);
+	sb_adds(&sb, "\t}\n");
+	sb_adds(&sb,
+		"\tchain reject-chain {\n"
+		"\t\tmeta l4proto tcp reject with tcp reset\n"
+		"\t\treject\n"
+		"\t}\n");
+	for (size_t i = 0; i < p->n; i++)
+		if (!svc || !strcmp(p->svcs[i].svc, svc))
+			render_svc(&sb, p, &p->svcs[i]);
+	sb_adds(&sb,
+		"\tchain services {\n"
+		"\t\tip daddr . meta l4proto . th dport vmap @service-ips\n"
+		"\t\tfib daddr type local meta l4proto . th dport vmap @service-nodeports\n"
+		"\t}\n"
+		"\tchain nat-prerouting {\n"
+		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		"\t\tjump services\n"
+		"\t}\n"
+		"\tchain nat-output {\n"
+		"\t\ttype nat hook output priority dstnat; policy accept;\n"
+		"\t\tjump services\n"
+		"\t}\n");
+	sb_addf(&sb,
+		"\tchain nat-postrouting {\n"
+		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		"\t\tct status dnat ip saddr . ip daddr @hairpin masquerade\n"
+		"\t\tmeta mark & 0x%x == 0x0 return\n"
+		"\t\tmeta mark set meta mark ^ 0x%x masquerade\n"
+		"\t}\n"
+		"\tchain filter-prerouting {\n"
+		"\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n"
+		"\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 drop\n"
+		"\t}\n"
+		"}\n",
+		PROXY_MASQ_MARK, PROXY_MASQ_MARK);
+	return sb_detach(&sb, NULL);
+}
