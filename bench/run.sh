@@ -62,6 +62,8 @@ for tool in ip wrk hey "$py"; do
 done
 
 results=${LKB_RESULTS-$here/RESULTS.md}
+# The hand-kept "## Services" section (up to the next "## " heading).
+services_section=$(awk '/^## Services/{p=1; print; next} p && /^## /{p=0} p' "$here/RESULTS.md" 2>/dev/null)
 quick=()
 if [ "${LKB_QUICK:-0}" = 1 ]; then
 	quick=(--quick)
@@ -90,6 +92,19 @@ ip netns exec "$ns" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 	--tmp "$tmp" --repo "$top" --json "$tmp/results.json" \
 	${results:+--results "$results"} "${quick[@]}" </dev/null &
 wait $! || exit $?
+
+# ---------------------------------------------------------------- services step
+# bench/proxy-sync.sh and bench/proxy-apply.sh (issue 4) print their figures;
+# the "## Services" section of the report is kept across the API step's
+# rewrite (lkbench.py writes the file anew) and updated by hand from them.
+# LKB_PROXY=0 skips them; a quick run skips them too.
+if [ -n "$results" ] && [ -n "${services_section:-}" ] && ! grep -q '^## Services' "$results"; then
+	printf '\n%s\n' "$services_section" >>"$results"
+fi
+if [ "${LKB_PROXY:-1}" = 1 ] && [ "${LKB_QUICK:-0}" != 1 ]; then
+	LABKUBE="$LABKUBE" "$here/proxy-sync.sh" 1000 10000 </dev/null || exit $?
+	LABKUBE="$LABKUBE" "$here/proxy-apply.sh" 10 </dev/null || exit $?
+fi
 
 # ---------------------------------------------------------------- pods step
 # bench/pods.sh (issue 3): pod start-up time and memory per pod, in a network

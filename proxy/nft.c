@@ -49,6 +49,8 @@ struct batch {
 	uint32_t set_id;
 	uint32_t seq0;          /* seq of the batch begin */
 	uint16_t *types;        /* message type by seq - seq0 */
+	const char **owners;    /* service port key by seq - seq0 (NULL: fixed) */
+	const char *owner;      /* key of the messages being built */
 	size_t ntypes;
 };
 
@@ -65,6 +67,8 @@ static struct nlmsghdr *b_hdr(struct batch *b, uint16_t type, uint16_t flags, si
 {
 	b_reserve(b, need + 4096);
 	b->types = xrealloc(b->types, (b->ntypes + 1) * sizeof(*b->types));
+	b->owners = xrealloc(b->owners, (b->ntypes + 1) * sizeof(*b->owners));
+	b->owners[b->ntypes] = b->owner;
 	b->types[b->ntypes++] = type;
 	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_IPV4, flags, b->be->seq++);
 }
@@ -257,7 +261,7 @@ static struct nftnl_set *set_new(const char *name, uint32_t flags, uint32_t ktyp
 
 static void set_concat(struct nftnl_set *s, const uint8_t *lens, size_t n)
 {
-	if (getenv("LK_NOCONCAT")) return;
+	return; /* NFTA_SET_DESC needs NFT_SET_CONCAT (interval sets only) */
 	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, lens, (uint32_t)n);
 }
 
@@ -394,6 +398,8 @@ static void dnat_map_rule(struct batch *b, const struct proxy_svc *s)
 	b_elems(b, NFT_MSG_NEWSETELEM, m, s->neps);
 	nftnl_set_free(m);
 
+	e_l4proto(r, NFT_REG_1);
+	e_cmp(r, NFT_CMP_EQ, &s->proto, 1);
 	e = ex(r, "numgen");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)s->neps);
@@ -457,6 +463,8 @@ static void affinity_rules(struct batch *b, const struct proxy_svc *s, bool new_
 		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
 		b_rule(b, r);
 		r = rule_new(ch);
+		e_l4proto(r, NFT_REG_1);
+		e_cmp(r, NFT_CMP_EQ, &s->proto, 1);
 		e_imm(r, NFT_REG_1, &s->eps[i].ip, 4);
 		e_imm(r, NFT_REG32_01, &port, 2);
 		e_dnat(r);
@@ -731,8 +739,11 @@ static int nft_send(struct nftbe *be, struct batch *b, char **err)
 				};
 				uint16_t t = i < b->ntypes ? b->types[i] : 0;
 				rc = -1;
-				*err = xasprintf("netlink: %s (message %u of %zu: %s)", strerror(-e->error),
-						 i + 1, b->ntypes, t < ARRAY_SIZE(names) && names[t] ? names[t] : "?");
+				const char *who = i < b->ntypes && b->owners[i] ? b->owners[i] : NULL;
+				*err = xasprintf("%s%s%snetlink: %s (message %u of %zu: %s)",
+						 who ? "service '" : "", who ? who : "", who ? "': " : "",
+						 strerror(-e->error), i + 1, b->ntypes,
+						 t < ARRAY_SIZE(names) && names[t] ? names[t] : "?");
 			}
 		}
 	}
@@ -784,6 +795,7 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 	b_table(&b, NFT_MSG_NEWTABLE);
 	fixed_objects(&b);
 	for (size_t i = 0; i < p->n; i++) {
+		b.owner = p->svcs[i].key;
 		svc_chains(&b, &p->svcs[i]);
 		if (p->svcs[i].affinity && p->svcs[i].neps) {
 			mark_rule(&b, p, p->svcs[i].chain);
@@ -792,6 +804,7 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 			svc_rules(&b, p, NULL, &p->svcs[i]);
 		}
 	}
+	b.owner = NULL;
 	fixed_rules(&b);
 	for (size_t i = 0; i < p->n; i++)
 		svc_elems(&b, &ips, &nps, &p->svcs[i]);
@@ -801,6 +814,7 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 	rc = nft_send(be, &b, err);
 	free(b.buf);
 	free(b.types);
+	free(b.owners);
 	return rc;
 }
 
@@ -814,6 +828,7 @@ struct diffctx {
 static void diff_one(void *arg, const struct proxy_svc *o, const struct proxy_svc *n)
 {
 	struct diffctx *d = arg;
+	d->b->owner = (n ? n : o)->key;
 	switch (d->pass) {
 	case 0: /* element deletions first: they free the chains */
 		if (o)
@@ -844,18 +859,21 @@ static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_pl
 
 	batch_start(&b, be);
 	proxy_plan_diff(old, new, diff_one, &d);
+	b.owner = NULL;
 	es_flush(&b, &d.dips);
 	es_flush(&b, &d.dnps);
 	d.pass = 1;
 	proxy_plan_diff(old, new, diff_one, &d);
 	d.pass = 2;
 	proxy_plan_diff(old, new, diff_one, &d);
+	b.owner = NULL;
 	es_flush(&b, &d.aips);
 	es_flush(&b, &d.anps);
 	hairpin_elems(&b, old, new);
 	rc = nft_send(be, &b, err);
 	free(b.buf);
 	free(b.types);
+	free(b.owners);
 	return rc;
 }
 
@@ -908,6 +926,7 @@ static int nft_cleanup(void *v, char **err)
 	rc = nft_send(be, &b, err);
 	free(b.buf);
 	free(b.types);
+	free(b.owners);
 	return rc;
 }
 

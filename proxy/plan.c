@@ -271,8 +271,8 @@ bool proxy_svc_equal(const struct proxy_svc *a, const struct proxy_svc *b)
 	return !strcmp(a->chain, b->chain) && a->proto == b->proto && a->port == b->port &&
 	       a->nodeport == b->nodeport && a->affinity == b->affinity &&
 	       a->nvips == b->nvips && a->neps == b->neps &&
-	       !memcmp(a->vips, b->vips, a->nvips * sizeof(*a->vips)) &&
-	       !memcmp(a->eps, b->eps, a->neps * sizeof(*a->eps));
+	       (!a->nvips || !memcmp(a->vips, b->vips, a->nvips * sizeof(*a->vips))) &&
+	       (!a->neps || !memcmp(a->eps, b->eps, a->neps * sizeof(*a->eps)));
 }
 
 const struct proxy_svc *proxy_plan_find(const struct proxy_plan *p, const char *chain)

@@ -351,10 +351,89 @@ out:
 	return rc;
 }
 
+/* `labkube proxy bench N`: N services x 2 endpoints (the addresses of
+ * shared/recipes/nft-ruleset.py) programmed in the namespace it runs in:
+ * a full sync, then one service's endpoint changed (incremental). Only for
+ * bench/proxy-sync.sh, inside a throw-away namespace. */
+static void synth(struct proxy_plan *p, int n, int changed)
+{
+	memset(p, 0, sizeof(*p));
+	p->svcs = xcalloc((size_t)n, sizeof(*p->svcs));
+	p->n = (size_t)n;
+	p->pod_net = htonl(0x0af40000);
+	p->pod_mask = htonl(0xffff0000);
+	for (int i = 0; i < n; i++) {
+		struct proxy_svc *s = &p->svcs[i];
+		char vip[32];
+		s->key = xasprintf("bench/s%06d:80", i);
+		s->svc = xasprintf("bench/s%06d", i);
+		s->chain = xasprintf("svc-bench/s%06d/tcp/80", i);
+		s->proto = IPPROTO_TCP;
+		s->port = 80;
+		snprintf(vip, sizeof(vip), "10.%d.%d.%d", 96 + i / 65536, (i / 256) % 256, i % 256);
+		s->vips = xmalloc(sizeof(*s->vips));
+		inet_pton(AF_INET, vip, &s->vips[0]);
+		s->nvips = 1;
+		s->eps = xcalloc(2, sizeof(*s->eps));
+		s->neps = 2;
+		for (int e = 0; e < 2; e++) {
+			int k = 2 * i + e;
+			s->eps[e].ip = htonl(0x0af40000u | (uint32_t)((k / 250) % 256) << 8 |
+					     (uint32_t)(k % 250 + 1));
+			s->eps[e].port = 8080;
+		}
+		if (i == changed)
+			s->eps[1].port = 8081;
+	}
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	int n = argc ? atoi(argv[0]) : 1000;
+	struct proxy_plan a, b;
+	char *err = NULL;
+	void *be = proxy_nft_backend.init(&err);
+	uint64_t t0, t1, t2, t3;
+	int rc = 1;
+
+	if (!be || n <= 0) {
+		fprintf(stderr, "labkube proxy bench: %s\n", err ? err : "bad N");
+		free(err);
+		return 1;
+	}
+	synth(&a, n, -1);
+	synth(&b, n, n / 2);
+	t0 = lk_now_us();
+	if (proxy_nft_backend.sync_full(be, &a, &err) < 0)
+		goto out;
+	t1 = lk_now_us();
+	if (proxy_nft_backend.sync_diff(be, &a, &b, &err) < 0)
+		goto out;
+	t2 = lk_now_us();
+	if (proxy_nft_backend.check(be, &b, &err) != 1) {
+		fprintf(stderr, "labkube proxy bench: read-back differs\n");
+		goto out;
+	}
+	t3 = lk_now_us();
+	printf("services=%d full_ms=%.1f incremental_ms=%.2f readback_ms=%.1f\n", n,
+	       (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000, (double)(t3 - t2) / 1000);
+	rc = 0;
+out:
+	if (err)
+		fprintf(stderr, "labkube proxy bench: %s\n", err);
+	free(err);
+	proxy_plan_release(&a);
+	proxy_plan_release(&b);
+	proxy_nft_backend.free(be);
+	return rc;
+}
+
 int proxy_cmd(int argc, char **argv)
 {
 	if (argc >= 1 && !strcmp(argv[0], "rules"))
 		return cmd_rules(argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "usage: labkube proxy rules [--server URL] [NAMESPACE/SERVICE]\n"
 			"  prints, in nft syntax, the rules of table 'ip %s' that implement\n"
 			"  the service (all services without an argument)\n", PROXY_TABLE);

@@ -46,7 +46,8 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 	sb_addf(sb, "\t\tip saddr != %s/%d meta mark set meta mark | 0x%x\n",
 		ip_str(p->pod_net, b), prefix_len(p->pod_mask), PROXY_MASQ_MARK);
 	if (!s->affinity) {
-		sb_addf(sb, "\t\tdnat ip to numgen random mod %zu map { ", s->neps);
+		sb_addf(sb, "\t\tmeta l4proto %s dnat ip to numgen random mod %zu map { ",
+			proxy_proto_name(s->proto), s->neps);
 		for (size_t i = 0; i < s->neps; i++)
 			sb_addf(sb, "%s%zu : %s . %u", i ? ", " : "", i,
 				ip_str(s->eps[i].ip, b), s->eps[i].port);
@@ -71,8 +72,8 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 		ep_name(s, &s->eps[i], sb, "ep-");
 		sb_adds(sb, " {\n\t\tupdate @");
 		ep_name(s, &s->eps[i], sb, "aff-");
-		sb_addf(sb, " { ip saddr }\n\t\tdnat ip to %s:%u\n\t}\n",
-			ip_str(s->eps[i].ip, b), s->eps[i].port);
+		sb_addf(sb, " { ip saddr }\n\t\tmeta l4proto %s dnat ip to %s:%u\n\t}\n",
+			proxy_proto_name(s->proto), ip_str(s->eps[i].ip, b), s->eps[i].port);
 	}
 }
 

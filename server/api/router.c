@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proxy/proxy.h"
 #include "server/api/internal.h"
 #include "server/labkube.h"
 #include "server/resources/resources.h"
@@ -91,8 +92,17 @@ static void route_objects(struct req *r, char **segs, int n)
 	api_objects(r, &u);
 }
 
-static void health(struct req *r)
+/* /livez and /healthz: the process serves. /readyz also asks the
+ * components that can be degraded (the proxy), worded like upstream's
+ * failing check list. */
+static void health(struct req *r, bool ready)
 {
+	const char *why = ready ? proxy_ready_reason() : NULL;
+	if (why) {
+		char *text = xasprintf("[+]ping ok\n[-]proxy failed: %s\nreadyz check failed\n", why);
+		reply_bytes(r, 500, "text/plain; charset=utf-8", text, strlen(text));
+		return;
+	}
 	reply_text(r, 200, "text/plain; charset=utf-8", "ok");
 }
 
@@ -123,7 +133,7 @@ void api_route(struct req *r)
 		api_discovery(r, "/");
 	} else if (n == 1 && (!strcmp(segs[0], "readyz") || !strcmp(segs[0], "livez") ||
 			      !strcmp(segs[0], "healthz"))) {
-		health(r);
+		health(r, !strcmp(segs[0], "readyz"));
 	} else if (n == 1 && !strcmp(segs[0], "version")) {
 		version(r);
 	} else if (!strcmp(segs[0], "openapi")) {
