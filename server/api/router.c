@@ -13,6 +13,7 @@
 #include "proxy/proxy.h"
 #include "server/api/internal.h"
 #include "server/labkube.h"
+#include "server/node/node.h"
 #include "server/resources/resources.h"
 
 #define MAX_SEGS 8
@@ -94,10 +95,13 @@ static void route_objects(struct req *r, char **segs, int n)
 
 /* /livez and /healthz: the process serves. /readyz also asks the
  * components that can be degraded (the proxy), worded like upstream's
- * failing check list. */
+ * failing check list. Without root the node runs nothing on purpose (the
+ * Node says so): the API alone is then what "ready" means. */
 static void health(struct req *r, bool ready)
 {
-	const char *why = ready ? proxy_ready_reason() : NULL;
+	const char *why = NULL;
+	if (ready && !node_not_ready_reason(r->api->lk))
+		why = proxy_ready_reason();
 	if (why) {
 		char *text = xasprintf("[+]ping ok\n[-]proxy failed: %s\nreadyz check failed\n", why);
 		reply_bytes(r, 500, "text/plain; charset=utf-8", text, strlen(text));
