@@ -7,12 +7,6 @@
 #include "server/api/internal.h"
 #include "server/api/protobuf.h"
 
-static bool ctype_is(const char *ct, const char *want)
-{
-	size_t n = strlen(want);
-	return ct && strncasecmp(ct, want, n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
-}
-
 static int parse_json(const char *buf, size_t len, cJSON **out, struct lk_err *err)
 {
 	const char *end = NULL;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -23,6 +24,13 @@
 const char *req_arg(struct req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* A media type match, ignoring case and parameters (";charset=..."). */
+bool ctype_is(const char *ct, const char *want)
+{
+	size_t n = strlen(want);
+	return ct && !strncasecmp(ct, want, n) && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* Go's strconv.ParseBool truths, as upstream reads query booleans. */

@@ -74,6 +74,7 @@ struct api {
 const char *req_arg(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
 bool req_arg_bool(struct req *r, const char *key);
+bool ctype_is(const char *ct, const char *want);
 
 /* Replies. Each takes ownership of what it is given. */
 void reply_json(struct req *r, int status, cJSON *obj);          /* frees obj */

@@ -151,6 +151,19 @@ static int list_one(void *arg, cJSON *obj)
 	return 0;
 }
 
+/* {"kind":"<Kind>List","apiVersion":..,"metadata":{},"items":items}; takes items. */
+static cJSON *list_envelope(const struct resource *res, cJSON *items)
+{
+	char kind[96], av[64];
+	cJSON *doc = cJSON_CreateObject();
+	snprintf(kind, sizeof(kind), "%sList", res->kind);
+	cJSON_AddStringToObject(doc, "kind", kind);
+	cJSON_AddStringToObject(doc, "apiVersion", resource_api_version(res, av));
+	cJSON_AddObjectToObject(doc, "metadata");
+	cJSON_AddItemToObject(doc, "items", items);
+	return doc;
+}
+
 /* The continue token: base64 would be upstream's shape; the key is enough. */
 static char *encode_continue(int64_t rev, const char *key)
 {
@@ -171,7 +184,6 @@ static void list(struct req *r, struct rurl *u)
 	const char *inc = NULL;
 	int64_t rev = 0;
 	bool table = api_wants_table(r);
-	char av[64];
 
 	if (cont && *cont && !decode_continue(cont)) {
 		reply_status(r, LK_EBADREQUEST, "invalid continue token");
@@ -204,13 +216,7 @@ static void list(struct req *r, struct rurl *u)
 			table_add_row(doc, u->res, it, inc, now);
 		cJSON_Delete(c.items);
 	} else {
-		char kind[96];
-		snprintf(kind, sizeof(kind), "%sList", u->res->kind);
-		doc = cJSON_CreateObject();
-		cJSON_AddStringToObject(doc, "kind", kind);
-		cJSON_AddStringToObject(doc, "apiVersion", resource_api_version(u->res, av));
-		cJSON_AddObjectToObject(doc, "metadata");
-		cJSON_AddItemToObject(doc, "items", c.items);
+		doc = list_envelope(u->res, c.items);
 	}
 	char rvs[32];
 	snprintf(rvs, sizeof(rvs), "%lld", (long long)rev);
@@ -229,11 +235,7 @@ static void create(struct req *r, struct rurl *u)
 {
 	struct lk_err err = { 0 };
 	cJSON *obj = NULL;
-	if (*u->sub || *u->name) {
-		reply_status(r, LK_EMETHOD, "the server does not allow this method on the requested resource");
-		return;
-	}
-	if (u->res->namespaced && !*u->ns) {
+	if (*u->sub || *u->name || (u->res->namespaced && !*u->ns)) {
 		reply_status(r, LK_EMETHOD, "the server does not allow this method on the requested resource");
 		return;
 	}
@@ -303,12 +305,6 @@ static void update(struct req *r, struct rurl *u)
 		return;
 	}
 	write_back(r, u, obj, 200);
-}
-
-static bool ctype_is(const char *ct, const char *want)
-{
-	size_t n = strlen(want);
-	return ct && !strncasecmp(ct, want, n) && (!ct[n] || ct[n] == ';');
 }
 
 static int parse_patch_body(struct req *r, bool yaml, cJSON **out, struct lk_err *err)
@@ -481,7 +477,6 @@ static void delete_collection(struct req *r, struct rurl *u)
 	struct delete_opts o;
 	struct collect c = { 0 };
 	cJSON *body = NULL, *pair, *doc, *items;
-	char kind[96], av[64];
 	int64_t rev;
 
 	if (delete_options(r, &o, &body, &err) < 0 ||
@@ -494,12 +489,8 @@ static void delete_collection(struct req *r, struct rurl *u)
 	store_list(store_of(r), u->storage, u->res->namespaced && *u->ns ? u->ns : NULL, NULL,
 		   collect_name, &c, &rev, NULL);
 	list_filter_free(c.filter);
-	snprintf(kind, sizeof(kind), "%sList", u->res->kind);
-	doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "kind", kind);
-	cJSON_AddStringToObject(doc, "apiVersion", resource_api_version(u->res, av));
-	cJSON_AddObjectToObject(doc, "metadata");
-	items = cJSON_AddArrayToObject(doc, "items");
+	items = cJSON_CreateArray();
+	doc = list_envelope(u->res, items);
 	cJSON_ArrayForEach(pair, c.names) {
 		cJSON *out = NULL;
 		bool gone;
