@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/htab.h"
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
@@ -14,108 +15,6 @@
 #include "server/controllers/informer.h"
 #include "server/labkube.h"
 #include "server/resources/resources.h"
-
-/* ---- a small string-keyed hash map ---- */
-
-struct entry {
-	char *key;
-	void *val;
-	struct entry *next;
-};
-
-struct map {
-	struct entry **b;
-	size_t nb, n;
-};
-
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static struct entry **map_slot(struct map *m, const char *key)
-{
-	struct entry **pp = &m->b[hash(key) & (m->nb - 1)];
-	while (*pp && strcmp((*pp)->key, key))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void map_init(struct map *m)
-{
-	m->nb = 64;
-	m->n = 0;
-	m->b = xcalloc(m->nb, sizeof(*m->b));
-}
-
-static void map_grow(struct map *m)
-{
-	struct map nm = { xcalloc(m->nb * 2, sizeof(*m->b)), m->nb * 2, m->n };
-	for (size_t i = 0; i < m->nb; i++)
-		for (struct entry *e = m->b[i], *next; e; e = next) {
-			next = e->next;
-			struct entry **pp = &nm.b[hash(e->key) & (nm.nb - 1)];
-			e->next = *pp;
-			*pp = e;
-		}
-	free(m->b);
-	*m = nm;
-}
-
-static void *map_get(struct map *m, const char *key)
-{
-	struct entry *e = *map_slot(m, key);
-	return e ? e->val : NULL;
-}
-
-/* Put val under key; returns the value it replaced (caller frees). */
-static void *map_put(struct map *m, const char *key, void *val)
-{
-	struct entry **pp = map_slot(m, key);
-	if (*pp) {
-		void *old = (*pp)->val;
-		(*pp)->val = val;
-		return old;
-	}
-	struct entry *e = xcalloc(1, sizeof(*e));
-	e->key = xstrdup(key);
-	e->val = val;
-	*pp = e;
-	if (++m->n > m->nb)
-		map_grow(m);
-	return NULL;
-}
-
-static void *map_del(struct map *m, const char *key)
-{
-	struct entry **pp = map_slot(m, key), *e = *pp;
-	if (!e)
-		return NULL;
-	void *val = e->val;
-	*pp = e->next;
-	free(e->key);
-	free(e);
-	m->n--;
-	return val;
-}
-
-static void map_clear(struct map *m, void (*fr)(void *))
-{
-	for (size_t i = 0; i < m->nb; i++)
-		for (struct entry *e = m->b[i], *next; e; e = next) {
-			next = e->next;
-			if (fr)
-				fr(e->val);
-			free(e->key);
-			free(e);
-		}
-	free(m->b);
-	m->b = NULL;
-	m->nb = m->n = 0;
-}
 
 /* ---- keys ---- */
 
@@ -149,7 +48,7 @@ struct handler {
 struct informer {
 	struct labkube *lk;
 	const struct resource *res;
-	struct map cache;
+	struct htab cache;     /* "ns/name" -> cJSON, owned */
 	struct store_sub *sub;
 	struct handler *handlers;
 };
@@ -167,9 +66,9 @@ static int on_change(void *arg, const struct store_event *ev)
 
 	obj_key(ev->obj, key);
 	if (ev->type == STORE_DELETED)
-		old = map_del(&inf->cache, key);
+		old = htab_dels(&inf->cache, key);
 	else
-		old = map_put(&inf->cache, key, cJSON_Duplicate(ev->obj, 1));
+		old = htab_puts(&inf->cache, key, cJSON_Duplicate(ev->obj, 1));
 	for (struct handler *h = inf->handlers; h; h = h->next)
 		h->fn(h->arg, ev->type, ev->obj, ev->prev ? ev->prev : old);
 	cJSON_Delete(old);
@@ -180,7 +79,7 @@ static int load_one(void *arg, cJSON *obj)
 {
 	struct informer *inf = arg;
 	char key[512];
-	cJSON_Delete(map_put(&inf->cache, obj_key(obj, key), obj));
+	cJSON_Delete(htab_puts(&inf->cache, obj_key(obj, key), obj));
 	return 0;
 }
 
@@ -190,7 +89,6 @@ struct informer *informer_new(struct labkube *lk, const struct resource *res)
 	char storage[128];
 	inf->lk = lk;
 	inf->res = res;
-	map_init(&inf->cache);
 	resource_storage(res, storage);
 	/* Subscribing sees only what commits after now; the list is the rest. */
 	inf->sub = store_subscribe(lk->store, storage, on_change, inf);
@@ -203,7 +101,7 @@ void informer_free(struct informer *inf)
 	if (!inf)
 		return;
 	store_unsubscribe(inf->sub);
-	map_clear(&inf->cache, free_json);
+	htab_clear(&inf->cache, free_json);
 	while (inf->handlers) {
 		struct handler *h = inf->handlers;
 		inf->handlers = h->next;
@@ -226,24 +124,26 @@ const cJSON *informer_get(const struct informer *inf, const char *ns, const char
 {
 	char key[512];
 	snprintf(key, sizeof(key), "%s%s%s", ns ? ns : "", ns && *ns ? "/" : "", name);
-	return map_get((struct map *)&inf->cache, key);
+	return htab_gets(&inf->cache, key);
 }
 
 void informer_foreach(const struct informer *inf, const char *ns,
 		      int (*fn)(void *arg, const cJSON *obj), void *arg)
 {
-	for (size_t i = 0; i < inf->cache.nb; i++)
-		for (struct entry *e = inf->cache.b[i]; e; e = e->next) {
-			if (ns && strcmp(jstr_or(e->val, "metadata.namespace", ""), ns))
-				continue;
-			if (fn(arg, e->val))
-				return;
-		}
+	struct htab_iter it = HTAB_ITER_INIT;
+
+	for (const struct htab_entry *e = htab_next(&inf->cache, &it); e;
+	     e = htab_next(&inf->cache, &it)) {
+		if (ns && strcmp(jstr_or(e->val, "metadata.namespace", ""), ns))
+			continue;
+		if (fn(arg, e->val))
+			return;
+	}
 }
 
 size_t informer_count(const struct informer *inf)
 {
-	return inf->cache.n;
+	return htab_count(&inf->cache);
 }
 
 const struct resource *informer_resource(const struct informer *inf)
@@ -258,7 +158,7 @@ struct workqueue {
 	char *name;
 	workqueue_fn sync;
 	void *arg;
-	struct map pending;     /* key → (void *)1 */
+	struct htab pending;    /* key → (void *)1 */
 	bool draining;
 	struct delayed *delayed; /* keys waiting for their timer */
 };
@@ -273,17 +173,17 @@ struct delayed {
 static void drain(struct loop *l, void *arg)
 {
 	struct workqueue *wq = arg;
-	if (!wq->pending.n || wq->draining)
+	if (!htab_count(&wq->pending) || wq->draining)
 		return;
 	/* Take the whole set: keys added while syncing wait for the next round. */
-	struct map batch = wq->pending;
-	map_init(&wq->pending);
+	struct htab batch = wq->pending;
+	struct htab_iter it = HTAB_ITER_INIT;
+	wq->pending = (struct htab)HTAB_INIT;
 	wq->draining = true;
-	for (size_t i = 0; i < batch.nb; i++)
-		for (struct entry *e = batch.b[i]; e; e = e->next)
-			wq->sync(wq->arg, e->key);
+	for (const struct htab_entry *e = htab_next(&batch, &it); e; e = htab_next(&batch, &it))
+		wq->sync(wq->arg, e->key);
 	wq->draining = false;
-	map_clear(&batch, NULL);
+	htab_clear(&batch, NULL);
 	loop_wake_within(l, 0); /* the syncs wrote: commit without sleeping */
 }
 
@@ -295,7 +195,6 @@ struct workqueue *workqueue_new(struct labkube *lk, const char *name,
 	wq->name = xstrdup(name);
 	wq->sync = sync;
 	wq->arg = arg;
-	map_init(&wq->pending);
 	loop_before_sleep(lk->loop, drain, wq);
 	return wq;
 }
@@ -312,14 +211,14 @@ void workqueue_free(struct workqueue *wq)
 		free(d->key);
 		free(d);
 	}
-	map_clear(&wq->pending, NULL);
+	htab_clear(&wq->pending, NULL);
 	free(wq->name);
 	free(wq);
 }
 
 void workqueue_add(struct workqueue *wq, const char *key)
 {
-	map_put(&wq->pending, key, (void *)1);
+	htab_puts(&wq->pending, key, (void *)1);
 	loop_wake_within(wq->lk->loop, 0);
 }
 
@@ -359,7 +258,7 @@ struct seen_event {
 	time_t last;
 };
 
-static struct map seen;  /* (uid, type, reason, message) → event name */
+static struct htab seen; /* (uid, type, reason, message) → event name */
 
 static void record(struct labkube *lk, const cJSON *obj, const char *component,
 		   const char *host, const char *field_path, const char *type,
@@ -373,14 +272,12 @@ static void record(struct labkube *lk, const cJSON *obj, const char *component,
 	time_t now = time(NULL);
 	struct seen_event *se;
 
-	if (!seen.b)
-		map_init(&seen);
 	if (!*ns)
 		ns = "default";
 	key = xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s", jstr_or(obj, "metadata.uid", name),
 			field_path ? field_path : "", type, reason, msg);
 	lk_rfc3339(now, ts);
-	se = map_get(&seen, key);
+	se = htab_gets(&seen, key);
 	if (se && now - se->last < 600) {
 		cJSON *ev = NULL;
 		if (store_get(lk->store, "events", ns, se->name, &ev, NULL) == 0) {
@@ -429,7 +326,7 @@ static void record(struct labkube *lk, const cJSON *obj, const char *component,
 		se->name = evname;
 		se->last = now;
 		evname = NULL;
-		struct seen_event *old = map_put(&seen, key, se);
+		struct seen_event *old = htab_puts(&seen, key, se);
 		if (old) {
 			free(old->name);
 			free(old);
