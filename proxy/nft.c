@@ -4,7 +4,9 @@
  * change: the kernel commits all of it or none of it. The layout is the one
  * render.c prints (see proxy.h). Errors come back while sendmsg() runs (the
  * kernel handles a batch synchronously), so after sending we drain the
- * socket without blocking, as nft does.
+ * socket without blocking, as nft does. The objects of each service port
+ * are built by nft_svc.c; this file has the message builders, the fixed
+ * part, the hairpin set, the transport and the ops.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,27 +34,7 @@
 #include "common/util.h"
 #include "proxy/proxy.h"
 
-/* nft's datatype numbers, so `nft list` prints keys readably. */
-enum { T_VERDICT = 1, T_INTEGER = 4, T_IPADDR = 7, T_PROTO = 12, T_SERVICE = 13 };
-#define CONCAT2(a, b) (((a) << 6) | (b))
-#define CONCAT3(a, b, c) (((((a) << 6) | (b)) << 6) | (c))
-
-struct nftbe {
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
-};
-
-struct batch {
-	char *buf;
-	size_t len, cap;
-	struct nftbe *be;
-	uint32_t set_id;
-	uint32_t seq0;          /* seq of the batch begin */
-	uint16_t *types;        /* message type by seq - seq0 */
-	const char **owners;    /* service port key by seq - seq0 (NULL: fixed) */
-	const char *owner;      /* key of the messages being built */
-	size_t ntypes;
-};
+#include "proxy/nft_internal.h"
 
 static void b_reserve(struct batch *b, size_t n)
 {
@@ -89,8 +71,8 @@ static void b_table(struct batch *b, uint16_t type)
 }
 
 /* hook < 0: a regular chain. */
-static void b_chain(struct batch *b, uint16_t type, const char *name, int hook, int prio,
-		    const char *ctype)
+void nft_b_chain(struct batch *b, uint16_t type, const char *name, int hook, int prio,
+		 const char *ctype)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh = b_hdr(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0, 512);
@@ -108,7 +90,7 @@ static void b_chain(struct batch *b, uint16_t type, const char *name, int hook, 
 }
 
 /* Flush a chain's rules (DELRULE with only the chain). */
-static void b_flush(struct batch *b, const char *chain)
+void nft_b_flush(struct batch *b, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nlh = b_hdr(b, NFT_MSG_DELRULE, 0, 512);
@@ -119,7 +101,7 @@ static void b_flush(struct batch *b, const char *chain)
 	nftnl_rule_free(r);
 }
 
-static struct nftnl_rule *rule_new(const char *chain)
+struct nftnl_rule *nft_rule_new(const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PROXY_TABLE);
@@ -127,7 +109,7 @@ static struct nftnl_rule *rule_new(const char *chain)
 	return r;
 }
 
-static void b_rule(struct batch *b, struct nftnl_rule *r)
+void nft_b_rule(struct batch *b, struct nftnl_rule *r)
 {
 	struct nlmsghdr *nlh = b_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, 65536);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -137,7 +119,7 @@ static void b_rule(struct batch *b, struct nftnl_rule *r)
 
 /* ---- expressions ---- */
 
-static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
+struct nftnl_expr *nft_ex(struct nftnl_rule *r, const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc(name);
 	if (!e)
@@ -146,43 +128,41 @@ static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
 	return e;
 }
 
-static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+void nft_e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
 {
-	struct nftnl_expr *e = ex(r, "payload");
+	struct nftnl_expr *e = nft_ex(r, "payload");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 }
 
-#define E_SADDR(r, reg) e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, reg)
-#define E_DADDR(r, reg) e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, reg)
 
-static void e_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+void nft_e_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = ex(r, "meta");
+	struct nftnl_expr *e = nft_ex(r, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
 }
 
-static void e_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+void nft_e_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 {
-	struct nftnl_expr *e = ex(r, "meta");
+	struct nftnl_expr *e = nft_ex(r, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
 }
 
-static void e_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+void nft_e_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = ex(r, "cmp");
+	struct nftnl_expr *e = nft_ex(r, "cmp");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-static void e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+void nft_e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 {
-	struct nftnl_expr *e = ex(r, "bitwise");
+	struct nftnl_expr *e = nft_ex(r, "bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
@@ -190,9 +170,9 @@ static void e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
 }
 
-static void e_lookup(struct nftnl_rule *r, uint32_t sreg, int dreg, const char *set, uint32_t id)
+void nft_e_lookup(struct nftnl_rule *r, uint32_t sreg, int dreg, const char *set, uint32_t id)
 {
-	struct nftnl_expr *e = ex(r, "lookup");
+	struct nftnl_expr *e = nft_ex(r, "lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
 	if (dreg >= 0)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
@@ -201,25 +181,25 @@ static void e_lookup(struct nftnl_rule *r, uint32_t sreg, int dreg, const char *
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
 }
 
-static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+void nft_e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 {
-	struct nftnl_expr *e = ex(r, "immediate");
+	struct nftnl_expr *e = nft_ex(r, "immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
 	if (chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 }
 
-static void e_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
+void nft_e_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = ex(r, "immediate");
+	struct nftnl_expr *e = nft_ex(r, "immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
 }
 
-static void e_dnat(struct nftnl_rule *r)
+void nft_e_dnat(struct nftnl_rule *r)
 {
-	struct nftnl_expr *e = ex(r, "nat");
+	struct nftnl_expr *e = nft_ex(r, "nat");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
@@ -228,24 +208,24 @@ static void e_dnat(struct nftnl_rule *r)
 
 static void e_masq(struct nftnl_rule *r)
 {
-	ex(r, "masq");
+	nft_ex(r, "masq");
 }
 
 static void e_reject(struct nftnl_rule *r, uint32_t type, uint8_t code)
 {
-	struct nftnl_expr *e = ex(r, "reject");
+	struct nftnl_expr *e = nft_ex(r, "reject");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
 	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
 }
 
-static void e_l4proto(struct nftnl_rule *r, uint32_t dreg)
+void nft_e_l4proto(struct nftnl_rule *r, uint32_t dreg)
 {
-	e_meta(r, NFT_META_L4PROTO, dreg);
+	nft_e_meta(r, NFT_META_L4PROTO, dreg);
 }
 
 /* ---- sets ---- */
 
-static struct nftnl_set *set_new(const char *name, uint32_t flags, uint32_t ktype, uint32_t klen)
+struct nftnl_set *nft_set_new(const char *name, uint32_t flags, uint32_t ktype, uint32_t klen)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, PROXY_TABLE);
@@ -265,7 +245,7 @@ static void set_concat(struct nftnl_set *s, const uint8_t *lens, size_t n)
 	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, lens, (uint32_t)n);
 }
 
-static void b_set(struct batch *b, uint16_t type, struct nftnl_set *s)
+void nft_b_set(struct batch *b, uint16_t type, struct nftnl_set *s)
 {
 	if (type == NFT_MSG_NEWSET && !nftnl_set_is_set(s, NFTNL_SET_ID))
 		nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
@@ -274,7 +254,7 @@ static void b_set(struct batch *b, uint16_t type, struct nftnl_set *s)
 	b_done(b, nlh);
 }
 
-static void b_elems(struct batch *b, uint16_t type, struct nftnl_set *s, size_t n)
+void nft_b_elems(struct batch *b, uint16_t type, struct nftnl_set *s, size_t n)
 {
 	struct nlmsghdr *nlh = b_hdr(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
 				     256 * (n + 1));
@@ -282,8 +262,8 @@ static void b_elems(struct batch *b, uint16_t type, struct nftnl_set *s, size_t 
 	b_done(b, nlh);
 }
 
-static void elem_key(struct nftnl_set *s, const void *key, uint32_t klen, int verdict,
-		     const char *chain, const void *data, uint32_t dlen)
+void nft_elem_key(struct nftnl_set *s, const void *key, uint32_t klen, int verdict,
+		  const char *chain, const void *data, uint32_t dlen)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
@@ -296,25 +276,18 @@ static void elem_key(struct nftnl_set *s, const void *key, uint32_t klen, int ve
 	nftnl_set_elem_add(s, e);
 }
 
-/* Elements of the named sets, built in chunks so no message is huge. */
-struct elemset {
-	const char *name;
-	uint16_t type;
-	struct nftnl_set *s;
-	size_t n;
-};
 
 static void es_flush(struct batch *b, struct elemset *es)
 {
 	if (es->s && es->n)
-		b_elems(b, es->type, es->s, es->n);
+		nft_b_elems(b, es->type, es->s, es->n);
 	if (es->s)
 		nftnl_set_free(es->s);
 	es->s = NULL;
 	es->n = 0;
 }
 
-static struct nftnl_set *es_get(struct batch *b, struct elemset *es)
+struct nftnl_set *nft_es_get(struct batch *b, struct elemset *es)
 {
 	if (es->n >= 500)
 		es_flush(b, es);
@@ -327,230 +300,6 @@ static struct nftnl_set *es_get(struct batch *b, struct elemset *es)
 	return es->s;
 }
 
-static void svc_elems(struct batch *b, struct elemset *ips, struct elemset *nps,
-		      const struct proxy_svc *s)
-{
-	const char *target = s->neps ? s->chain : "reject-chain";
-	for (size_t v = 0; v < s->nvips; v++) {
-		uint8_t key[12] = { 0 };
-		uint16_t port = htons(s->port);
-		memcpy(key, &s->vips[v], 4);
-		key[4] = s->proto;
-		memcpy(key + 8, &port, 2);
-		elem_key(es_get(b, ips), key, 12, NFT_GOTO, ips->type == NFT_MSG_NEWSETELEM ? target : NULL, NULL, 0);
-	}
-	if (s->nodeport) {
-		uint8_t key[8] = { 0 };
-		uint16_t port = htons(s->nodeport);
-		key[0] = s->proto;
-		memcpy(key + 4, &port, 2);
-		elem_key(es_get(b, nps), key, 8, NFT_GOTO, nps->type == NFT_MSG_NEWSETELEM ? target : NULL, NULL, 0);
-	}
-}
-
-/* ---- per service port ---- */
-
-static char *ep_name(const struct proxy_svc *s, const struct proxy_ep *e, const char *prefix)
-{
-	char b[INET_ADDRSTRLEN];
-	struct in_addr a = { .s_addr = e->ip };
-	inet_ntop(AF_INET, &a, b, sizeof(b));
-	return xasprintf("%s%s__%s/%u", prefix, s->chain + 4, b, e->port);
-}
-
-static void mark_rule(struct batch *b, const struct proxy_plan *p, const char *chain)
-{
-	struct nftnl_rule *r = rule_new(chain);
-	E_SADDR(r, NFT_REG_1);
-	e_bitwise(r, p->pod_mask, 0);
-	e_cmp(r, NFT_CMP_NEQ, &p->pod_net, 4);
-	e_meta(r, NFT_META_MARK, NFT_REG_1);
-	e_bitwise(r, ~PROXY_MASQ_MARK, PROXY_MASQ_MARK);
-	e_meta_set(r, NFT_META_MARK, NFT_REG_1);
-	b_rule(b, r);
-}
-
-static void dnat_map_rule(struct batch *b, const struct proxy_svc *s)
-{
-	struct nftnl_rule *r = rule_new(s->chain);
-	struct nftnl_set *m;
-	struct nftnl_expr *e;
-	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
-	uint32_t id = ++b->set_id;
-
-	m = set_new("__map%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP, T_INTEGER, 4);
-	nftnl_set_set_u32(m, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(m, NFTNL_SET_DATA_TYPE, CONCAT2(T_IPADDR, T_SERVICE));
-	nftnl_set_set_u32(m, NFTNL_SET_DATA_LEN, 8);
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
-	nftnl_set_set_data(m, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-			   nftnl_udata_buf_len(ud));
-	nftnl_udata_buf_free(ud);
-	b_set(b, NFT_MSG_NEWSET, m);
-	for (size_t i = 0; i < s->neps; i++) {
-		uint32_t k = (uint32_t)i;
-		uint8_t d[8] = { 0 };
-		uint16_t port = htons(s->eps[i].port);
-		memcpy(d, &s->eps[i].ip, 4);
-		memcpy(d + 4, &port, 2);
-		elem_key(m, &k, 4, 0, NULL, d, 8);
-	}
-	b_elems(b, NFT_MSG_NEWSETELEM, m, s->neps);
-	nftnl_set_free(m);
-
-	e_l4proto(r, NFT_REG_1);
-	e_cmp(r, NFT_CMP_EQ, &s->proto, 1);
-	e = ex(r, "numgen");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)s->neps);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
-	e_lookup(r, NFT_REG_1, NFT_REG_1, "__map%d", id);
-	e_dnat(r);
-	b_rule(b, r);
-}
-
-static void affinity_rules(struct batch *b, const struct proxy_svc *s, bool new_sets)
-{
-	struct nftnl_rule *r;
-	struct nftnl_expr *e;
-	struct nftnl_set *m;
-	uint32_t id = ++b->set_id;
-
-	for (size_t i = 0; i < s->neps; i++) {
-		char *set = ep_name(s, &s->eps[i], "aff-"), *ch = ep_name(s, &s->eps[i], "ep-");
-		if (new_sets) {
-			struct nftnl_set *as = set_new(set, NFT_SET_TIMEOUT | NFT_SET_EVAL, T_IPADDR, 4);
-			nftnl_set_set_u64(as, NFTNL_SET_TIMEOUT, (uint64_t)s->affinity * 1000);
-			b_set(b, NFT_MSG_NEWSET, as);
-			nftnl_set_free(as);
-		}
-		r = rule_new(s->chain);
-		E_SADDR(r, NFT_REG_1);
-		e_lookup(r, NFT_REG_1, -1, set, 0);
-		e_verdict(r, NFT_GOTO, ch);
-		b_rule(b, r);
-		free(set);
-		free(ch);
-	}
-	m = set_new("__map%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP, T_INTEGER, 4);
-	nftnl_set_set_u32(m, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(m, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	b_set(b, NFT_MSG_NEWSET, m);
-	for (size_t i = 0; i < s->neps; i++) {
-		uint32_t k = (uint32_t)i;
-		char *ch = ep_name(s, &s->eps[i], "ep-");
-		elem_key(m, &k, 4, NFT_GOTO, ch, NULL, 0);
-		free(ch);
-	}
-	b_elems(b, NFT_MSG_NEWSETELEM, m, s->neps);
-	nftnl_set_free(m);
-	r = rule_new(s->chain);
-	e = ex(r, "numgen");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)s->neps);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
-	e_lookup(r, NFT_REG_1, NFT_REG_VERDICT, "__map%d", id);
-	b_rule(b, r);
-
-	for (size_t i = 0; i < s->neps; i++) {
-		char *set = ep_name(s, &s->eps[i], "aff-"), *ch = ep_name(s, &s->eps[i], "ep-");
-		uint16_t port = htons(s->eps[i].port);
-		r = rule_new(ch);
-		E_SADDR(r, NFT_REG_1);
-		e = ex(r, "dynset");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
-		b_rule(b, r);
-		r = rule_new(ch);
-		e_l4proto(r, NFT_REG_1);
-		e_cmp(r, NFT_CMP_EQ, &s->proto, 1);
-		e_imm(r, NFT_REG_1, &s->eps[i].ip, 4);
-		e_imm(r, NFT_REG32_01, &port, 2);
-		e_dnat(r);
-		b_rule(b, r);
-		free(set);
-		free(ch);
-	}
-}
-
-static bool has_ep_chain(const struct proxy_svc *s, const struct proxy_ep *e)
-{
-	if (!s || !s->affinity)
-		return false;
-	for (size_t i = 0; i < s->neps; i++)
-		if (s->eps[i].ip == e->ip && s->eps[i].port == e->port)
-			return true;
-	return false;
-}
-
-/* Chains (and affinity sets) of n, created if missing. */
-static void svc_chains(struct batch *b, const struct proxy_svc *n)
-{
-	if (!n || !n->neps)
-		return;
-	b_chain(b, NFT_MSG_NEWCHAIN, n->chain, -1, 0, NULL);
-	for (size_t i = 0; n->affinity && i < n->neps; i++) {
-		char *ch = ep_name(n, &n->eps[i], "ep-");
-		b_chain(b, NFT_MSG_NEWCHAIN, ch, -1, 0, NULL);
-		free(ch);
-	}
-}
-
-static void svc_rules(struct batch *b, const struct proxy_plan *p, const struct proxy_svc *o,
-		      const struct proxy_svc *n)
-{
-	if (!n || !n->neps)
-		return;
-	mark_rule(b, p, n->chain);
-	if (!n->affinity) {
-		dnat_map_rule(b, n);
-		return;
-	}
-	/* new affinity sets only for endpoints o did not have: keep the
-	 * clients of the others where they are */
-	struct proxy_svc one = *n;
-	for (size_t i = 0; i < n->neps; i++)
-		if (!has_ep_chain(o, &n->eps[i]) || o->affinity != n->affinity) {
-			char *set = ep_name(n, &n->eps[i], "aff-");
-			struct nftnl_set *as = set_new(set, NFT_SET_TIMEOUT | NFT_SET_EVAL, T_IPADDR, 4);
-			nftnl_set_set_u64(as, NFTNL_SET_TIMEOUT, (uint64_t)n->affinity * 1000);
-			b_set(b, NFT_MSG_NEWSET, as);
-			nftnl_set_free(as);
-			free(set);
-		}
-	affinity_rules(b, &one, false);
-}
-
-/* Remove what o had and n does not; flush what both have. */
-static void svc_remove(struct batch *b, const struct proxy_svc *o, const struct proxy_svc *n)
-{
-	if (!o || !o->neps)
-		return;
-	b_flush(b, o->chain);
-	for (size_t i = 0; o->affinity && i < o->neps; i++) {
-		char *ch = ep_name(o, &o->eps[i], "ep-");
-		b_flush(b, ch);
-		free(ch);
-	}
-	for (size_t i = 0; o->affinity && i < o->neps; i++) {
-		bool keep = n && n->neps && has_ep_chain(n, &o->eps[i]) && n->affinity == o->affinity;
-		char *ch, *set;
-		if (keep)
-			continue;
-		ch = ep_name(o, &o->eps[i], "ep-");
-		set = ep_name(o, &o->eps[i], "aff-");
-		b_chain(b, NFT_MSG_DELCHAIN, ch, -1, 0, NULL);
-		struct nftnl_set *as = set_new(set, 0, T_IPADDR, 4);
-		b_set(b, NFT_MSG_DELSET, as);
-		nftnl_set_free(as);
-		free(ch);
-		free(set);
-	}
-	if (!n || !n->neps)
-		b_chain(b, NFT_MSG_DELCHAIN, o->chain, -1, 0, NULL);
-}
-
 /* ---- the fixed part ---- */
 
 static void fixed_objects(struct batch *b)
@@ -558,30 +307,54 @@ static void fixed_objects(struct batch *b)
 	static const uint8_t k3[] = { 4, 1, 2 }, k2[] = { 1, 2 }, kh[] = { 4, 4 };
 	struct nftnl_set *s;
 
-	s = set_new("service-ips", NFT_SET_MAP, CONCAT3(T_IPADDR, T_PROTO, T_SERVICE), 12);
+	s = nft_set_new("service-ips", NFT_SET_MAP, CONCAT3(T_IPADDR, T_PROTO, T_SERVICE), 12);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	set_concat(s, k3, 3);
-	b_set(b, NFT_MSG_NEWSET, s);
+	nft_b_set(b, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
-	s = set_new("service-nodeports", NFT_SET_MAP, CONCAT2(T_PROTO, T_SERVICE), 8);
+	s = nft_set_new("service-nodeports", NFT_SET_MAP, CONCAT2(T_PROTO, T_SERVICE), 8);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	set_concat(s, k2, 2);
-	b_set(b, NFT_MSG_NEWSET, s);
+	nft_b_set(b, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
-	s = set_new("hairpin", 0, CONCAT2(T_IPADDR, T_IPADDR), 8);
+	s = nft_set_new("hairpin", 0, CONCAT2(T_IPADDR, T_IPADDR), 8);
 	set_concat(s, kh, 2);
-	b_set(b, NFT_MSG_NEWSET, s);
+	nft_b_set(b, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
 
-	b_chain(b, NFT_MSG_NEWCHAIN, "reject-chain", -1, 0, NULL);
-	b_chain(b, NFT_MSG_NEWCHAIN, "services", -1, 0, NULL);
-	b_chain(b, NFT_MSG_NEWCHAIN, "nat-prerouting", NF_INET_PRE_ROUTING, -100, "nat");
-	b_chain(b, NFT_MSG_NEWCHAIN, "nat-output", NF_INET_LOCAL_OUT, -100, "nat");
-	b_chain(b, NFT_MSG_NEWCHAIN, "nat-postrouting", NF_INET_POST_ROUTING, 100, "nat");
-	b_chain(b, NFT_MSG_NEWCHAIN, "filter-prerouting", NF_INET_PRE_ROUTING, -110, "filter");
+	nft_b_chain(b, NFT_MSG_NEWCHAIN, "reject-chain", -1, 0, NULL);
+	nft_b_chain(b, NFT_MSG_NEWCHAIN, "services", -1, 0, NULL);
+	nft_b_chain(b, NFT_MSG_NEWCHAIN, "nat-prerouting", NF_INET_PRE_ROUTING, -100, "nat");
+	nft_b_chain(b, NFT_MSG_NEWCHAIN, "nat-output", NF_INET_LOCAL_OUT, -100, "nat");
+	nft_b_chain(b, NFT_MSG_NEWCHAIN, "nat-postrouting", NF_INET_POST_ROUTING, 100, "nat");
+	nft_b_chain(b, NFT_MSG_NEWCHAIN, "filter-prerouting", NF_INET_PRE_ROUTING, -110, "filter");
 }
 
-static void fixed_rules(struct batch *b)
+/* Pods (and the node, whose source towards the service CIDR is the bridge
+ * address) leaving by an interface other than the bridge and lo are
+ * masqueraded, as the bridge CNI plugin's ipMasq does: without it replies
+ * to a pod address (an endpoint off the node, a pod reaching the outside)
+ * have no way back. */
+static void egress_masq_rule(struct batch *b, const struct proxy_plan *p)
+{
+	struct nftnl_rule *r = nft_rule_new("nat-postrouting");
+	char lo[16] = "lo", br[16] = PROXY_BRIDGE;
+
+	E_SADDR(r, NFT_REG_1);
+	nft_e_bitwise(r, p->pod_mask, 0);
+	nft_e_cmp(r, NFT_CMP_EQ, &p->pod_net, 4);
+	E_DADDR(r, NFT_REG_1);
+	nft_e_bitwise(r, p->pod_mask, 0);
+	nft_e_cmp(r, NFT_CMP_NEQ, &p->pod_net, 4);
+	nft_e_meta(r, NFT_META_OIFNAME, NFT_REG_1);
+	nft_e_cmp(r, NFT_CMP_NEQ, lo, 16);
+	nft_e_meta(r, NFT_META_OIFNAME, NFT_REG_1);
+	nft_e_cmp(r, NFT_CMP_NEQ, br, 16);
+	e_masq(r);
+	nft_b_rule(b, r);
+}
+
+static void fixed_rules(struct batch *b, const struct proxy_plan *p)
 {
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
@@ -590,71 +363,72 @@ static void fixed_rules(struct batch *b)
 	uint32_t lo_net = htonl(0x7f000000), lo_mask = htonl(0xff000000);
 	char lo[16] = "lo";
 
-	r = rule_new("reject-chain");
-	e_l4proto(r, NFT_REG_1);
-	e_cmp(r, NFT_CMP_EQ, &tcp, 1);
+	r = nft_rule_new("reject-chain");
+	nft_e_l4proto(r, NFT_REG_1);
+	nft_e_cmp(r, NFT_CMP_EQ, &tcp, 1);
 	e_reject(r, NFT_REJECT_TCP_RST, 0);
-	b_rule(b, r);
-	r = rule_new("reject-chain");
+	nft_b_rule(b, r);
+	r = nft_rule_new("reject-chain");
 	e_reject(r, NFT_REJECT_ICMP_UNREACH, ICMP_PORT_UNREACH);
-	b_rule(b, r);
+	nft_b_rule(b, r);
 
-	r = rule_new("services");
+	r = nft_rule_new("services");
 	E_DADDR(r, NFT_REG32_00);
-	e_l4proto(r, NFT_REG32_01);
-	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02);
-	e_lookup(r, NFT_REG32_00, NFT_REG_VERDICT, "service-ips", 0);
-	b_rule(b, r);
-	r = rule_new("services");
-	e = ex(r, "fib");
+	nft_e_l4proto(r, NFT_REG32_01);
+	nft_e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02);
+	nft_e_lookup(r, NFT_REG32_00, NFT_REG_VERDICT, "service-ips", 0);
+	nft_b_rule(b, r);
+	r = nft_rule_new("services");
+	e = nft_ex(r, "fib");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-	e_cmp(r, NFT_CMP_EQ, &local, 4);
-	e_l4proto(r, NFT_REG32_00);
-	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-	e_lookup(r, NFT_REG32_00, NFT_REG_VERDICT, "service-nodeports", 0);
-	b_rule(b, r);
+	nft_e_cmp(r, NFT_CMP_EQ, &local, 4);
+	nft_e_l4proto(r, NFT_REG32_00);
+	nft_e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	nft_e_lookup(r, NFT_REG32_00, NFT_REG_VERDICT, "service-nodeports", 0);
+	nft_b_rule(b, r);
 
-	r = rule_new("nat-prerouting");
-	e_verdict(r, NFT_JUMP, "services");
-	b_rule(b, r);
-	r = rule_new("nat-output");
-	e_verdict(r, NFT_JUMP, "services");
-	b_rule(b, r);
+	r = nft_rule_new("nat-prerouting");
+	nft_e_verdict(r, NFT_JUMP, "services");
+	nft_b_rule(b, r);
+	r = nft_rule_new("nat-output");
+	nft_e_verdict(r, NFT_JUMP, "services");
+	nft_b_rule(b, r);
 
-	r = rule_new("nat-postrouting");
-	e = ex(r, "ct");
+	r = nft_rule_new("nat-postrouting");
+	e = nft_ex(r, "ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	e_bitwise(r, IPS_DST_NAT, 0);
-	e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+	nft_e_bitwise(r, IPS_DST_NAT, 0);
+	nft_e_cmp(r, NFT_CMP_NEQ, &zero, 4);
 	E_SADDR(r, NFT_REG32_00);
 	E_DADDR(r, NFT_REG32_01);
-	e_lookup(r, NFT_REG32_00, -1, "hairpin", 0);
+	nft_e_lookup(r, NFT_REG32_00, -1, "hairpin", 0);
 	e_masq(r);
-	b_rule(b, r);
-	r = rule_new("nat-postrouting");
-	e_meta(r, NFT_META_MARK, NFT_REG_1);
-	e_bitwise(r, PROXY_MASQ_MARK, 0);
-	e_cmp(r, NFT_CMP_EQ, &zero, 4);
-	e_verdict(r, NFT_RETURN, NULL);
-	b_rule(b, r);
-	r = rule_new("nat-postrouting");
-	e_meta(r, NFT_META_MARK, NFT_REG_1);
-	e_bitwise(r, 0xffffffffu, PROXY_MASQ_MARK);
-	e_meta_set(r, NFT_META_MARK, NFT_REG_1);
+	nft_b_rule(b, r);
+	egress_masq_rule(b, p);
+	r = nft_rule_new("nat-postrouting");
+	nft_e_meta(r, NFT_META_MARK, NFT_REG_1);
+	nft_e_bitwise(r, PROXY_MASQ_MARK, 0);
+	nft_e_cmp(r, NFT_CMP_EQ, &zero, 4);
+	nft_e_verdict(r, NFT_RETURN, NULL);
+	nft_b_rule(b, r);
+	r = nft_rule_new("nat-postrouting");
+	nft_e_meta(r, NFT_META_MARK, NFT_REG_1);
+	nft_e_bitwise(r, 0xffffffffu, PROXY_MASQ_MARK);
+	nft_e_meta_set(r, NFT_META_MARK, NFT_REG_1);
 	e_masq(r);
-	b_rule(b, r);
+	nft_b_rule(b, r);
 
-	r = rule_new("filter-prerouting");
-	e_meta(r, NFT_META_IIFNAME, NFT_REG_1);
-	e_cmp(r, NFT_CMP_NEQ, lo, 16);
+	r = nft_rule_new("filter-prerouting");
+	nft_e_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_e_cmp(r, NFT_CMP_NEQ, lo, 16);
 	E_DADDR(r, NFT_REG_1);
-	e_bitwise(r, lo_mask, 0);
-	e_cmp(r, NFT_CMP_EQ, &lo_net, 4);
-	e_verdict(r, NF_DROP, NULL);
-	b_rule(b, r);
+	nft_e_bitwise(r, lo_mask, 0);
+	nft_e_cmp(r, NFT_CMP_EQ, &lo_net, 4);
+	nft_e_verdict(r, NF_DROP, NULL);
+	nft_b_rule(b, r);
 }
 
 /* ---- hairpin set: one element per endpoint IP ---- */
@@ -697,7 +471,7 @@ static void hairpin_elems(struct batch *b, const struct proxy_plan *old, const s
 			continue;
 		}
 		key[0] = key[1] = c < 0 ? o[i++] : n[j++];
-		elem_key(es_get(b, c < 0 ? &del : &add), key, 8, 0, NULL, NULL, 0);
+		nft_elem_key(nft_es_get(b, c < 0 ? &del : &add), key, 8, 0, NULL, NULL, 0);
 	}
 	es_flush(b, &del);
 	es_flush(b, &add);
@@ -796,18 +570,19 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 	fixed_objects(&b);
 	for (size_t i = 0; i < p->n; i++) {
 		b.owner = p->svcs[i].key;
-		svc_chains(&b, &p->svcs[i]);
+		nft_svc_chains(&b, &p->svcs[i]);
 		if (p->svcs[i].affinity && p->svcs[i].neps) {
-			mark_rule(&b, p, p->svcs[i].chain);
-			affinity_rules(&b, &p->svcs[i], true);
+			nft_mark_rule(&b, p, p->svcs[i].chain, NULL);
+			nft_affinity_rules(&b, &p->svcs[i], true);
+			nft_policy_rules(&b, p, &p->svcs[i]);
 		} else {
-			svc_rules(&b, p, NULL, &p->svcs[i]);
+			nft_svc_rules(&b, p, NULL, &p->svcs[i]);
 		}
 	}
 	b.owner = NULL;
-	fixed_rules(&b);
+	fixed_rules(&b, p);
 	for (size_t i = 0; i < p->n; i++)
-		svc_elems(&b, &ips, &nps, &p->svcs[i]);
+		nft_svc_elems(&b, &ips, &nps, &p->svcs[i]);
 	es_flush(&b, &ips);
 	es_flush(&b, &nps);
 	hairpin_elems(&b, NULL, p);
@@ -832,16 +607,16 @@ static void diff_one(void *arg, const struct proxy_svc *o, const struct proxy_sv
 	switch (d->pass) {
 	case 0: /* element deletions first: they free the chains */
 		if (o)
-			svc_elems(d->b, &d->dips, &d->dnps, o);
+			nft_svc_elems(d->b, &d->dips, &d->dnps, o);
 		break;
 	case 1:
-		svc_remove(d->b, o, n);
-		svc_chains(d->b, n);
+		nft_svc_remove(d->b, o, n);
+		nft_svc_chains(d->b, n);
 		break;
 	case 2:
-		svc_rules(d->b, d->p, o, n);
+		nft_svc_rules(d->b, d->p, o, n);
 		if (n)
-			svc_elems(d->b, &d->aips, &d->anps, n);
+			nft_svc_elems(d->b, &d->aips, &d->anps, n);
 		break;
 	}
 }

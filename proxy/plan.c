@@ -3,7 +3,8 @@
  * ports the kernel must implement, as kube-proxy's CategorizeEndpoints and
  * ServicePort do (shared/specs/services.md §6): ready endpoints, falling
  * back to serving+terminating ones; headless, ExternalName and
- * service-proxy-name-labelled services skipped; IPv4 only for now.
+ * service-proxy-name-labelled services skipped; IPv4 only for now; the
+ * Local traffic policies pick the endpoints on in->node_name (proxy.h).
  * No I/O, no globals: tests/unit/test_proxy.c drives it.
  */
 #include <arpa/inet.h>
@@ -77,23 +78,25 @@ static int ep_cmp(const void *a, const void *b)
 	return (int)x->port - (int)y->port;
 }
 
-static void ep_add(struct proxy_svc *s, size_t *cap, uint32_t ip, uint16_t port)
+static void ep_add(struct proxy_ep **v, size_t *n, size_t *cap, uint32_t ip, uint16_t port)
 {
-	for (size_t i = 0; i < s->neps; i++)
-		if (s->eps[i].ip == ip && s->eps[i].port == port)
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].ip == ip && (*v)[i].port == port)
 			return;
-	if (s->neps == *cap) {
+	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 4;
-		s->eps = xrealloc(s->eps, *cap * sizeof(*s->eps));
+		*v = xrealloc(*v, *cap * sizeof(**v));
 	}
-	s->eps[s->neps].ip = ip;
-	s->eps[s->neps++].port = port;
+	(*v)[*n].ip = ip;
+	(*v)[(*n)++].port = port;
 }
 
-/* Endpoints of one service port from its slices; serving: second pass
- * (serving && terminating) when no endpoint is ready. */
-static void collect_eps(struct proxy_svc *s, const char *pname, const struct slice_ref *refs,
-			size_t nrefs, bool serving)
+/* Endpoints of one service port from its slices into (*v, *n); serving:
+ * second pass (serving && terminating) when no endpoint is ready; node:
+ * only endpoints whose nodeName is node (NULL: all). */
+static void collect_eps(struct proxy_ep **v, size_t *n, const struct proxy_svc *s,
+			const char *pname, const struct slice_ref *refs, size_t nrefs,
+			bool serving, const char *node)
 {
 	size_t cap = 0;
 	for (size_t i = 0; i < nrefs; i++) {
@@ -115,13 +118,17 @@ static void collect_eps(struct proxy_svc *s, const char *pname, const struct sli
 			const cJSON *a;
 			if (serving ? !(serv && term) : !ready)
 				continue;
+			if (node && strcmp(jstr_or(ep, "nodeName", ""), node))
+				continue;
 			cJSON_ArrayForEach(a, jget(ep, "addresses")) {
 				uint32_t ip;
 				if (cJSON_IsString(a) && parse_ip(a->valuestring, &ip) == 0)
-					ep_add(s, &cap, ip, (uint16_t)port);
+					ep_add(v, n, &cap, ip, (uint16_t)port);
 			}
 		}
 	}
+	if (*n > 1)
+		qsort(*v, *n, sizeof(**v), ep_cmp);
 }
 
 static void vip_add(struct proxy_svc *s, const char *ipstr)
@@ -148,8 +155,36 @@ static bool svc_proxied(const cJSON *svc)
 	return cip && parse_ip(cip, &ip) == 0;
 }
 
+/* Traffic policies, as kube-proxy: externalTrafficPolicy Local counts only
+ * for a service reachable from outside (node port, external or LB IPs);
+ * local endpoints are the ready ones on this node, else its serving and
+ * terminating ones; healthCheckNodePort only for LoadBalancer + eTP Local. */
+static void plan_policies(struct proxy_svc *s, const cJSON *svc, const char *pname,
+			  const struct slice_ref *refs, size_t nrefs, const char *node)
+{
+	bool reachable = s->nodeport || s->nvips > 1;
+	long long hc = jint(svc, "spec.healthCheckNodePort", 0);
+
+	s->ext_local = reachable && !strcmp(jstr_or(svc, "spec.externalTrafficPolicy", "Cluster"), "Local");
+	s->int_local = !strcmp(jstr_or(svc, "spec.internalTrafficPolicy", "Cluster"), "Local");
+	if (!s->ext_local && !s->int_local)
+		return;
+	if (node) {
+		collect_eps(&s->leps, &s->nleps, s, pname, refs, nrefs, false, node);
+		s->leps_ready = s->nleps > 0;
+		if (!s->nleps)
+			collect_eps(&s->leps, &s->nleps, s, pname, refs, nrefs, true, node);
+	}
+	if (s->nleps)
+		s->lchain = xasprintf("local-%s", s->chain + 4);
+	if (s->ext_local && s->neps)
+		s->xchain = xasprintf("ext-%s", s->chain + 4);
+	if (s->ext_local && !strcmp(jstr_or(svc, "spec.type", ""), "LoadBalancer") && hc > 0 && hc <= 65535)
+		s->hcport = (uint16_t)hc;
+}
+
 static void plan_port(struct proxy_plan *p, size_t *cap, const cJSON *svc, const cJSON *sp,
-		      const struct slice_ref *refs, size_t nrefs)
+		      const struct slice_ref *refs, size_t nrefs, const char *node)
 {
 	const char *ns = jstr_or(svc, "metadata.namespace", ""), *name = jstr_or(svc, "metadata.name", "");
 	const char *pname = jstr_or(sp, "name", "");
@@ -184,11 +219,22 @@ static void plan_port(struct proxy_plan *p, size_t *cap, const cJSON *svc, const
 		long long t = jint(svc, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", 10800);
 		s->affinity = t > 0 && t <= 86400 ? (uint32_t)t : 10800;
 	}
-	collect_eps(s, pname, refs, nrefs, false);
+	collect_eps(&s->eps, &s->neps, s, pname, refs, nrefs, false, NULL);
 	if (!s->neps)
-		collect_eps(s, pname, refs, nrefs, true);
-	if (s->neps > 1)
-		qsort(s->eps, s->neps, sizeof(*s->eps), ep_cmp);
+		collect_eps(&s->eps, &s->neps, s, pname, refs, nrefs, true, NULL);
+	plan_policies(s, svc, pname, refs, nrefs, node);
+}
+
+static void svc_free(struct proxy_svc *s)
+{
+	free(s->key);
+	free(s->svc);
+	free(s->chain);
+	free(s->vips);
+	free(s->eps);
+	free(s->leps);
+	free(s->lchain);
+	free(s->xchain);
 }
 
 static int svc_cmp(const void *a, const void *b)
@@ -234,7 +280,7 @@ void proxy_plan_build(const struct proxy_input *in, struct proxy_plan *out)
 		while (lo < nrefs && !strcmp(refs[lo].key, k.key))
 			lo++;
 		cJSON_ArrayForEach(sp, jget(svc, "spec.ports"))
-			plan_port(out, &cap, svc, sp, refs + first, lo - first);
+			plan_port(out, &cap, svc, sp, refs + first, lo - first, in->node_name);
 	}
 	if (out->n > 1)
 		qsort(out->svcs, out->n, sizeof(*out->svcs), svc_cmp);
@@ -243,7 +289,7 @@ void proxy_plan_build(const struct proxy_input *in, struct proxy_plan *out)
 	for (size_t i = 1; i < out->n; i++)
 		if (!strcmp(out->svcs[i].chain, out->svcs[i - 1].chain)) {
 			struct proxy_svc *s = &out->svcs[i];
-			free(s->key), free(s->svc), free(s->chain), free(s->vips), free(s->eps);
+			svc_free(s);
 			memmove(s, s + 1, (out->n - i - 1) * sizeof(*s));
 			out->n--, i--;
 		}
@@ -252,14 +298,8 @@ void proxy_plan_build(const struct proxy_input *in, struct proxy_plan *out)
 
 void proxy_plan_release(struct proxy_plan *p)
 {
-	for (size_t i = 0; p && i < p->n; i++) {
-		struct proxy_svc *s = &p->svcs[i];
-		free(s->key);
-		free(s->svc);
-		free(s->chain);
-		free(s->vips);
-		free(s->eps);
-	}
+	for (size_t i = 0; p && i < p->n; i++)
+		svc_free(&p->svcs[i]);
 	if (p) {
 		free(p->svcs);
 		memset(p, 0, sizeof(*p));
@@ -272,7 +312,21 @@ bool proxy_svc_equal(const struct proxy_svc *a, const struct proxy_svc *b)
 	       a->nodeport == b->nodeport && a->affinity == b->affinity &&
 	       a->nvips == b->nvips && a->neps == b->neps &&
 	       (!a->nvips || !memcmp(a->vips, b->vips, a->nvips * sizeof(*a->vips))) &&
-	       (!a->neps || !memcmp(a->eps, b->eps, a->neps * sizeof(*a->eps)));
+	       (!a->neps || !memcmp(a->eps, b->eps, a->neps * sizeof(*a->eps))) &&
+	       a->ext_local == b->ext_local && a->int_local == b->int_local &&
+	       a->nleps == b->nleps &&
+	       (!a->nleps || !memcmp(a->leps, b->leps, a->nleps * sizeof(*a->leps)));
+}
+
+const char *proxy_svc_target(const struct proxy_svc *s, bool external)
+{
+	if (!s->neps)
+		return "reject-chain";
+	if (external)
+		return s->ext_local ? s->xchain : s->chain;
+	if (s->int_local)
+		return s->lchain;    /* NULL without local endpoints: drop */
+	return s->chain;
 }
 
 const struct proxy_svc *proxy_plan_find(const struct proxy_plan *p, const char *chain)
@@ -318,7 +372,7 @@ size_t proxy_plan_diff(const struct proxy_plan *old, const struct proxy_plan *ne
 /* Chains and rules nft.c creates (fixed part + per service port). */
 void proxy_plan_counts(const struct proxy_plan *p, size_t *chains, size_t *rules)
 {
-	size_t c = 6, r = 2 + 2 + 1 + 1 + 3 + 1;
+	size_t c = 6, r = 2 + 2 + 1 + 1 + 4 + 1;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct proxy_svc *s = &p->svcs[i];
 		if (!s->neps)
@@ -328,6 +382,14 @@ void proxy_plan_counts(const struct proxy_plan *p, size_t *chains, size_t *rules
 		if (s->affinity) {
 			c += s->neps;
 			r += s->neps * 3;   /* lookup in svc-, update + dnat in ep- */
+		}
+		if (s->lchain) {        /* [masq mark,] dnat or lookups + vmap */
+			c++;
+			r += (s->int_local ? 1 : 0) + (s->affinity ? s->nleps + 1 : 1);
+		}
+		if (s->xchain) {        /* 3 short-circuit rules + goto/drop */
+			c++;
+			r += 4;
 		}
 	}
 	*chains = c;

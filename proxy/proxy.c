@@ -30,8 +30,6 @@
 #include "server/labkube.h"
 #include "server/resources/resources.h"
 
-#define BRIDGE "labkube0"
-
 static struct proxy {
 	struct labkube *lk;
 	const struct proxy_backend *ops;
@@ -39,6 +37,7 @@ static struct proxy {
 	struct informer *svcs, *slices, *nodes;
 	struct loop_timer *timer;
 	struct proxy_plan applied;
+	struct proxy_health *health;
 	bool running, dirty, need_full, route_ok;
 	char *reason;           /* NULL: healthy */
 	char *last_err;         /* log each distinct error once */
@@ -114,6 +113,7 @@ static void sync_now(bool full)
 	informer_foreach(px.slices, NULL, collect_fn, &e);
 	in.svcs = s.v, in.nsvcs = s.n, in.slices = e.v, in.nslices = e.n;
 	in.pod_cidr = px.lk->cfg.pod_cidr;
+	in.node_name = px.lk->cfg.node_name;
 	proxy_plan_build(&in, &plan);
 	free(s.v);
 	free(e.v);
@@ -124,6 +124,7 @@ static void sync_now(bool full)
 		if (!px.be) {
 			set_reason("nftables unavailable", err);
 			free(err);
+			proxy_health_sync(px.health, &plan, false);
 			proxy_plan_release(&plan);
 			px.need_full = true;
 			return;
@@ -143,6 +144,7 @@ static void sync_now(bool full)
 		/* name the first changed service, as the error is about it */
 		set_reason("cannot program the services table", err);
 		free(err);
+		proxy_health_sync(px.health, &plan, false);
 		proxy_plan_release(&plan);
 		px.need_full = true;
 		return;
@@ -152,12 +154,13 @@ static void sync_now(bool full)
 	px.applied = plan;
 	px.need_full = false;
 	if (!px.route_ok) {
-		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, BRIDGE, false, &err) == 0)
+		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
 			px.route_ok = true;
 		free(err);
 		err = NULL;
 	}
 	set_reason(NULL, NULL);
+	proxy_health_sync(px.health, &px.applied, true);
 	lk_debug("proxy: %s sync of %zu service ports in %llu us", full ? "full" : "incremental",
 		 plan.n, (unsigned long long)(lk_now_us() - t0));
 }
@@ -183,11 +186,12 @@ static int64_t tick(struct loop *l, void *arg)
 		return 1000;
 	}
 	if (!px.route_ok) {
-		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, BRIDGE, false, &err) == 0)
+		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
 			px.route_ok = true;
 		free(err);
 		err = NULL;
 	}
+	proxy_health_sync(px.health, &px.applied, !px.reason);  /* retries binds */
 	if (now - last_check >= PROXY_RESYNC_MS) {
 		last_check = now;
 		if (px.ops->check(px.be, &px.applied, &err) != 1) {
@@ -227,6 +231,7 @@ int proxy_start(struct labkube *lk)
 	informer_on(px.svcs, on_change, NULL);
 	informer_on(px.slices, on_change, NULL);
 	informer_on(px.nodes, on_change, NULL);
+	px.health = proxy_health_new(lk->loop);
 	sync_now(true);
 	loop_before_sleep(lk->loop, before_sleep, NULL);
 	px.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
@@ -244,6 +249,7 @@ void proxy_stop(struct labkube *lk)
 	informer_free(px.nodes);
 	if (px.be)
 		px.ops->free(px.be);
+	proxy_health_free(px.health);
 	proxy_plan_release(&px.applied);
 	free(px.reason);
 	free(px.last_err);
@@ -297,11 +303,30 @@ static const char *server_url(int *argc, char ***argv)
 	return url;
 }
 
+/* Whose endpoints are local: $LABKUBE_NODE_NAME, else the cluster's first
+ * (on labkube, only) Node. *owned is freed by the caller. */
+static const char *node_name(const char *url, char **owned)
+{
+	const char *env = getenv("LABKUBE_NODE_NAME");
+	char *nj;
+	cJSON *nv;
+
+	if (env && *env)
+		return env;
+	nj = http_get(url, "/api/v1/nodes");
+	nv = nj ? cJSON_Parse(nj) : NULL;
+	*owned = nv ? xstrdup(jstr_or(cJSON_GetArrayItem(jget(nv, "items"), 0), "metadata.name", "")) : NULL;
+	cJSON_Delete(nv);
+	free(nj);
+	return *owned && **owned ? *owned : NULL;
+}
+
 static int cmd_rules(int argc, char **argv)
 {
 	const char *url = server_url(&argc, &argv), *want = argc ? argv[0] : NULL;
 	char *sj = http_get(url, "/api/v1/services"), *ej = NULL, *out, *key = NULL;
 	cJSON *sv = NULL, *ev = NULL;
+	char *node = NULL;
 	struct collect s = { 0 }, e = { 0 };
 	struct proxy_input in = { 0 };
 	struct proxy_plan plan;
@@ -321,6 +346,7 @@ static int cmd_rules(int argc, char **argv)
 		collect_fn(&e, it);
 	in.svcs = s.v, in.nsvcs = s.n, in.slices = e.v, in.nslices = e.n;
 	in.pod_cidr = getenv("LABKUBE_POD_CIDR") ? getenv("LABKUBE_POD_CIDR") : "10.244.0.0/16";
+	in.node_name = node_name(url, &node);
 	if (want)
 		key = strchr(want, '/') ? xstrdup(want) : xasprintf("default/%s", want);
 	proxy_plan_build(&in, &plan);
@@ -341,6 +367,7 @@ static int cmd_rules(int argc, char **argv)
 	proxy_plan_release(&plan);
 	rc = 0;
 out:
+	free(node);
 	free(key);
 	free(s.v);
 	free(e.v);
@@ -440,12 +467,14 @@ int proxy_cmd(int argc, char **argv)
 	return 2;
 }
 
+/* `labkube cleanup`, the proxy's part: the table and the route. */
 int proxy_cleanup_cmd(int argc, char **argv)
 {
 	const char *cidr = argc >= 2 && !strcmp(argv[0], "--service-cidr") ? argv[1] : "10.96.0.0/12";
 	char *err = NULL;
 	void *be = proxy_nft_backend.init(&err);
 	int rc = 0;
+
 
 	if (!be || proxy_nft_backend.cleanup(be, &err) < 0) {
 		if (err && !strstr(err, "No such file"))
@@ -456,8 +485,8 @@ int proxy_cleanup_cmd(int argc, char **argv)
 	free(err);
 	err = NULL;
 	proxy_nft_backend.free(be);
-	if (proxy_route_service_cidr(cidr, BRIDGE, true, &err) == 0)
-		printf("removed route %s dev %s\n", cidr, BRIDGE);
+	if (proxy_route_service_cidr(cidr, PROXY_BRIDGE, true, &err) == 0)
+		printf("removed route %s dev %s\n", cidr, PROXY_BRIDGE);
 	free(err);
 	return rc;
 }

@@ -13,7 +13,8 @@
  * proxy.c is the shell: informers on Services, EndpointSlices and Nodes,
  * an incremental sync from the change feed (before-sleep hook), a full
  * reconcile at start and every PROXY_RESYNC_MS (a table flushed by hand is
- * rebuilt), the service CIDR route, conntrack cleanup for UDP.
+ * rebuilt), the service CIDR route, conntrack cleanup for UDP, the health
+ * check servers.
  *
  * Layout of table `ip labkube` (see proxy_plan_render for the exact text):
  * a verdict map service-ips (daddr . l4proto . dport -> goto svc-<port>) for
@@ -23,6 +24,26 @@
  * map of endpoints (no chain per endpoint, so the kernel's cost stays flat);
  * ClientIP affinity uses kube-proxy's per-endpoint chains and dynamic sets
  * with timeouts; a service without ready endpoints maps to reject-chain.
+ * svc-<port> marks for masquerade what does not come from the pod CIDR, so
+ * with externalTrafficPolicy Cluster (the default) outside clients reach
+ * the pod from a node address.
+ *
+ * Traffic policies, as kube-proxy's nftables mode on one node ("local" is
+ * an endpoint whose EndpointSlice nodeName is this node; ready ones, else
+ * serving+terminating ones):
+ *   externalTrafficPolicy Local (a service reachable from outside): its
+ *     external IPs, LB IPs and node port map to ext-<port>:
+ *       ip saddr <pod CIDR> goto svc-<port>      pods: all endpoints
+ *       fib saddr type local mark + goto svc-    the host: all, masqueraded
+ *       goto local-<port>                        the rest: local endpoints,
+ *                                                source address kept
+ *     or `drop` without local endpoints (kube-proxy drops, not rejects);
+ *     the cluster IP keeps all endpoints. A LoadBalancer's
+ *     healthCheckNodePort is served over HTTP (health.c).
+ *   internalTrafficPolicy Local: the cluster IP maps to local-<port>
+ *     (masquerading off-cluster sources to it), or to `drop` without local
+ *     endpoints.
+ *   No endpoints at all: reject-chain, whatever the policies.
  *
  * Ownership: cJSON inputs are borrowed; a plan owns all its memory.
  * Everything runs on the loop thread; no threads.
@@ -40,6 +61,7 @@ struct labkube;
 
 #define PROXY_TABLE "labkube"
 #define PROXY_MASQ_MARK 0x4000u
+#define PROXY_BRIDGE "labkube0"     /* the pods' bridge (server/node) */
 #define PROXY_RESYNC_MS 30000
 
 struct proxy_ep {
@@ -60,6 +82,15 @@ struct proxy_svc {
 	struct proxy_ep *eps;   /* sorted, unique */
 	size_t neps;
 	uint32_t affinity;      /* ClientIP timeout in seconds; 0: None */
+	/* Traffic policies (issue 4), as kube-proxy's CategorizeEndpoints: */
+	bool ext_local;         /* externalTrafficPolicy Local, externally reachable */
+	bool int_local;         /* internalTrafficPolicy Local */
+	struct proxy_ep *leps;  /* endpoints on this node (a subset of eps), sorted */
+	size_t nleps;
+	bool leps_ready;        /* leps are ready ones (not the terminating fallback) */
+	char *lchain;           /* "local-..." (leps) when a policy is Local; else NULL */
+	char *xchain;           /* "ext-..." when ext_local and eps; else NULL */
+	uint16_t hcport;        /* healthCheckNodePort (LoadBalancer + eTP Local); 0 */
 };
 
 struct proxy_plan {
@@ -74,12 +105,17 @@ struct proxy_input {
 	const cJSON **slices;
 	size_t nslices;
 	const char *pod_cidr;   /* "10.244.0.0/16" */
+	const char *node_name;  /* endpoints[].nodeName that is local; NULL: none */
 };
 
 void proxy_plan_build(const struct proxy_input *in, struct proxy_plan *out);
 void proxy_plan_release(struct proxy_plan *p);
 bool proxy_svc_equal(const struct proxy_svc *a, const struct proxy_svc *b);
 const struct proxy_svc *proxy_plan_find(const struct proxy_plan *p, const char *chain);
+/* Where the maps send traffic to s: external false for the cluster IP, true
+ * for external/load-balancer IPs and the node port. A chain name, or NULL
+ * for `drop` (a Local policy without local endpoints). */
+const char *proxy_svc_target(const struct proxy_svc *s, bool external);
 
 /* Walk both plans (sorted by chain): fn(old, new) for every service port
  * that was added (old NULL), removed (new NULL) or changed. Returns how
@@ -121,6 +157,17 @@ int proxy_conntrack_flush_udp(uint32_t ip, uint16_t port, const uint32_t *keep,
 			      size_t nkeep, char **err);
 /* Routes (route.c): the service CIDR via dev; del removes it. */
 int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char **err);
+
+/* Health checks (health.c): HTTP on each healthCheckNodePort of p, as
+ * kube-proxy: 200 with local ready endpoints and a healthy proxy, else 503.
+ * sync opens/closes listeners to match p (p is only read during the call). */
+struct loop;
+struct proxy_health;
+struct proxy_health *proxy_health_new(struct loop *l);
+void proxy_health_sync(struct proxy_health *h, const struct proxy_plan *p, bool healthy);
+void proxy_health_free(struct proxy_health *h);   /* NULL-safe */
+/* The whole response for svc ("ns/name"); pure, caller frees. */
+char *proxy_health_response(const char *svc, size_t count, bool healthy, size_t *len);
 
 /* ---- the component ---- */
 int proxy_start(struct labkube *lk);

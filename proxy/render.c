@@ -30,6 +30,61 @@ static void ep_name(const struct proxy_svc *s, const struct proxy_ep *e, struct 
 	sb_addf(sb, "%s%s__%s/%u", prefix, s->chain + 4, ip_str(e->ip, b), e->port);
 }
 
+/* The DNAT (or affinity lookups) of a chain over eps[n], and its end. */
+static void render_dispatch(struct strbuf *sb, const struct proxy_svc *s,
+			    const struct proxy_ep *eps, size_t n)
+{
+	char b[INET_ADDRSTRLEN];
+	if (!s->affinity) {
+		sb_addf(sb, "\t\tmeta l4proto %s dnat ip to numgen random mod %zu map { ",
+			proxy_proto_name(s->proto), n);
+		for (size_t i = 0; i < n; i++)
+			sb_addf(sb, "%s%zu : %s . %u", i ? ", " : "", i,
+				ip_str(eps[i].ip, b), eps[i].port);
+		sb_adds(sb, " }\n\t}\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sb_adds(sb, "\t\tip saddr @");
+		ep_name(s, &eps[i], sb, "aff-");
+		sb_adds(sb, " goto ");
+		ep_name(s, &eps[i], sb, "ep-");
+		sb_addc(sb, '\n');
+	}
+	sb_addf(sb, "\t\tnumgen random mod %zu vmap { ", n);
+	for (size_t i = 0; i < n; i++) {
+		sb_addf(sb, "%s%zu : goto ", i ? ", " : "", i);
+		ep_name(s, &eps[i], sb, "ep-");
+	}
+	sb_adds(sb, " }\n\t}\n");
+}
+
+/* local- and ext- chains of the traffic policies (nft.c policy_rules). */
+static void render_policy(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
+{
+	char b[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN];
+	int len = prefix_len(p->pod_mask);
+	ip_str(p->pod_net, c);
+	if (s->lchain) {
+		sb_addf(sb, "\tchain %s {\n", s->lchain);
+		if (s->int_local)
+			sb_addf(sb, "\t\tip daddr %s ip saddr != %s/%d meta mark set meta mark | 0x%x\n",
+				ip_str(s->vips[0], b), c, len, PROXY_MASQ_MARK);
+		render_dispatch(sb, s, s->leps, s->nleps);
+	}
+	if (!s->xchain)
+		return;
+	sb_addf(sb, "\tchain %s {\n"
+		"\t\tip saddr %s/%d goto %s comment \"short-circuit pod traffic\"\n"
+		"\t\tfib saddr type local meta mark set meta mark | 0x%x comment \"masquerade local traffic\"\n"
+		"\t\tfib saddr type local goto %s comment \"short-circuit local traffic\"\n",
+		s->xchain, c, len, s->chain, PROXY_MASQ_MARK, s->chain);
+	if (s->lchain)
+		sb_addf(sb, "\t\tgoto %s comment \"external traffic keeps its source\"\n\t}\n", s->lchain);
+	else
+		sb_adds(sb, "\t\tdrop comment \"no local endpoints\"\n\t}\n");
+}
+
 static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
 {
 	char b[INET_ADDRSTRLEN];
@@ -45,28 +100,10 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 	sb_addf(sb, "\tchain %s {\n", s->chain);
 	sb_addf(sb, "\t\tip saddr != %s/%d meta mark set meta mark | 0x%x\n",
 		ip_str(p->pod_net, b), prefix_len(p->pod_mask), PROXY_MASQ_MARK);
-	if (!s->affinity) {
-		sb_addf(sb, "\t\tmeta l4proto %s dnat ip to numgen random mod %zu map { ",
-			proxy_proto_name(s->proto), s->neps);
-		for (size_t i = 0; i < s->neps; i++)
-			sb_addf(sb, "%s%zu : %s . %u", i ? ", " : "", i,
-				ip_str(s->eps[i].ip, b), s->eps[i].port);
-		sb_adds(sb, " }\n\t}\n");
+	render_dispatch(sb, s, s->eps, s->neps);
+	render_policy(sb, p, s);
+	if (!s->affinity)
 		return;
-	}
-	for (size_t i = 0; i < s->neps; i++) {
-		sb_adds(sb, "\t\tip saddr @");
-		ep_name(s, &s->eps[i], sb, "aff-");
-		sb_adds(sb, " goto ");
-		ep_name(s, &s->eps[i], sb, "ep-");
-		sb_addc(sb, '\n');
-	}
-	sb_addf(sb, "\t\tnumgen random mod %zu vmap { ", s->neps);
-	for (size_t i = 0; i < s->neps; i++) {
-		sb_addf(sb, "%s%zu : goto ", i ? ", " : "", i);
-		ep_name(s, &s->eps[i], sb, "ep-");
-	}
-	sb_adds(sb, " }\n\t}\n");
 	for (size_t i = 0; i < s->neps; i++) {
 		sb_adds(sb, "\tchain ");
 		ep_name(s, &s->eps[i], sb, "ep-");
@@ -91,8 +128,9 @@ static void render_elems(struct strbuf *sb, const struct proxy_plan *p, const ch
 			first = false;
 			if (!nodeports)
 				sb_addf(sb, "%s . ", ip_str(s->vips[v], b));
-			sb_addf(sb, "%s . %u : goto %s", proxy_proto_name(s->proto),
-				nodeports ? s->nodeport : s->port, s->neps ? s->chain : "reject-chain");
+			const char *t = proxy_svc_target(s, nodeports || v > 0);
+			sb_addf(sb, "%s . %u : %s%s", proxy_proto_name(s->proto),
+				nodeports ? s->nodeport : s->port, t ? "goto " : "drop", t ? t : "");
 		}
 	}
 	if (!first)
@@ -136,6 +174,8 @@ static void render_hairpin(struct strbuf *sb, const struct proxy_plan *p, const 
 char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 {
 	struct strbuf sb = STRBUF_INIT;
+	char net[INET_ADDRSTRLEN];
+
 	sb_addf(&sb, "table ip %s {\n", PROXY_TABLE);
 	sb_adds(&sb, "\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n");
 	render_elems(&sb, p, svc, false);
@@ -162,13 +202,16 @@ char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 		"\t\tjump services\n"
 		"\t}\n"
 		"\tchain nat-output {\n"
-		"\t\ttype nat hook output priority dstnat; policy accept;\n"
+		/* -100 is dstnat; nft 1.0.6 refuses the name for output */
+		"\t\ttype nat hook output priority -100; policy accept;\n"
 		"\t\tjump services\n"
 		"\t}\n");
+	ip_str(p->pod_net, net);
 	sb_addf(&sb,
 		"\tchain nat-postrouting {\n"
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		"\t\tct status dnat ip saddr . ip daddr @hairpin masquerade\n"
+		"\t\tip saddr %s/%d ip daddr != %s/%d oifname != \"lo\" oifname != \"%s\" masquerade\n"
 		"\t\tmeta mark & 0x%x == 0x0 return\n"
 		"\t\tmeta mark set meta mark ^ 0x%x masquerade\n"
 		"\t}\n"
@@ -177,6 +220,7 @@ char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 		"\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 drop\n"
 		"\t}\n"
 		"}\n",
+		net, prefix_len(p->pod_mask), net, prefix_len(p->pod_mask), PROXY_BRIDGE,
 		PROXY_MASQ_MARK, PROXY_MASQ_MARK);
 	return sb_detach(&sb, NULL);
 }

@@ -4,6 +4,7 @@
  * flags and --help, and the start/stop order of the components.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <limits.h>
@@ -358,6 +359,66 @@ out:
 	return rc;
 }
 
+/* A `labkube server` in this network namespace (its pid), or 0. */
+static pid_t server_running(void)
+{
+	struct stat self, st;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	pid_t found = 0;
+
+	if (!d || stat("/proc/self/ns/net", &self) < 0) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while (!found && (de = readdir(d))) {
+		char path[64], cmd[256] = "";
+		pid_t pid = (pid_t)atoi(de->d_name);
+		size_t n;
+		FILE *f;
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		if (stat(path, &st) < 0 || st.st_ino != self.st_ino || st.st_dev != self.st_dev)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		if (!(f = fopen(path, "r")))
+			continue;
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		cmd[n] = 0;     /* argv[0] NUL argv[1] ... */
+		const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
+		size_t l0 = strlen(cmd);
+		if (!strcmp(base, "labkube") && l0 + 1 < n && !strcmp(cmd + l0 + 1, "server"))
+			found = pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* `labkube cleanup`: everything labkube created on this host (the proxy's
+ * table and route, the node's bridge and veths). Refused while a server
+ * runs in this network namespace: it would rebuild them at once. */
+static int cmd_cleanup(int argc, char **argv)
+{
+	char nerr[4096];
+	pid_t pid = server_running();
+	int rc;
+
+	if (pid) {
+		fprintf(stderr, "labkube cleanup: a labkube server (pid %d) runs in this network "
+			"namespace; stop it first\n", (int)pid);
+		return 1;
+	}
+	rc = proxy_cleanup_cmd(argc, argv);
+	if (node_host_cleanup(stdout, nerr, sizeof(nerr)) < 0) {
+		fprintf(stderr, "labkube cleanup: %s\n", nerr);
+		rc = 1;
+	}
+	return rc;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	printf("labkube %s (Kubernetes %s)\n", LABKUBE_VERSION, K8S_GIT_VERSION);
@@ -373,7 +434,7 @@ static const struct applet {
 	{ "_image", image_exec_main, NULL },  /* internal: a container's process */
 	{ "_sandbox", node_sandbox_main, NULL }, /* internal: holds a pod's namespaces */
 	{ "_shim", node_shim_main, NULL },   /* internal: runs one container */
-	{ "cleanup", proxy_cleanup_cmd, "remove the services table and route labkube created here" },
+	{ "cleanup", cmd_cleanup, "remove what labkube created here (table, route, bridge, veths)" },
 	{ "images", images_cmd, "list the built-in images pods can use" },
 	{ "proxy", proxy_cmd, "proxy rules [NS/SVC]: the nftables rules of a service" },
 	{ "server", cmd_server, "run the cluster (API, controllers, node, proxy, DNS)" },

@@ -652,3 +652,46 @@ const char *node_not_ready_reason(const struct labkube *lk)
 		return lk->node->why[0] ? lk->node->why : NULL;
 	return have_caps() ? NULL : NO_CAPS_MSG;
 }
+
+struct cleanup_walk {
+	char (*names)[16];  /* IFNAMSIZ */
+	size_t n;
+};
+
+static void cleanup_veth(void *arg, const char *name)
+{
+	struct cleanup_walk *w = arg;
+	w->names = xrealloc(w->names, (w->n + 1) * sizeof(*w->names));
+	snprintf(w->names[w->n++], sizeof(*w->names), "%s", name);
+}
+
+int node_host_cleanup(FILE *out, char *errbuf, size_t errlen)
+{
+	struct lk_err err = { 0 };
+	struct cleanup_walk w = { 0 };
+	struct nl *nl = nl_open(&err);
+	int rc = -1;
+
+	if (!nl)
+		goto out;
+	if (nl_links(nl, "lkv", cleanup_veth, &w, &err) < 0)
+		goto out;
+	for (size_t i = 0; i < w.n; i++) {
+		if (nl_link_del(nl, w.names[i], &err) < 0)
+			goto out;
+		fprintf(out, "removed link %s\n", w.names[i]);
+	}
+	if (nl_link_index(nl, NODE_BRIDGE) > 0) {
+		if (nl_link_del(nl, NODE_BRIDGE, &err) < 0)
+			goto out;
+		fprintf(out, "removed bridge %s\n", NODE_BRIDGE);
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		snprintf(errbuf, errlen, "%s", err.msg);
+	lk_err_clear(&err);
+	free(w.names);
+	nl_close(nl);
+	return rc;
+}

@@ -22,6 +22,8 @@
 #define LK_NODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 struct labkube;
 
@@ -30,6 +32,13 @@ void node_stop(struct labkube *lk);   /* NULL-safe: may run without start */
 /* Why pods cannot run here (NULL when they can). Static or owned by the
  * agent: valid until node_stop. */
 const char *node_not_ready_reason(const struct labkube *lk);
+
+/* `labkube cleanup` (main.c's cmd_cleanup calls it, with no server running
+ * in this network namespace): delete what the agent created on the host by
+ * name -- the bridge labkube0 and pod veths lkv* left behind (their pods
+ * lose their network). Prints each removal to out; sysctls stay. Returns 0,
+ * or -1 with the reason in err (size n). */
+int node_host_cleanup(FILE *out, char *err, size_t n);
 
 /* Internal applets (main.c's table): `labkube _sandbox ...` holds a pod's
  * namespaces, `labkube _shim ...` runs one container. */

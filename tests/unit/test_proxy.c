@@ -2,7 +2,9 @@
  * tests/unit/test_proxy.c: the pure planner of proxy/ (proxy_plan_build,
  * proxy_plan_diff, proxy_plan_render) without root: Services +
  * EndpointSlices -> rules, incremental diffs, affinity, no-endpoint reject,
- * node ports, externalIPs and load-balancer IPs.
+ * node ports, externalIPs and load-balancer IPs, traffic policies (Local:
+ * node-local endpoints, no masquerade for external clients, drop without
+ * local endpoints) and the healthCheckNodePort answer.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -29,16 +31,18 @@ static cJSON *J(const char *s)
 	"{\"kubernetes.io/service-name\":\"" svc "\"}},\"addressType\":\"IPv4\"," \
 	"\"ports\":" ports ",\"endpoints\":" eps "}"
 #define EP(ip, ready) "{\"addresses\":[\"" ip "\"],\"conditions\":{\"ready\":" ready "}}"
+#define EPN(ip, ready, node) "{\"addresses\":[\"" ip "\"],\"nodeName\":\"" node "\"," \
+	"\"conditions\":{\"ready\":" ready "}}"
 
 struct fx {
 	cJSON *svcs, *slices;
 	struct proxy_plan plan;
 };
 
-static void build(struct fx *f, const char *svcs, const char *slices)
+static void build_on(struct fx *f, const char *node, const char *svcs, const char *slices)
 {
 	const cJSON *sv[64], *sl[64], *it;
-	struct proxy_input in = { sv, 0, sl, 0, "10.244.0.0/16" };
+	struct proxy_input in = { sv, 0, sl, 0, "10.244.0.0/16", node };
 	f->svcs = J(svcs);
 	f->slices = J(slices);
 	cJSON_ArrayForEach(it, f->svcs)
@@ -46,6 +50,22 @@ static void build(struct fx *f, const char *svcs, const char *slices)
 	cJSON_ArrayForEach(it, f->slices)
 		sl[in.nslices++] = it;
 	proxy_plan_build(&in, &f->plan);
+}
+
+static void build(struct fx *f, const char *svcs, const char *slices)
+{
+	build_on(f, NULL, svcs, slices);
+}
+
+/* The text of chain name in a rendering (up to its closing brace). */
+static char *chain_text(const char *txt, const char *name)
+{
+	char *hdr = xasprintf("\tchain %s {\n", name), *r = NULL;
+	const char *a = strstr(txt, hdr), *b = a ? strstr(a, "\n\t}\n") : NULL;
+	if (a && b)
+		r = xasprintf("%.*s", (int)(b - a), a);
+	free(hdr);
+	return r;
 }
 
 static void release(struct fx *f)
@@ -168,7 +188,7 @@ START_TEST(affinity)
 	free(txt);
 	proxy_plan_counts(&f.plan, &c, &r);
 	ck_assert_uint_eq(c, 6 + 1 + 2);
-	ck_assert_uint_eq(r, 10 + 2 + 3 * 2);
+	ck_assert_uint_eq(r, 11 + 2 + 3 * 2);
 	release(&f);
 }
 END_TEST
@@ -228,6 +248,190 @@ START_TEST(incremental_diff)
 }
 END_TEST
 
+
+/* A LoadBalancer with externalTrafficPolicy Local: 2 endpoints here, 1 on
+ * another node. External destinations go to ext-, which short-circuits pods
+ * and the host to all endpoints and sends the rest, unmasqueraded, to the
+ * local ones; the cluster IP keeps all endpoints. */
+#define LB_LOCAL(etp, itp) \
+	"[{\"metadata\":{\"namespace\":\"ns1\",\"name\":\"lb\"},\"spec\":{\"type\":\"LoadBalancer\"," \
+	"\"clusterIP\":\"10.96.0.40\",\"externalTrafficPolicy\":\"" etp "\"," \
+	"\"internalTrafficPolicy\":\"" itp "\",\"healthCheckNodePort\":32000," \
+	"\"ports\":[{\"port\":80,\"nodePort\":30080}]}," \
+	"\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"192.0.2.1\"}]}}}]"
+#define LB_SLICE(eps) \
+	"[{\"metadata\":{\"namespace\":\"ns1\",\"name\":\"lb-a\",\"labels\":{\"kubernetes.io/service-name\":\"lb\"}}," \
+	"\"addressType\":\"IPv4\",\"ports\":[{\"name\":\"\",\"port\":8080,\"protocol\":\"TCP\"}]," \
+	"\"endpoints\":" eps "}]"
+#define THREE_EPS "[" EPN("10.244.0.3", "true", "n1") "," EPN("10.244.0.2", "true", "n1") "," \
+	EPN("10.244.0.9", "true", "n2") "," EPN("10.244.0.8", "false", "n1") "]"
+
+START_TEST(external_local)
+{
+	struct fx f;
+	char *txt, *ext, *loc;
+	size_t c, r;
+	build_on(&f, "n1", LB_LOCAL("Local", "Cluster"), LB_SLICE(THREE_EPS));
+	ck_assert_uint_eq(f.plan.n, 1);
+	const struct proxy_svc *s = &f.plan.svcs[0];
+	ck_assert(s->ext_local && !s->int_local);
+	ck_assert_uint_eq(s->neps, 3);
+	ck_assert_uint_eq(s->nleps, 2);      /* n2's and the unready one are not local */
+	ck_assert_uint_eq(s->leps[0].ip, ip("10.244.0.2"));
+	ck_assert_uint_eq(s->leps[1].ip, ip("10.244.0.3"));
+	ck_assert(s->leps_ready);
+	ck_assert_uint_eq(s->hcport, 32000);
+	ck_assert_str_eq(s->xchain, "ext-ns1/lb/tcp/80");
+	ck_assert_str_eq(s->lchain, "local-ns1/lb/tcp/80");
+	txt = proxy_plan_render(&f.plan, NULL);
+	ck_assert_ptr_nonnull(strstr(txt, "10.96.0.40 . tcp . 80 : goto svc-ns1/lb/tcp/80"));
+	ck_assert_ptr_nonnull(strstr(txt, "192.0.2.1 . tcp . 80 : goto ext-ns1/lb/tcp/80"));
+	ck_assert_ptr_nonnull(strstr(txt, "tcp . 30080 : goto ext-ns1/lb/tcp/80"));
+	ext = chain_text(txt, "ext-ns1/lb/tcp/80");
+	ck_assert_ptr_nonnull(ext);
+	ck_assert_ptr_nonnull(strstr(ext, "ip saddr 10.244.0.0/16 goto svc-ns1/lb/tcp/80"));
+	ck_assert_ptr_nonnull(strstr(ext, "fib saddr type local meta mark set meta mark | 0x4000"));
+	ck_assert_ptr_nonnull(strstr(ext, "fib saddr type local goto svc-ns1/lb/tcp/80"));
+	ck_assert_ptr_nonnull(strstr(ext, "goto local-ns1/lb/tcp/80"));
+	loc = chain_text(txt, "local-ns1/lb/tcp/80");
+	ck_assert_ptr_nonnull(loc);
+	ck_assert_ptr_null(strstr(loc, "mark"));    /* external clients keep their address */
+	ck_assert_ptr_nonnull(strstr(loc, "numgen random mod 2 map { 0 : 10.244.0.2 . 8080, "
+				      "1 : 10.244.0.3 . 8080 }"));
+	proxy_plan_counts(&f.plan, &c, &r);
+	ck_assert_uint_eq(c, 6 + 3);
+	ck_assert_uint_eq(r, 11 + 2 + 1 + 4);
+	free(ext);
+	free(loc);
+	free(txt);
+	release(&f);
+}
+END_TEST
+
+START_TEST(external_local_without_local_endpoints)
+{
+	struct fx f;
+	char *txt, *ext;
+	build_on(&f, "n3", LB_LOCAL("Local", "Cluster"), LB_SLICE(THREE_EPS));
+	const struct proxy_svc *s = &f.plan.svcs[0];
+	ck_assert_uint_eq(s->nleps, 0);
+	ck_assert_ptr_null(s->lchain);
+	ck_assert_ptr_nonnull(s->xchain);
+	txt = proxy_plan_render(&f.plan, NULL);
+	ext = chain_text(txt, "ext-ns1/lb/tcp/80");
+	ck_assert_ptr_nonnull(ext);
+	ck_assert_ptr_nonnull(strstr(ext, "ip saddr 10.244.0.0/16 goto svc-ns1/lb/tcp/80"));
+	ck_assert_ptr_nonnull(strstr(ext, "\t\tdrop"));  /* upstream drops, not rejects */
+	ck_assert_ptr_null(strstr(txt, "chain local-"));
+	free(ext);
+	free(txt);
+	release(&f);
+	/* no endpoints at all: reject, as with Cluster */
+	build_on(&f, "n1", LB_LOCAL("Local", "Cluster"), LB_SLICE("[]"));
+	ck_assert_ptr_null(f.plan.svcs[0].xchain);
+	txt = proxy_plan_render(&f.plan, NULL);
+	ck_assert_ptr_nonnull(strstr(txt, "tcp . 30080 : goto reject-chain"));
+	free(txt);
+	release(&f);
+}
+END_TEST
+
+START_TEST(external_cluster_unchanged)
+{
+	struct fx f;
+	char *txt;
+	build_on(&f, "n1", LB_LOCAL("Cluster", "Cluster"), LB_SLICE(THREE_EPS));
+	const struct proxy_svc *s = &f.plan.svcs[0];
+	ck_assert(!s->ext_local && !s->int_local);
+	ck_assert_ptr_null(s->lchain);
+	ck_assert_ptr_null(s->xchain);
+	ck_assert_uint_eq(s->hcport, 0);     /* only with Local */
+	txt = proxy_plan_render(&f.plan, NULL);
+	ck_assert_ptr_nonnull(strstr(txt, "tcp . 30080 : goto svc-ns1/lb/tcp/80"));
+	/* external clients are not in the pod CIDR: masqueraded */
+	ck_assert_ptr_nonnull(strstr(txt, "ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x4000"));
+	free(txt);
+	release(&f);
+	/* eTP Local means nothing for a service not reachable from outside */
+	build_on(&f, "n1", "[" SVC("in", "\"clusterIP\":\"10.96.0.41\",\"externalTrafficPolicy\":"
+				   "\"Local\",\"ports\":[{\"port\":80}]") "]", "[]");
+	ck_assert(!f.plan.svcs[0].ext_local);
+	release(&f);
+}
+END_TEST
+
+START_TEST(internal_local)
+{
+	struct fx f;
+	char *txt, *loc;
+	build_on(&f, "n1", "[" SVC("web", "\"clusterIP\":\"10.96.0.50\",\"internalTrafficPolicy\":"
+				   "\"Local\",\"ports\":[{\"port\":80}]") "]",
+		 "[" SLICE("web", "[{\"name\":\"\",\"port\":8080,\"protocol\":\"TCP\"}]",
+			   "[" EPN("10.244.0.2", "true", "n1") "," EPN("10.244.0.9", "true", "n2") "]") "]");
+	const struct proxy_svc *s = &f.plan.svcs[0];
+	ck_assert(s->int_local && !s->ext_local);
+	ck_assert_uint_eq(s->nleps, 1);
+	txt = proxy_plan_render(&f.plan, NULL);
+	ck_assert_ptr_nonnull(strstr(txt, "10.96.0.50 . tcp . 80 : goto local-default/web/tcp/80"));
+	loc = chain_text(txt, "local-default/web/tcp/80");
+	ck_assert_ptr_nonnull(loc);
+	ck_assert_ptr_nonnull(strstr(loc, "ip daddr 10.96.0.50 ip saddr != 10.244.0.0/16 meta mark set"));
+	ck_assert_ptr_nonnull(strstr(loc, "numgen random mod 1 map { 0 : 10.244.0.2 . 8080 }"));
+	free(loc);
+	free(txt);
+	release(&f);
+	/* endpoints elsewhere only: dropped; none at all: rejected */
+	build_on(&f, "n3", "[" SVC("web", "\"clusterIP\":\"10.96.0.50\",\"internalTrafficPolicy\":"
+				   "\"Local\",\"ports\":[{\"port\":80}]") ","
+		 SVC("none", "\"clusterIP\":\"10.96.0.51\",\"internalTrafficPolicy\":"
+		     "\"Local\",\"ports\":[{\"port\":80}]") "]",
+		 "[" SLICE("web", "[{\"name\":\"\",\"port\":8080,\"protocol\":\"TCP\"}]",
+			   "[" EPN("10.244.0.2", "true", "n1") "]") "]");
+	txt = proxy_plan_render(&f.plan, NULL);
+	ck_assert_ptr_nonnull(strstr(txt, "10.96.0.50 . tcp . 80 : drop"));
+	ck_assert_ptr_nonnull(strstr(txt, "10.96.0.51 . tcp . 80 : goto reject-chain"));
+	free(txt);
+	release(&f);
+}
+END_TEST
+
+START_TEST(policy_change_is_a_diff)
+{
+	struct fx a, b;
+	struct diffs d = { 0 };
+	build_on(&a, "n1", LB_LOCAL("Cluster", "Cluster"), LB_SLICE(THREE_EPS));
+	build_on(&b, "n1", LB_LOCAL("Local", "Cluster"), LB_SLICE(THREE_EPS));
+	ck_assert_uint_eq(proxy_plan_diff(&a.plan, &b.plan, on_diff, &d), 1);
+	ck_assert_int_eq(d.changed, 1);
+	release(&a);
+	release(&b);
+}
+END_TEST
+
+START_TEST(health_response)
+{
+	size_t len;
+	char *r = proxy_health_response("ns1/lb", 2, true, &len);
+	const char *body = "{\n\t\"service\": {\n\t\t\"namespace\": \"ns1\",\n\t\t\"name\": \"lb\"\n"
+			   "\t},\n\t\"localEndpoints\": 2,\n\t\"serviceProxyHealthy\": true\n}";
+	ck_assert_uint_eq(len, strlen(r));
+	ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 200 OK\r\n") == r ? r : NULL);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nContent-Type: application/json\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\r\nX-Load-Balancing-Endpoint-Weight: 2\r\n"));
+	ck_assert_str_eq(strstr(r, "\r\n\r\n") + 4, body);
+	free(r);
+	r = proxy_health_response("ns1/lb", 0, true, &len);
+	ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 503 Service Unavailable\r\n") == r ? r : NULL);
+	ck_assert_ptr_nonnull(strstr(r, "\"localEndpoints\": 0,"));
+	free(r);
+	r = proxy_health_response("ns1/lb", 3, false, &len);  /* proxy unhealthy */
+	ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 503") == r ? r : NULL);
+	ck_assert_ptr_nonnull(strstr(r, "\"serviceProxyHealthy\": false"));
+	free(r);
+}
+END_TEST
+
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("proxy");
@@ -239,6 +443,12 @@ static Suite *proxy_suite(void)
 	tcase_add_test(t, affinity);
 	tcase_add_test(t, terminating_fallback);
 	tcase_add_test(t, incremental_diff);
+	tcase_add_test(t, external_local);
+	tcase_add_test(t, external_local_without_local_endpoints);
+	tcase_add_test(t, external_cluster_unchanged);
+	tcase_add_test(t, internal_local);
+	tcase_add_test(t, policy_change_is_a_diff);
+	tcase_add_test(t, health_response);
 	suite_add_tcase(s, t);
 	return s;
 }
