@@ -31,7 +31,7 @@ UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libmicrohttpd-dev libcjson-dev \
             libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev \
             libyaml-dev check zlib1g-dev curl dnsutils iproute2 nftables \
-            python3-kubernetes python3-pytest sqlite3 procps
+            python3-kubernetes python3-pytest sqlite3 procps dnsmasq-base
 DEPS_STAMP := $(BUILD)/.deps
 
 .PHONY: all deps run test unit e2e bench bench-deps fuzz clean
@@ -77,7 +77,7 @@ test: unit e2e
 
 # Benchmarks: the API on loopback in a namespace of their own, beside a plain
 # SQLite insert loop (the physical limit of a durable write). See bench/run.sh.
-BENCH_DEB_PKGS := wrk hey
+BENCH_DEB_PKGS := wrk hey dnsperf dnsmasq-base
 bench-deps: | $(DEPS_STAMP)
 	@missing=$$(for p in $(BENCH_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -94,7 +94,40 @@ bench: $(BUILD)/labkube $(BUILD)/bench/sqlite_insert bench-deps
 	@LABKUBE=$(abspath $(BUILD)/labkube) SQLITE_INSERT=$(abspath $(BUILD)/bench/sqlite_insert) \
 		bench/run.sh
 
+# Fuzzing: dns/wire.c under libFuzzer with ASan and UBSan (clang), into
+# build-fuzz/, for FUZZ_SECONDS over a seed corpus made from the unit test
+# fixtures (tests/unit/fixtures/dns/*.hex). Crashes land in build-fuzz/
+# as crash-* files; `build-fuzz/dns_wire_fuzz FILE` replays one.
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build-fuzz
+FUZZ_SRCS    := fuzz/dns_wire_fuzz.c dns/wire.c dns/zone.c dns/zone_answer.c common/htab.c \
+                common/util.c common/json.c
+.PHONY: fuzz-deps
+fuzz-deps: | $(DEPS_STAMP)
+	@missing=$$(for p in $(FUZZ_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make fuzz-deps: installing $$missing"; \
+		SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(FUZZ_DIR)/dns_wire_fuzz: $(FUZZ_SRCS) dns/dns.h dns/zone_internal.h common/htab.h common/util.h common/json.h | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson 2>/dev/null) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(FUZZ_SRCS) $(shell pkg-config --libs libcjson 2>/dev/null) -lm -o $@
+
+fuzz: $(FUZZ_DIR)/dns_wire_fuzz
+	@mkdir -p $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
+	@for f in tests/unit/fixtures/dns/*.hex; do \
+		perl -ne 'chomp; print pack("H*", $$_)' $$f > $(FUZZ_DIR)/seeds/$$(basename $$f .hex); \
+	done
+	cd $(FUZZ_DIR) && ./dns_wire_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 corpus seeds
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(OBJS:.o=.d)

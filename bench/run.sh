@@ -104,7 +104,10 @@ fi
 if [ "${LKB_PROXY:-1}" = 1 ] && [ "${LKB_QUICK:-0}" != 1 ]; then
 	LABKUBE="$LABKUBE" "$here/proxy-sync.sh" 1000 10000 </dev/null || exit $?
 	LABKUBE="$LABKUBE" "$here/proxy-apply.sh" 10 </dev/null || exit $?
+	LABKUBE="$LABKUBE" "$here/proxy-wrk.sh" 7 3 </dev/null || exit $?
 fi
+# DNS step: bench/dns.sh (issue 5) rewrites only the "## DNS" section; LKB_DNS=0 skips it.
+if [ "${LKB_DNS:-1}" = 1 ] && [ "${LKB_QUICK:-0}" != 1 ]; then LABKUBE="$LABKUBE" LKB_RESULTS="$results" "$here/dns.sh" </dev/null || exit $?; fi
 
 # ---------------------------------------------------------------- pods step
 # bench/pods.sh (issue 3): pod start-up time and memory per pod, in a network

@@ -29,6 +29,9 @@ struct config {
 	char *cluster_domain;
 	char *pod_cidr;      /* "10.244.0.0/16": the bridge takes the first address */
 	char *cluster_dns;   /* "10.96.0.10": the pods' nameserver */
+	char *dns_listen;    /* extra DNS listen addresses: "127.0.0.1:5353,..." */
+	char *dns_upstream;  /* forwarders "IP[:PORT],..."; NULL: /etc/resolv.conf */
+	int dns_ttl;         /* TTL of cluster records (seconds) */
 	int history_revisions;
 	int history_seconds;
 	bool quiet;

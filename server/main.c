@@ -20,6 +20,7 @@
 
 #include "common/loop.h"
 #include "common/util.h"
+#include "dns/dns.h"
 #include "proxy/proxy.h"
 #include "server/api/api.h"
 #include "server/controllers/controllers.h"
@@ -46,6 +47,9 @@ static const struct option_def options[] = {
 	{ "cluster-dns", OPT_STR, CFG(cluster_dns), "10.96.0.10", "the cluster DNS service IP written into pods' resolv.conf" },
 	{ "cluster-domain", OPT_STR, CFG(cluster_domain), "cluster.local", "DNS domain of the cluster" },
 	{ "data-dir", OPT_STR, CFG(data_dir), NULL, "where the database and kubeconfig live (/var/lib/labkube as root, else $XDG_DATA_HOME/labkube)" },
+	{ "dns-listen", OPT_STR, CFG(dns_listen), NULL, "more addresses for the cluster DNS, IP:PORT[,IP:PORT...] (it always serves port 53 of the bridge address)" },
+	{ "dns-ttl", OPT_INT, CFG(dns_ttl), "5", "TTL of cluster DNS records, seconds" },
+	{ "dns-upstream", OPT_STR, CFG(dns_upstream), NULL, "resolvers for names outside the cluster, IP[:PORT][,...] (default: the host's /etc/resolv.conf)" },
 	{ "history-revisions", OPT_INT, CFG(history_revisions), "10000", "revisions of change history kept for watches" },
 	{ "history-seconds", OPT_INT, CFG(history_seconds), "3600", "seconds of change history kept for watches" },
 	{ "lb-pool", OPT_STR, CFG(lb_pool), NULL, "addresses for LoadBalancer services: a CIDR or FIRST-LAST (default: the node IP)" },
@@ -333,7 +337,8 @@ static int cmd_server(int argc, char **argv)
 		lk_log("labkube: %s", err.msg);
 		goto out;
 	}
-	if (controllers_start(&lk) < 0 || node_start(&lk) < 0 || proxy_start(&lk) < 0)
+	if (controllers_start(&lk) < 0 || node_start(&lk) < 0 || proxy_start(&lk) < 0 ||
+	    dns_start(&lk) < 0)
 		goto out;
 	loop_fd_add(lk.loop, sfd, LOOP_READ, on_signal, &lk);
 	loop_timer_add(lk.loop, 30000, cron, &lk);
@@ -344,6 +349,7 @@ static int cmd_server(int argc, char **argv)
 	loop_run(lk.loop);
 	rc = 0;
 out:
+	dns_stop(&lk);
 	proxy_stop(&lk);
 	node_stop(&lk);
 	controllers_stop(&lk);

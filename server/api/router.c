@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns/dns.h"
 #include "proxy/proxy.h"
 #include "server/api/internal.h"
 #include "server/labkube.h"
@@ -99,11 +100,16 @@ static void route_objects(struct req *r, char **segs, int n)
  * Node says so): the API alone is then what "ready" means. */
 static void health(struct req *r, bool ready)
 {
-	const char *why = NULL;
-	if (ready && !node_not_ready_reason(r->api->lk))
+	const char *why = NULL, *what = "proxy";
+	/* A node without root runs no proxy and no DNS on port 53 on purpose;
+	 * only a capable node's failures make it not ready. */
+	if (ready && !node_not_ready_reason(r->api->lk)) {
 		why = proxy_ready_reason();
+		if (!why && (why = dns_ready_reason()))
+			what = "dns";
+	}
 	if (why) {
-		char *text = xasprintf("[+]ping ok\n[-]proxy failed: %s\nreadyz check failed\n", why);
+		char *text = xasprintf("[+]ping ok\n[-]%s failed: %s\nreadyz check failed\n", what, why);
 		reply_bytes(r, 500, "text/plain; charset=utf-8", text, strlen(text));
 		return;
 	}

@@ -6,6 +6,9 @@
  *    serviceaccounts controller);
  *  - the `kubernetes` Service in default with its Endpoints and
  *    EndpointSlice pointing at the API (upstream's apiserver reconciler);
+ *  - the `kube-dns` Service in kube-system (--cluster-dns) whose endpoint
+ *    is the DNS responder on the bridge address (dns/), labelled as
+ *    kubeadm's CoreDNS Service so `kubectl cluster-info` lists it;
  *  - namespace deletion: a Terminating namespace's content is deleted, then
  *    its `kubernetes` finalizer is dropped and it goes (namespace controller).
  * Every write goes through the API's write path (server/api/write.h).
@@ -115,8 +118,9 @@ static int on_namespace(void *arg, const struct store_event *ev)
 	return 0;
 }
 
-/* The first usable address of the service CIDR: the kubernetes Service's. */
-static void first_service_ip(const char *cidr, char *out)
+/* The first usable address of a CIDR: the kubernetes Service's in the
+ * service CIDR, the bridge's (where dns/ listens) in the pod CIDR. */
+static void cidr_first_ip(const char *cidr, char *out)
 {
 	char net[INET_ADDRSTRLEN] = "10.96.0.0";
 	struct in_addr a;
@@ -135,7 +139,7 @@ static void kubernetes_service(struct labkube *lk)
 
 	char vip[INET_ADDRSTRLEN];
 
-	first_service_ip(lk->cfg.service_cidr, vip);
+	cidr_first_ip(lk->cfg.service_cidr, vip);
 	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"component\":\"apiserver\","
 			 "\"provider\":\"kubernetes\"}},\"spec\":{\"type\":\"ClusterIP\","
 			 "\"clusterIP\":\"%s\",\"clusterIPs\":[\"%s\"],"
@@ -157,6 +161,42 @@ static void kubernetes_service(struct labkube *lk)
 			 "\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}",
 			 lk->cfg.node_ip, p);
 	ensure(lk, &res_endpointslice, "default", json);
+	free(json);
+}
+
+/* Selector-less (no pod runs DNS here): its endpoint is written by hand,
+ * like the kubernetes Service's. */
+static void kube_dns_service(struct labkube *lk)
+{
+	char ep[INET_ADDRSTRLEN];
+	char *json;
+
+	cidr_first_ip(lk->cfg.pod_cidr, ep);
+	json = xasprintf("{\"metadata\":{\"name\":\"kube-dns\",\"labels\":{\"k8s-app\":\"kube-dns\","
+			 "\"kubernetes.io/cluster-service\":\"true\",\"kubernetes.io/name\":\"CoreDNS\"}},"
+			 "\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"%s\",\"clusterIPs\":[\"%s\"],"
+			 "\"ports\":[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\",\"targetPort\":53},"
+			 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\",\"targetPort\":53}],"
+			 "\"sessionAffinity\":\"None\"}}",
+			 lk->cfg.cluster_dns, lk->cfg.cluster_dns);
+	ensure(lk, &res_service, "kube-system", json);
+	free(json);
+	json = xasprintf("{\"metadata\":{\"name\":\"kube-dns\",\"labels\":"
+			 "{\"k8s-app\":\"kube-dns\",\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},"
+			 "\"subsets\":[{\"addresses\":[{\"ip\":\"%s\"}],"
+			 "\"ports\":[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},"
+			 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\"}]}]}",
+			 ep);
+	ensure(lk, &res_endpoints, "kube-system", json);
+	free(json);
+	json = xasprintf("{\"metadata\":{\"name\":\"kube-dns\",\"labels\":"
+			 "{\"k8s-app\":\"kube-dns\",\"kubernetes.io/service-name\":\"kube-dns\"}},"
+			 "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"%s\"],"
+			 "\"conditions\":{\"ready\":true,\"serving\":true,\"terminating\":false}}],"
+			 "\"ports\":[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},"
+			 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\"}]}",
+			 ep);
+	ensure(lk, &res_endpointslice, "kube-system", json);
 	free(json);
 }
 
@@ -182,6 +222,7 @@ int bootstrap_start(struct labkube *lk)
 	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++)
 		ensure_default_sa(lk, namespaces[i]);
 	kubernetes_service(lk);
+	kube_dns_service(lk);
 	if (store_commit(lk->store, &err) < 0) {
 		lk_log("bootstrap: %s", err.msg);
 		lk_err_clear(&err);

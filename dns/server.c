@@ -1,0 +1,776 @@
+/*
+ * dns/server.c: the cluster DNS component (dns_start/dns_stop), the shell
+ * around the pure codec (wire.c), zone view (zone.c) and cache (cache.c).
+ *
+ * Informers on Services and EndpointSlices keep the zone current (filled
+ * from their caches at start, then by their change handlers). Listeners:
+ * UDP and TCP on port 53 of the bridge address (first address of the pod
+ * CIDR; bound with IP_FREEBIND since the bridge may appear after us) and on
+ * every --dns-listen address. A bind failure is logged once and reported by
+ * dns_ready_reason(); the other listeners still serve.
+ *
+ * UDP: recvmmsg a batch, answer each (zone answers encoded into reused
+ * buffers, no allocation per query), sendmmsg the batch; replies leave from
+ * the socket, hence the address, the query came to. TCP (RFC 7766):
+ * length-framed, pipelined, answered in any order, partial reads and writes
+ * buffered, idle connections closed after 10 s. Names outside the zone go
+ * to the cache, then the forwarder (forward.c); an ExternalName CNAME to an
+ * outside name is chased through the same path and the target's records
+ * appended (the CNAME alone when that fails, as CoreDNS does).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/loop.h"
+#include "common/util.h"
+#include "dns/dns.h"
+#include "dns/dns_internal.h"
+#include "server/controllers/informer.h"
+#include "server/labkube.h"
+#include "server/resources/resources.h"
+
+#define MAX_LISTEN 16
+#define MAX_UPSTREAM 8
+#define BATCH 32
+#define INBUF 2048
+#define OUTBUF 4096
+#define MAX_CONNS 256
+#define TCP_QUERY_MAX 4096
+#define TCP_OUT_MAX (1u << 20)
+#define TCP_IDLE_MS 10000
+#define CACHE_ENTRIES 10000
+#define CACHE_BYTES (8u << 20)
+
+struct listener {
+	struct dns_addr addr;
+	int ufd, tfd;
+	bool up;
+};
+
+struct job;
+
+struct tconn {
+	struct tconn *prev, *next;
+	struct listener *l;
+	int fd;
+	int watch;              /* LOOP_* events watched, -1: none */
+	bool eof;
+	uint64_t last_ms;
+	size_t inlen;
+	uint8_t *out;
+	size_t olen, ocap;
+	struct job *jobs;
+	uint8_t in[2 + TCP_QUERY_MAX];
+};
+
+/* Where an answer goes. */
+struct origin {
+	struct listener *l;
+	const struct sockaddr_storage *peer;
+	socklen_t plen;
+	struct tconn *conn;
+};
+
+/* A query waiting for the forwarder. */
+struct job {
+	struct job *cprev, *cnext;      /* on conn's list */
+	struct tconn *conn;             /* NULL: UDP, or the connection closed */
+	struct listener *l;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	bool tcp, chase;
+	struct dns_answer ans;          /* chase: the zone's CNAME answer */
+	struct dns_query q;             /* the client's */
+	struct dns_query q2;            /* chase: the target's */
+};
+
+struct udpbatch {
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec iin[BATCH], iout[BATCH];
+	struct sockaddr_storage peer[BATCH];
+	uint8_t ib[BATCH][INBUF];
+	uint8_t ob[BATCH][OUTBUF];
+};
+
+static struct dnssrv {
+	struct labkube *lk;
+	bool running;
+	struct dns_zone *zone;
+	struct informer *svcs, *slices;
+	struct dns_cache *cache;
+	struct fwd *fwd;
+	struct listener ls[MAX_LISTEN];
+	int nls;
+	struct tconn *conns;
+	int nconns;
+	struct loop_timer *timer;
+	char *reason;
+	uint64_t send_errors, logged_errors, last_log_ms;
+	struct dns_answer ans;          /* reused by the synchronous path */
+	struct dns_query q;
+	struct udpbatch *ub;
+	uint8_t rbuf[2 + 65536];        /* async answers and TCP */
+	uint8_t scratch[65536];
+} ds;
+
+/* ---- answering ---- */
+
+static void count_error(void)
+{
+	ds.send_errors++;
+}
+
+static void conn_flush(struct tconn *c);
+static int conn_queue(struct tconn *c, const uint8_t *msg, size_t len);
+static void conn_close(struct tconn *c);
+static void job_free(struct job *j);
+static void on_conn_event(struct loop *lp, int fd, int events, void *arg);
+
+/* Send an async answer and free the job. */
+static void job_finish(struct job *j, const uint8_t *msg, size_t len)
+{
+	struct tconn *c = j->conn;
+	if (j->tcp) {
+		if (c && len && conn_queue(c, msg, len) < 0) {
+			conn_close(c);  /* clears j->conn */
+			c = NULL;
+		}
+	} else if (len && j->l->ufd >= 0 &&
+		   sendto(j->l->ufd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&j->peer,
+			  j->plen) < 0) {
+		count_error();
+	}
+	job_free(j);
+	if (c)
+		conn_flush(c);
+}
+
+static size_t client_max(const struct dns_query *q, bool tcp, size_t cap)
+{
+	size_t max = tcp ? DNS_TCP_MAX : q->udp_size < DNS_UDP_MIN ? DNS_UDP_MIN : q->udp_size;
+	return max < cap ? max : cap;
+}
+
+static void job_free(struct job *j)
+{
+	if (j->conn) {
+		if (j->cprev)
+			j->cprev->cnext = j->cnext;
+		else
+			j->conn->jobs = j->cnext;
+		if (j->cnext)
+			j->cnext->cprev = j->cprev;
+	}
+	dns_answer_release(&j->ans);
+	free(j);
+}
+
+static struct job *job_new(const struct dns_query *q, const struct origin *o)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->q = *q;
+	dns_answer_init(&j->ans);
+	j->l = o->l;
+	j->tcp = o->conn != NULL;
+	if (o->conn) {
+		j->conn = o->conn;
+		j->cnext = o->conn->jobs;
+		if (j->cnext)
+			j->cnext->cprev = j;
+		o->conn->jobs = j;
+	} else {
+		memcpy(&j->peer, o->peer, o->plen);
+		j->plen = o->plen;
+	}
+	return j;
+}
+
+/* The forwarder's answer to a client's question. */
+static void on_forwarded(void *arg, const uint8_t *pkt, size_t len, bool stopping)
+{
+	struct job *j = arg;
+	uint8_t *buf = ds.rbuf + 2;
+	size_t n = 0, cap = sizeof(ds.rbuf) - 2, max = client_max(&j->q, j->tcp, cap);
+
+	if (stopping) {
+		job_free(j);
+		return;
+	}
+	if (pkt && len <= cap) {
+		memcpy(buf, pkt, len);
+		n = dns_relay_fixup(&j->q, buf, len, cap, max);
+	}
+	if (!n) {
+		dns_answer_reset(&ds.ans);
+		ds.ans.rcode = DNS_R_SERVFAIL;
+		n = dnswire_encode(&j->q, &ds.ans, buf, max);
+	}
+	job_finish(j, buf, n);
+}
+
+/* Append the target's records (from an upstream response) to a CNAME. */
+static void chase_merge(struct dns_answer *a, const uint8_t *pkt, size_t len)
+{
+	if (len < DNS_HDR_LEN)
+		return;
+	uint16_t rcode = pkt[3] & 0x0f;
+	if (rcode == DNS_R_NOERROR)
+		dnswire_extract_answers(pkt, len, a);
+	else if (rcode == DNS_R_NXDOMAIN)
+		a->rcode = DNS_R_NXDOMAIN;      /* RFC 6604: the chain's last name */
+}
+
+static void on_chased(void *arg, const uint8_t *pkt, size_t len, bool stopping)
+{
+	struct job *j = arg;
+	uint8_t *buf = ds.rbuf + 2;
+	size_t cap = sizeof(ds.rbuf) - 2;
+
+	if (stopping) {
+		job_free(j);
+		return;
+	}
+	if (pkt)
+		chase_merge(&j->ans, pkt, len);
+	job_finish(j, buf, dnswire_encode(&j->q, &j->ans, buf, client_max(&j->q, j->tcp, cap)));
+}
+
+static size_t answer_rcode(const struct dns_query *q, uint16_t rcode, uint8_t *out, size_t max)
+{
+	dns_answer_reset(&ds.ans);
+	ds.ans.rcode = rcode;
+	return dnswire_encode(q, &ds.ans, out, max);
+}
+
+/* A name outside the zone: the cache, else the forwarder (0: later). */
+static size_t forward(const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
+		      const struct origin *o)
+{
+	if (q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR)
+		return answer_rcode(q, DNS_R_REFUSED, out, max);
+	size_t n = dnscache_get(ds.cache, q, q->id, lk_now_ms(), out, cap);
+	if (n)
+		return dns_relay_fixup(q, out, n, cap, max);
+	struct job *j = job_new(q, o);
+	if (fwd_query(ds.fwd, q, on_forwarded, j) < 0) {
+		job_free(j);
+		return answer_rcode(q, DNS_R_SERVFAIL, out, max);
+	}
+	return 0;
+}
+
+/* The zone answered with a CNAME to a name outside it (ExternalName). */
+static bool needs_chase(const struct dns_query *q, const struct dns_answer *a)
+{
+	size_t nan = a->count[DNS_SEC_AN];
+	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA && q->qtype != DNS_T_ANY)
+		return false;
+	if (a->rcode != DNS_R_NOERROR || !nan || a->count[DNS_SEC_NS] || a->count[DNS_SEC_AR])
+		return false;
+	const struct dns_rr *last = &a->rr[nan - 1];
+	return last->type == DNS_T_CNAME && !dns_name_in(last->u.target, ds.lk->cfg.cluster_domain);
+}
+
+static void chase_query(const struct dns_query *q, const char *target, struct dns_query *q2)
+{
+	memset(q2, 0, sizeof(*q2));
+	q2->id = q->id;
+	q2->flags = DNS_F_RD;
+	q2->qtype = q->qtype == DNS_T_ANY ? DNS_T_A : q->qtype;
+	q2->qclass = DNS_C_IN;
+	snprintf(q2->name, sizeof(q2->name), "%s", target);
+	for (char *p = q2->name; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	q2->wire_len = dns_name_to_wire(q2->name, q2->wire, sizeof(q2->wire));
+	q2->edns = true;
+	q2->udp_size = DNS_EDNS_SIZE;
+}
+
+static void answer_copy(struct dns_answer *dst, const struct dns_answer *src)
+{
+	static const enum dns_section sec[3] = { DNS_SEC_AN, DNS_SEC_NS, DNS_SEC_AR };
+	size_t i = 0;
+	dst->rcode = src->rcode;
+	dst->aa = src->aa;
+	for (int s = 0; s < 3; s++)
+		for (size_t k = 0; k < src->count[s]; k++, i++) {
+			const struct dns_rr *r = &src->rr[i];
+			struct dns_rr *d = dns_answer_add(dst, sec[s], r->name, r->type, r->ttl);
+			if (d)
+				d->u = r->u;
+		}
+}
+
+static size_t chase(const struct dns_query *q, struct dns_answer *a, uint8_t *out, size_t max,
+		    const struct origin *o)
+{
+	struct dns_query q2;
+	const char *target = a->rr[a->count[DNS_SEC_AN] - 1].u.target;
+
+	chase_query(q, target, &q2);
+	if (!q2.wire_len)
+		return dnswire_encode(q, a, out, max);
+	size_t n = dnscache_get(ds.cache, &q2, q2.id, lk_now_ms(), ds.scratch, sizeof(ds.scratch));
+	if (n) {
+		chase_merge(a, ds.scratch, n);
+		return dnswire_encode(q, a, out, max);
+	}
+	struct job *j = job_new(q, o);
+	j->chase = true;
+	j->q2 = q2;
+	answer_copy(&j->ans, a);
+	if (fwd_query(ds.fwd, &j->q2, on_chased, j) < 0) {
+		job_free(j);
+		return dnswire_encode(q, a, out, max);
+	}
+	return 0;
+}
+
+/* Answer one query packet into out; 0 when there is nothing to send now
+ * (dropped, or the forwarder answers later). */
+static size_t handle_query(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+			   const struct origin *o)
+{
+	struct dns_query *q = &ds.q;
+	int rc = dnswire_parse(pkt, len, q);
+	bool tcp = o->conn != NULL;
+
+	if (rc == DNSWIRE_DROP)
+		return 0;
+	if (rc > 0)
+		return answer_rcode(q, (uint16_t)rc, out, tcp ? cap : DNS_UDP_MIN);
+	size_t max = client_max(q, tcp, cap);
+	dns_answer_reset(&ds.ans);
+	if (!dnszone_answer(ds.zone, q, &ds.ans))
+		return forward(q, out, cap, max, o);
+	if (needs_chase(q, &ds.ans))
+		return chase(q, &ds.ans, out, max, o);
+	return dnswire_encode(q, &ds.ans, out, max);
+}
+
+/* ---- UDP ---- */
+
+/* One recvmmsg/sendmmsg round; returns how many queries came. */
+static int udp_batch(struct listener *l)
+{
+	struct udpbatch *b = ds.ub;
+	int n, k = 0;
+
+	for (int i = 0; i < BATCH; i++) {
+		b->iin[i] = (struct iovec){ b->ib[i], INBUF };
+		b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i],
+						    .msg_namelen = sizeof(b->peer[i]),
+						    .msg_iov = &b->iin[i], .msg_iovlen = 1 };
+	}
+	n = recvmmsg(l->ufd, b->in, BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		struct origin o = { l, &b->peer[i], b->in[i].msg_hdr.msg_namelen, NULL };
+		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		size_t len = handle_query(b->ib[i], b->in[i].msg_len, b->ob[k], OUTBUF, &o);
+		if (!len)
+			continue;
+		b->iout[k] = (struct iovec){ b->ob[k], len };
+		b->out[k].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i],
+						     .msg_namelen = o.plen,
+						     .msg_iov = &b->iout[k], .msg_iovlen = 1 };
+		k++;
+	}
+	for (int sent = 0; sent < k;) {
+		int r = sendmmsg(l->ufd, b->out + sent, (unsigned)(k - sent), MSG_DONTWAIT);
+		if (r <= 0) {
+			count_error();
+			sent++;         /* skip the one that failed */
+			continue;
+		}
+		sent += r;
+	}
+	return n;
+}
+
+static void on_udp(struct loop *lp, int fd, int events, void *arg)
+{
+	/* a few rounds while full batches come, then let others run */
+	for (int i = 0; i < 4 && udp_batch(arg) == BATCH; i++)
+		;
+}
+
+/* ---- TCP ---- */
+
+static void conn_close(struct tconn *c)
+{
+	for (struct job *j = c->jobs; j; j = j->cnext)
+		j->conn = NULL;
+	loop_fd_del(ds.lk->loop, c->fd);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ds.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ds.nconns--;
+	free(c->out);
+	free(c);
+}
+
+static void conn_watch(struct tconn *c, int events)
+{
+	if (events == c->watch)
+		return;
+	if (!events)
+		loop_fd_del(ds.lk->loop, c->fd);
+	else
+		loop_fd_add(ds.lk->loop, c->fd, events, on_conn_event, c);
+	c->watch = events;
+}
+
+/* Write what is queued; close a client that is done. */
+static void conn_flush(struct tconn *c)
+{
+	while (c->olen) {
+		ssize_t w = send(c->fd, c->out, c->olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (w <= 0) {
+			conn_close(c);
+			return;
+		}
+		memmove(c->out, c->out + w, c->olen - (size_t)w);
+		c->olen -= (size_t)w;
+		c->last_ms = lk_now_ms();
+	}
+	if (c->eof && !c->olen && !c->jobs) {
+		conn_close(c);
+		return;
+	}
+	/* after EOF, watch nothing until an answer is queued */
+	conn_watch(c, (c->eof ? 0 : LOOP_READ) | (c->olen ? LOOP_WRITE : 0));
+}
+
+static int conn_queue(struct tconn *c, const uint8_t *msg, size_t len)
+{
+	if (c->olen + len + 2 > TCP_OUT_MAX)
+		return -1;      /* the client does not read its answers */
+	if (c->olen + len + 2 > c->ocap) {
+		c->ocap = (c->olen + len + 2) * 2;
+		c->out = xrealloc(c->out, c->ocap);
+	}
+	c->out[c->olen] = (uint8_t)(len >> 8);
+	c->out[c->olen + 1] = (uint8_t)len;
+	memcpy(c->out + c->olen + 2, msg, len);
+	c->olen += len + 2;
+	return 0;
+}
+
+/* Answer every complete message in c->in; -1 when c must close (a bad
+ * length, or too much unread output). */
+static int conn_process(struct tconn *c)
+{
+	size_t off = 0;
+	int rc = 0;
+	while (c->inlen - off >= 2) {
+		size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
+		if (mlen < DNS_HDR_LEN || mlen > TCP_QUERY_MAX)
+			return -1;
+		if (c->inlen - off < 2 + mlen)
+			break;
+		struct origin o = { c->l, NULL, 0, c };
+		size_t n = handle_query(c->in + off + 2, mlen, ds.rbuf, DNS_TCP_MAX, &o);
+		off += 2 + mlen;
+		if (n && conn_queue(c, ds.rbuf, n) < 0)
+			rc = -1;
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	return rc;
+}
+
+static void on_conn_event(struct loop *lp, int fd, int events, void *arg)
+{
+	struct tconn *c = arg;
+	if ((events & LOOP_READ) && !c->eof) {
+		ssize_t r = recv(fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+		if (r < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(c);
+			return;
+		}
+		if (r == 0)
+			c->eof = true;
+		if (r > 0) {
+			c->inlen += (size_t)r;
+			c->last_ms = lk_now_ms();
+			if (conn_process(c) < 0) {
+				conn_close(c);
+				return;
+			}
+		}
+	}
+	conn_flush(c);
+}
+
+static void on_accept(struct loop *lp, int fd, int events, void *arg)
+{
+	for (int i = 0; i < 16; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;
+		if (ds.nconns >= MAX_CONNS) {
+			close(cfd);
+			count_error();
+			continue;
+		}
+		struct tconn *c = xcalloc(1, sizeof(*c));
+		c->fd = cfd;
+		c->l = arg;
+		c->watch = 0;
+		c->last_ms = lk_now_ms();
+		c->next = ds.conns;
+		if (ds.conns)
+			ds.conns->prev = c;
+		ds.conns = c;
+		ds.nconns++;
+		conn_watch(c, LOOP_READ);
+	}
+}
+
+static int64_t tick(struct loop *l, void *arg)
+{
+	uint64_t now = lk_now_ms();
+	for (struct tconn *c = ds.conns, *nx; c; c = nx) {
+		nx = c->next;
+		if (now - c->last_ms > TCP_IDLE_MS)
+			conn_close(c);
+	}
+	if (ds.send_errors != ds.logged_errors && now - ds.last_log_ms >= 60000) {
+		lk_log("dns: %llu answers could not be sent or connections refused (since start)",
+		       (unsigned long long)ds.send_errors);
+		ds.logged_errors = ds.send_errors;
+		ds.last_log_ms = now;
+	}
+	return 1000;
+}
+
+/* ---- setup ---- */
+
+const char *dns_ready_reason(void)
+{
+	return ds.running ? ds.reason : NULL;
+}
+
+static void listen_fail(struct listener *l, const char *proto, int err)
+{
+	char *r = xasprintf("dns: cannot listen on %s%s: %s", l->addr.text,
+			    strcmp(proto, "udp") ? " (tcp)" : "", strerror(err));
+	lk_log("%s", r);
+	if (!ds.reason)
+		ds.reason = r;
+	else
+		free(r);
+}
+
+static int open_sock(struct listener *l, int type, bool freebind)
+{
+	int one = 1, fam = l->addr.sa.ss_family;
+	int fd = socket(fam, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (freebind)
+		setsockopt(fd, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			   fam == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	else
+		dns_udp_buffers(fd);
+	if (fam == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&l->addr.sa, l->addr.len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void listener_open(struct listener *l, bool freebind)
+{
+	l->ufd = open_sock(l, SOCK_DGRAM, freebind);
+	if (l->ufd < 0) {
+		listen_fail(l, "udp", errno);
+		l->tfd = -1;
+		return;
+	}
+	l->tfd = open_sock(l, SOCK_STREAM, freebind);
+	if (l->tfd < 0)
+		listen_fail(l, "tcp", errno);
+	loop_fd_add(ds.lk->loop, l->ufd, LOOP_READ, on_udp, l);
+	if (l->tfd >= 0)
+		loop_fd_add(ds.lk->loop, l->tfd, LOOP_READ, on_accept, l);
+	l->up = l->tfd >= 0;
+}
+
+/* The bridge address plus --dns-listen; -1 on a bad flag. */
+static int listeners_parse(const struct config *cfg)
+{
+	struct dns_addr extra[MAX_LISTEN - 1];
+	char bad[128];
+	int n;
+
+	if (dnsaddr_cidr_first(cfg->pod_cidr, 53, &ds.ls[0].addr) < 0) {
+		lk_log("dns: cannot use pod cidr '%s'", cfg->pod_cidr ? cfg->pod_cidr : "");
+		return -1;
+	}
+	n = dnsaddr_parse_list(cfg->dns_listen, 53, extra, MAX_LISTEN - 1, bad);
+	if (n < 0) {
+		lk_log("dns: bad --dns-listen address '%s'", bad);
+		return -1;
+	}
+	ds.nls = 1;
+	for (int i = 0; i < n; i++)
+		if (!dnsaddr_equal(&extra[i], &ds.ls[0].addr))
+			ds.ls[ds.nls++].addr = extra[i];
+	return 0;
+}
+
+static char *read_file_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	size_t r;
+	if (!f)
+		return NULL;
+	while ((r = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len < (1u << 20))
+		sb_add(&sb, buf, r);
+	fclose(f);
+	return sb_detach(&sb, NULL);
+}
+
+/* Upstreams from --dns-upstream or resolv.conf, less our own addresses. */
+static int upstreams(const struct config *cfg, struct dns_addr *ups)
+{
+	struct dns_addr skip[MAX_LISTEN + 1];
+	char bad[128];
+	int n, ns = 0;
+
+	if (cfg->dns_upstream && *cfg->dns_upstream) {
+		n = dnsaddr_parse_list(cfg->dns_upstream, 53, ups, MAX_UPSTREAM, bad);
+		if (n < 0) {
+			lk_log("dns: bad --dns-upstream address '%s'", bad);
+			return -1;
+		}
+	} else {
+		char *text = read_file_text("/etc/resolv.conf");
+		n = text ? dnsaddr_resolvconf(text, ups, MAX_UPSTREAM) : 0;
+		free(text);
+	}
+	for (int i = 0; i < ds.nls; i++)
+		skip[ns++] = ds.ls[i].addr;
+	if (cfg->cluster_dns && dnsaddr_parse(cfg->cluster_dns, 0, &skip[ns]) == 0)
+		ns++;
+	return dnsaddr_filter(ups, n, skip, ns);
+}
+
+static int add_service(void *arg, const cJSON *obj)
+{
+	dnszone_service(ds.zone, obj, false);
+	return 0;
+}
+
+static int add_slice(void *arg, const cJSON *obj)
+{
+	dnszone_slice(ds.zone, obj, false);
+	return 0;
+}
+
+static void on_service(void *arg, enum store_ev_type type, const cJSON *obj, const cJSON *old)
+{
+	dnszone_service(ds.zone, obj, type == STORE_DELETED);
+}
+
+static void on_slice(void *arg, enum store_ev_type type, const cJSON *obj, const cJSON *old)
+{
+	dnszone_slice(ds.zone, obj, type == STORE_DELETED);
+}
+
+static void log_serving(const struct dns_addr *ups, int nups)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "dns: serving %s on", ds.lk->cfg.cluster_domain);
+	for (int i = 0, k = 0; i < ds.nls; i++)
+		if (ds.ls[i].up)
+			sb_addf(&sb, "%s %s", k++ ? "," : "", ds.ls[i].addr.text);
+	sb_adds(&sb, " (udp+tcp), upstream");
+	for (int i = 0; i < nups; i++)
+		sb_addf(&sb, "%s %s", i ? "," : "", ups[i].text);
+	if (!nups)
+		sb_adds(&sb, " none (other names get servfail)");
+	lk_log("%s", sb.buf);
+	sb_release(&sb);
+}
+
+int dns_start(struct labkube *lk)
+{
+	const struct config *cfg = &lk->cfg;
+	struct dns_addr ups[MAX_UPSTREAM];
+	int nups;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.lk = lk;
+	if (listeners_parse(cfg) < 0 || (nups = upstreams(cfg, ups)) < 0)
+		return -1;
+	ds.running = true;
+	ds.ub = xcalloc(1, sizeof(*ds.ub));
+	dns_answer_init(&ds.ans);
+	ds.zone = dnszone_new(cfg->cluster_domain, cfg->dns_ttl > 0 ? (uint32_t)cfg->dns_ttl : 0,
+			      cfg->service_cidr, cfg->pod_cidr);
+	ds.svcs = informer_new(lk, &res_service);
+	ds.slices = informer_new(lk, &res_endpointslice);
+	informer_foreach(ds.svcs, NULL, add_service, NULL);
+	informer_foreach(ds.slices, NULL, add_slice, NULL);
+	informer_on(ds.svcs, on_service, NULL);
+	informer_on(ds.slices, on_slice, NULL);
+	ds.cache = dnscache_new(CACHE_ENTRIES, CACHE_BYTES);
+	ds.fwd = fwd_new(lk->loop, ups, nups, ds.cache);
+	for (int i = 0; i < ds.nls; i++)
+		listener_open(&ds.ls[i], i == 0);
+	ds.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
+	log_serving(ups, nups);
+	return 0;
+}
+
+void dns_stop(struct labkube *lk)
+{
+	if (!ds.running)
+		return;
+	fwd_free(ds.fwd);       /* frees the jobs */
+	while (ds.conns)
+		conn_close(ds.conns);
+	for (int i = 0; i < ds.nls; i++) {
+		if (ds.ls[i].ufd >= 0) {
+			loop_fd_del(lk->loop, ds.ls[i].ufd);
+			close(ds.ls[i].ufd);
+		}
+		if (ds.ls[i].tfd >= 0) {
+			loop_fd_del(lk->loop, ds.ls[i].tfd);
+			close(ds.ls[i].tfd);
+		}
+	}
+	loop_timer_del(lk->loop, ds.timer);
+	informer_free(ds.svcs);
+	informer_free(ds.slices);
+	dnszone_free(ds.zone);
+	dnscache_free(ds.cache);
+	dns_answer_release(&ds.ans);
+	free(ds.ub);
+	free(ds.reason);
+	memset(&ds, 0, sizeof(ds));
+}

@@ -1,0 +1,182 @@
+/*
+ * dns/upstream.c: addresses for the DNS component (see dns_internal.h):
+ * "IP[:PORT]" lists from the flags, the nameserver lines of resolv.conf
+ * (resolv.conf(5); only "nameserver", other options are the stub
+ * resolver's business), and the loop guard that drops our own listeners
+ * and the cluster DNS address from the upstreams. Pure, no name lookups.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "dns/dns_internal.h"
+
+static void addr_text(struct dns_addr *a)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+	if (a->sa.ss_family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		snprintf(a->text, sizeof(a->text), "%s:%u", ip, ntohs(s->sin_port));
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		snprintf(a->text, sizeof(a->text), "[%s]:%u", ip, ntohs(s->sin6_port));
+	}
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	if (!*s)
+		return -1;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int set_addr(const char *ip, uint16_t port, struct dns_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&out->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		out->len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		out->len = sizeof(*s6);
+	} else {
+		return -1;
+	}
+	addr_text(out);
+	return 0;
+}
+
+int dnsaddr_parse(const char *s, uint16_t defport, struct dns_addr *out)
+{
+	char ip[64];
+	uint16_t port = defport;
+	const char *colon = strchr(s, ':');
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || (size_t)(close - s - 1) >= sizeof(ip))
+			return -1;
+		memcpy(ip, s + 1, (size_t)(close - s - 1));
+		ip[close - s - 1] = '\0';
+		if (close[1] && (close[1] != ':' || parse_port(close + 2, &port) < 0))
+			return -1;
+	} else if (colon && !strchr(colon + 1, ':')) {
+		if ((size_t)(colon - s) >= sizeof(ip) || parse_port(colon + 1, &port) < 0)
+			return -1;
+		memcpy(ip, s, (size_t)(colon - s));
+		ip[colon - s] = '\0';
+	} else {
+		if (strlen(s) >= sizeof(ip))
+			return -1;
+		strcpy(ip, s);
+	}
+	return set_addr(ip, port, out);
+}
+
+int dnsaddr_parse_list(const char *list, uint16_t defport, struct dns_addr *out, int max,
+		       char *bad)
+{
+	char *copy = xstrdup(list ? list : ""), *save = NULL;
+	int n = 0, rc = 0;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (n >= max)
+			break;
+		if (dnsaddr_parse(tok, defport, &out[n]) < 0) {
+			snprintf(bad, 128, "%s", tok);
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	return rc < 0 ? -1 : n;
+}
+
+int dnsaddr_resolvconf(const char *text, struct dns_addr *out, int max)
+{
+	int n = 0;
+	const char *p = text;
+	while (p && *p && n < max) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char line[256], word[32], ip[128];
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (sscanf(line, " %31s %127s", word, ip) == 2 &&
+			    !strcmp(word, "nameserver") && !strchr(ip, '%') &&
+			    set_addr(ip, 53, &out[n]) == 0)
+				n++;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return n;
+}
+
+static uint16_t addr_port(const struct dns_addr *a)
+{
+	if (a->sa.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port);
+}
+
+static bool same_ip(const struct dns_addr *a, const struct dns_addr *b)
+{
+	if (a->sa.ss_family != b->sa.ss_family)
+		return false;
+	if (a->sa.ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)&a->sa)->sin_addr,
+			       &((const struct sockaddr_in *)&b->sa)->sin_addr, 4);
+	return !memcmp(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr,
+		       &((const struct sockaddr_in6 *)&b->sa)->sin6_addr, 16);
+}
+
+bool dnsaddr_equal(const struct dns_addr *a, const struct dns_addr *b)
+{
+	return same_ip(a, b) && addr_port(a) == addr_port(b);
+}
+
+int dnsaddr_filter(struct dns_addr *list, int n, const struct dns_addr *skip, int nskip)
+{
+	int out = 0;
+	for (int i = 0; i < n; i++) {
+		bool drop = false;
+		for (int j = 0; j < nskip && !drop; j++)
+			drop = same_ip(&list[i], &skip[j]) &&
+			       (!addr_port(&skip[j]) || addr_port(&skip[j]) == addr_port(&list[i]));
+		if (!drop)
+			list[out++] = list[i];
+	}
+	return out;
+}
+
+int dnsaddr_cidr_first(const char *cidr, uint16_t port, struct dns_addr *out)
+{
+	char ip[64];
+	const char *slash = cidr ? strchr(cidr, '/') : NULL;
+	size_t len = slash ? (size_t)(slash - cidr) : (cidr ? strlen(cidr) : 0);
+	struct in_addr a;
+	if (!len || len >= sizeof(ip))
+		return -1;
+	memcpy(ip, cidr, len);
+	ip[len] = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return -1;
+	a.s_addr = htonl(ntohl(a.s_addr) + 1);
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	return set_addr(ip, port, out);
+}

@@ -1,0 +1,564 @@
+/*
+ * dns/zone_answer.c: the answer to a question in the cluster zone or one of
+ * its reverse ranges (dnszone_answer), and the answer records themselves
+ * (dns_answer_*). Pure: reads the view zone.c keeps (zone_internal.h)
+ * without allocating, beyond dns_answer_add growing its array.
+ *
+ * Decisions (CoreDNS as the model):
+ *   - SRV: priority 0, weight 100/n (at least 1) for n records in the answer.
+ *   - endpoint names ("<hostname>." and the dashed IP "10-244-0-12.") exist
+ *     only under headless services; PTR of an endpoint names its hostname,
+ *     else its dashed IP.
+ *   - reverse zones (apexes: see zone.c): names from an apex down are ours
+ *     when they lie inside its CIDR; partial names inside it are NODATA,
+ *     full addresses we do not know NXDOMAIN, malformed labels below them
+ *     NXDOMAIN.
+ *   - qclass other than IN and ANY, and AXFR/IXFR, for our names: REFUSED.
+ *   - ANY (RFC 8482 style): the A/AAAA/CNAME of a name, the PTR, SRV or TXT
+ *     where that is what the name holds; SOA+NS at an apex.
+ *   - SOA: mname ns.dns.<zone>, rname hostmaster.<zone>, the zone's serial,
+ *     7200 1800 86400 ttl.
+ *   - ExternalName: a CNAME for every qtype; a target inside the zone is
+ *     followed (up to 8 steps), the rcode is that of the last name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/htab.h"
+#include "common/util.h"
+#include "dns/dns.h"
+#include "dns/zone_internal.h"
+
+#define CHASE_MAX 8
+
+/* ---- answers ---- */
+
+void dns_answer_init(struct dns_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void dns_answer_reset(struct dns_answer *a)
+{
+	a->rcode = DNS_R_NOERROR;
+	a->aa = false;
+	a->n = 0;
+	memset(a->count, 0, sizeof(a->count));
+}
+
+void dns_answer_release(struct dns_answer *a)
+{
+	free(a->rr);
+	dns_answer_init(a);
+}
+
+struct dns_rr *dns_answer_add(struct dns_answer *a, enum dns_section s, const char *name,
+			      uint16_t type, uint32_t ttl)
+{
+	struct dns_rr *rr;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->rr = xrealloc(a->rr, a->cap * sizeof(*a->rr));
+	}
+	rr = &a->rr[a->n++];
+	memset(rr, 0, sizeof(*rr));
+	snprintf(rr->name, sizeof(rr->name), "%s", name);
+	rr->type = type;
+	rr->ttl = ttl;
+	a->count[s]++;
+	return rr;
+}
+
+/* ---- answering ---- */
+
+enum res { RES_DATA, RES_NODATA, RES_NX };
+
+struct lbl {
+	const char *p;
+	size_t n;
+};
+
+/* Split s[0..n) into labels; returns their count, max + 1 when more. */
+static int split(const char *s, size_t n, struct lbl *out, int max)
+{
+	int k = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != '.')
+			j++;
+		if (k == max)
+			return max + 1;
+		out[k++] = (struct lbl){ s + i, j - i };
+		i = j + 1;
+	}
+	return k;
+}
+
+static bool lbl_is(const struct lbl *l, const char *s)
+{
+	return l->n == strlen(s) && !memcmp(l->p, s, l->n);
+}
+
+static bool want(uint16_t qtype, const struct ipa *ip)
+{
+	return qtype == DNS_T_ANY || qtype == (ip->fam == 4 ? DNS_T_A : DNS_T_AAAA);
+}
+
+static void add_ip(const struct dns_zone *z, struct dns_answer *a, enum dns_section s,
+		   const char *name, const struct ipa *ip)
+{
+	struct dns_rr *rr = dns_answer_add(a, s, name, ip->fam == 4 ? DNS_T_A : DNS_T_AAAA, z->ttl);
+	memcpy(ip->fam == 4 ? rr->u.a : rr->u.aaaa, ip->b, ip->fam == 4 ? 4 : 16);
+}
+
+static void add_soa(const struct dns_zone *z, struct dns_answer *a, enum dns_section s,
+		    const char *owner)
+{
+	struct dns_rr *rr = dns_answer_add(a, s, owner, DNS_T_SOA, z->ttl);
+	snprintf(rr->u.soa.mname, sizeof(rr->u.soa.mname), "%s", z->mname);
+	snprintf(rr->u.soa.rname, sizeof(rr->u.soa.rname), "%s", z->rname);
+	rr->u.soa.serial = z->serial;
+	rr->u.soa.refresh = 7200;
+	rr->u.soa.retry = 1800;
+	rr->u.soa.expire = 86400;
+	rr->u.soa.minimum = z->ttl;
+}
+
+/* An apex: SOA, NS (ANY: both). */
+static enum res apex(const struct dns_zone *z, const char *name, uint16_t qtype,
+		     struct dns_answer *a)
+{
+	if (qtype != DNS_T_SOA && qtype != DNS_T_NS && qtype != DNS_T_ANY)
+		return RES_NODATA;
+	if (qtype != DNS_T_NS)
+		add_soa(z, a, DNS_SEC_AN, name);
+	if (qtype != DNS_T_SOA)
+		snprintf(dns_answer_add(a, DNS_SEC_AN, name, DNS_T_NS, z->ttl)->u.target,
+			 DNS_RNAME_BUF, "%s", z->mname);
+	return RES_DATA;
+}
+
+static bool in_zone(const struct dns_zone *z, const char *name, size_t *rlen)
+{
+	size_t n = strlen(name);
+
+	if (n == z->dlen && !memcmp(name, z->domain, n)) {
+		*rlen = 0;
+		return true;
+	}
+	if (n > z->dlen && name[n - z->dlen - 1] == '.' && !memcmp(name + n - z->dlen, z->domain,
+								    z->dlen)) {
+		*rlen = n - z->dlen - 1;
+		return true;
+	}
+	return false;
+}
+
+static enum res zone_lookup(const struct dns_zone *z, const char *name, uint16_t qtype,
+			    struct dns_answer *a, int depth);
+
+/* Was name already the owner of a CNAME in the answer (a loop)? */
+static bool cname_seen(const struct dns_answer *a, const char *name)
+{
+	for (size_t i = 0; i < a->count[DNS_SEC_AN]; i++)
+		if (a->rr[i].type == DNS_T_CNAME && !strcmp(a->rr[i].name, name))
+			return true;
+	return false;
+}
+
+static enum res service_name(const struct dns_zone *z, const struct sname *sn, const char *name,
+			     uint16_t qtype, struct dns_answer *a, int depth)
+{
+	const struct svc *s = sn->svc;
+	size_t found = 0, rl;
+
+	if (s->kind == SK_EXTERNAL) {
+		if (!*s->ext)
+			return RES_NX;
+		snprintf(dns_answer_add(a, DNS_SEC_AN, name, DNS_T_CNAME, z->ttl)->u.target,
+			 DNS_RNAME_BUF, "%s", s->ext);
+		if (qtype == DNS_T_CNAME || depth >= CHASE_MAX || !in_zone(z, s->ext, &rl) ||
+		    cname_seen(a, s->ext))
+			return RES_DATA;        /* a loop ends once each name was shown */
+		return zone_lookup(z, s->ext, qtype, a, depth + 1);
+	}
+	if (s->kind == SK_HEADLESS) {
+		if (!sn->neps)
+			return RES_NX;
+		for (size_t i = 0; i < sn->neps; i++)
+			if (want(qtype, &sn->eps[i].ip)) {
+				add_ip(z, a, DNS_SEC_AN, name, &sn->eps[i].ip);
+				found++;
+			}
+		return found ? RES_DATA : RES_NODATA;
+	}
+	for (size_t i = 0; i < s->nips; i++)
+		if (want(qtype, &s->ips[i])) {
+			add_ip(z, a, DNS_SEC_AN, name, &s->ips[i]);
+			found++;
+		}
+	return found ? RES_DATA : RES_NODATA;
+}
+
+static bool has_port(const struct port *p, size_t n, const struct lbl *pn, const struct lbl *pr)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((!pn || (pn->n > 1 && lbl_is(&(struct lbl){ pn->p + 1, pn->n - 1 }, p[i].name))) &&
+		    *p[i].name && lbl_is(&(struct lbl){ pr->p + 1, pr->n - 1 }, p[i].proto))
+			return true;
+	return false;
+}
+
+/* <x>.<svc>.<ns>.svc.<zone>: an endpoint name, or "_tcp" above SRV names. */
+static enum res endpoint_name(const struct dns_zone *z, const struct sname *sn, const char *name,
+			      const struct lbl *x, uint16_t qtype, struct dns_answer *a)
+{
+	size_t found = 0, added = 0;
+
+	if (sn->svc->kind == SK_HEADLESS && !sn->neps)
+		return RES_NX;          /* nothing below a name that does not exist */
+	if (x->n && x->p[0] == '_')
+		return sn->svc->kind != SK_EXTERNAL && has_port(sn->svc->ports, sn->svc->nports, NULL, x) ?
+		       RES_NODATA : RES_NX;
+	if (sn->svc->kind != SK_HEADLESS)
+		return RES_NX;
+	for (size_t i = 0; i < sn->neps; i++) {
+		const struct mep *m = &sn->eps[i];
+		if (!(m->host && lbl_is(x, m->host)) && !lbl_is(x, m->dashed))
+			continue;
+		found++;
+		if (want(qtype, &m->ip)) {
+			add_ip(z, a, DNS_SEC_AN, name, &m->ip);
+			added++;
+		}
+	}
+	return added ? RES_DATA : found ? RES_NODATA : RES_NX;
+}
+
+static bool port_is(const struct port *p, const struct lbl *pn, const struct lbl *pr)
+{
+	return pn->n > 1 && pr->n > 1 && *p->name &&
+	       lbl_is(&(struct lbl){ pn->p + 1, pn->n - 1 }, p->name) &&
+	       lbl_is(&(struct lbl){ pr->p + 1, pr->n - 1 }, p->proto);
+}
+
+/* The SRV records of _<port>._<proto>.<svc>.<ns>.svc.<zone> (add false:
+ * only count them), each target's addresses in the additional section. */
+static size_t srv_records(const struct dns_zone *z, const struct sname *sn, const char *name,
+			  const struct lbl *l, struct dns_answer *a, bool add, bool additional)
+{
+	const struct svc *s = sn->svc;
+	const char *suffix = l[2].p;    /* "<svc>.<ns>.svc.<zone>" */
+	size_t n = 0, total = add ? srv_records(z, sn, name, l, a, false, false) : 0;
+	uint16_t weight = total ? (uint16_t)(100 / total ? 100 / total : 1) : 0;
+	char target[DNS_RNAME_BUF];
+
+	for (size_t i = 0; s->kind == SK_CLUSTERIP && i < s->nports; i++) {
+		if (!port_is(&s->ports[i], &l[0], &l[1]))
+			continue;
+		if (additional) {
+			for (size_t k = 0; k < s->nips; k++)
+				add_ip(z, a, DNS_SEC_AR, suffix, &s->ips[k]);
+			return 1;
+		}
+		n++;
+		if (add) {
+			struct dns_rr *rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_SRV, z->ttl);
+			rr->u.srv.weight = weight;
+			rr->u.srv.port = s->ports[i].port;
+			snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "%s", suffix);
+		}
+	}
+	for (size_t i = 0; s->kind == SK_HEADLESS && i < sn->neps; i++) {
+		const struct mep *m = &sn->eps[i];
+		for (size_t j = 0; j < m->sl->nports; j++) {
+			if (!port_is(&m->sl->ports[j], &l[0], &l[1]))
+				continue;
+			if (snprintf(target, sizeof(target), "%s.%s", m->host ? m->host : m->dashed,
+				     suffix) >= (int)sizeof(target))
+				continue;
+			n++;
+			if (additional) {
+				add_ip(z, a, DNS_SEC_AR, target, &m->ip);
+				break;
+			}
+			if (add) {
+				struct dns_rr *rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_SRV,
+								   z->ttl);
+				rr->u.srv.weight = weight;
+				rr->u.srv.port = m->sl->ports[j].port;
+				snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "%s", target);
+			}
+		}
+	}
+	return n;
+}
+
+static enum res srv_name(const struct dns_zone *z, const struct sname *sn, const char *name,
+			 const struct lbl *l, uint16_t qtype, struct dns_answer *a)
+{
+	if (sn->svc->kind == SK_EXTERNAL || l[0].p[0] != '_' || l[1].p[0] != '_' ||
+	    !srv_records(z, sn, name, l, a, false, false))
+		return RES_NX;
+	if (qtype != DNS_T_SRV && qtype != DNS_T_ANY)
+		return RES_NODATA;
+	srv_records(z, sn, name, l, a, true, false);
+	srv_records(z, sn, name, l, a, false, true);
+	return RES_DATA;
+}
+
+/* Under svc.<zone>: l holds the m labels before "svc". */
+static enum res svc_lookup(const struct dns_zone *z, const char *name, const struct lbl *l, int m,
+			   uint16_t qtype, struct dns_answer *a, int depth)
+{
+	const struct sname *sn;
+
+	if (m == 0)
+		return RES_NODATA;
+	if (m == 1)
+		return htab_get(&z->nss, l[0].p, l[0].n) ? RES_NODATA : RES_NX;
+	if (m > 4)
+		return RES_NX;
+	sn = htab_get(&z->names, l[m - 2].p, (size_t)(l[m - 1].p + l[m - 1].n - l[m - 2].p));
+	if (!sn || !sn->svc)
+		return RES_NX;
+	if (m == 2)
+		return service_name(z, sn, name, qtype, a, depth);
+	if (m == 3)
+		return endpoint_name(z, sn, name, &l[0], qtype, a);
+	return srv_name(z, sn, name, l, qtype, a);
+}
+
+/* <a-b-c-d>.<ns>.pod.<zone> ("pods insecure"; IPv6 with '-' for ':'). */
+static enum res pod_lookup(const struct dns_zone *z, const char *name, const struct lbl *l, int m,
+			   uint16_t qtype, struct dns_answer *a)
+{
+	char buf[LBL];
+	struct ipa ip;
+	int dashes = 0;
+
+	if (m < 2)
+		return RES_NODATA;
+	if (m > 2 || l[0].n >= sizeof(buf))
+		return RES_NX;
+	memcpy(buf, l[0].p, l[0].n);
+	buf[l[0].n] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '-') {
+			*p = '.';
+			dashes++;
+		}
+	if (dashes != 3 || !dnszone_parse_ip(buf, &ip) || ip.fam != 4) {
+		for (char *p = buf; *p; p++)
+			if (*p == '.')
+				*p = ':';
+		if (!dnszone_parse_ip(buf, &ip) || ip.fam != 6)
+			return RES_NX;
+	}
+	if (!want(qtype, &ip))
+		return RES_NODATA;
+	add_ip(z, a, DNS_SEC_AN, name, &ip);
+	return RES_DATA;
+}
+
+/* ns.dns.<zone>, the target of the apex NS record: the kube-dns Service's
+ * cluster IPs (CoreDNS answers with its own Service's). */
+static enum res ns_address(const struct dns_zone *z, const char *name, uint16_t qtype,
+			   struct dns_answer *a)
+{
+	static const char key[] = "kube-dns.kube-system";
+	const struct sname *sn = htab_get(&z->names, key, sizeof(key) - 1);
+
+	if (!sn || !sn->svc || sn->svc->kind != SK_CLUSTERIP)
+		return RES_NODATA;
+	return service_name(z, sn, name, qtype, a, CHASE_MAX);
+}
+
+static enum res zone_lookup(const struct dns_zone *z, const char *name, uint16_t qtype,
+			    struct dns_answer *a, int depth)
+{
+	struct lbl l[6];
+	size_t rlen;
+	int k;
+
+	if (!in_zone(z, name, &rlen))
+		return RES_NX;
+	if (!rlen)
+		return apex(z, name, qtype, a);
+	k = split(name, rlen, l, 6);
+	if (k <= 6 && lbl_is(&l[k - 1], "svc"))
+		return svc_lookup(z, name, l, k - 1, qtype, a, depth);
+	if (k <= 6 && lbl_is(&l[k - 1], "pod"))
+		return pod_lookup(z, name, l, k - 1, qtype, a);
+	if (k == 1 && lbl_is(&l[0], "dns-version")) {
+		if (qtype != DNS_T_TXT && qtype != DNS_T_ANY)
+			return RES_NODATA;
+		snprintf(dns_answer_add(a, DNS_SEC_AN, name, DNS_T_TXT, z->ttl)->u.txt,
+			 DNS_RNAME_BUF, "%s", DNS_SCHEMA_VERSION);
+		return RES_DATA;
+	}
+	if (k == 2 && lbl_is(&l[0], "ns") && lbl_is(&l[1], "dns"))
+		return ns_address(z, name, qtype, a);
+	if (k == 1 && lbl_is(&l[0], "dns"))
+		return RES_NODATA;
+	return RES_NX;
+}
+
+/* ---- reverse names ---- */
+
+/* One label of a reverse name: a decimal octet without leading zeros
+ * (step 8) or one hex nibble (step 4); -1 when it is neither. */
+static int rev_label(const char *p, size_t n, int step)
+{
+	int v = 0;
+
+	if (n == 0 || n > (step == 8 ? 3u : 1u) || (step == 8 && n > 1 && p[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' :
+			step == 4 && p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * (step == 8 ? 10 : 16) + d;
+	}
+	return v > 255 ? -1 : v;
+}
+
+/* "d.c.b.a.in-addr.arpa" / nibbles ".ip6.arpa" -> the address prefix given
+ * (bits), extra set when labels below it are malformed or too many. false
+ * when the name is not under either. */
+static bool parse_reverse(const char *name, struct ipa *ip, int *bits, bool *extra)
+{
+	size_t n = strlen(name);
+	int max, step, pos = 0;
+
+	memset(ip, 0, sizeof(*ip));
+	*bits = 0;
+	*extra = false;
+	if (str_has_suffix(name, "in-addr.arpa") && (n == 12 || name[n - 13] == '.'))
+		ip->fam = 4, n = n > 12 ? n - 13 : 0, max = 4, step = 8;
+	else if (str_has_suffix(name, "ip6.arpa") && (n == 8 || name[n - 9] == '.'))
+		ip->fam = 6, n = n > 8 ? n - 9 : 0, max = 32, step = 4;
+	else
+		return false;
+	while (n > 0) {                 /* labels from the right */
+		size_t j = n;
+		int v;
+		while (j > 0 && name[j - 1] != '.')
+			j--;
+		v = pos < max ? rev_label(name + j, n - j, step) : -1;
+		if (v < 0) {
+			*extra = true;
+			break;
+		}
+		if (step == 8)
+			ip->b[pos] = (uint8_t)v;
+		else
+			ip->b[pos / 2] |= (uint8_t)(pos % 2 ? v : v << 4);
+		pos++;
+		*bits += step;
+		n = j ? j - 1 : 0;
+	}
+	return true;
+}
+
+static bool prefix_eq(const uint8_t *x, const uint8_t *y, int bits)
+{
+	int bytes = bits / 8, rest = bits % 8;
+
+	if (memcmp(x, y, (size_t)bytes))
+		return false;
+	return !rest || !((x[bytes] ^ y[bytes]) & (0xff00 >> rest));
+}
+
+static const struct range *range_for(const struct dns_zone *z, const struct ipa *ip, int bits)
+{
+	for (int i = 0; i < z->nrg; i++) {
+		const struct range *r = &z->rg[i];
+		if (r->net.fam == ip->fam && bits >= r->apexbits &&
+		    prefix_eq(ip->b, r->net.b, bits < r->prefix ? bits : r->prefix))
+			return r;
+	}
+	return NULL;
+}
+
+static enum res ptr_lookup(const struct dns_zone *z, const char *name, const struct ipa *ip,
+			   uint16_t qtype, struct dns_answer *a)
+{
+	const struct rev *r = htab_get(&z->rev, ip, sizeof(*ip));
+	size_t added = 0;
+
+	if (!r)
+		return RES_NX;
+	for (; r; r = r->next) {
+		const struct mep *m = r->epi >= 0 ? &r->sn->eps[r->epi] : NULL;
+		struct dns_rr *rr;
+		if (qtype != DNS_T_PTR && qtype != DNS_T_ANY)
+			continue;
+		rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_PTR, z->ttl);
+		if (snprintf(rr->u.target, sizeof(rr->u.target), "%s%s%s.svc.%s",
+			     m ? (m->host ? m->host : m->dashed) : "", m ? "." : "", r->sn->key,
+			     z->domain) >= (int)sizeof(rr->u.target)) {
+			a->n--;
+			a->count[DNS_SEC_AN]--;
+			continue;
+		}
+		added++;
+	}
+	return added ? RES_DATA : RES_NODATA;
+}
+
+/* ---- the answer ---- */
+
+static void finish(const struct dns_zone *z, struct dns_answer *a, enum res r, const char *soa)
+{
+	if (r == RES_NX)
+		a->rcode = DNS_R_NXDOMAIN;
+	if (r != RES_DATA)
+		add_soa(z, a, DNS_SEC_NS, soa);
+}
+
+static bool refused(const struct dns_query *q, struct dns_answer *a)
+{
+	if ((q->qclass == DNS_C_IN || q->qclass == DNS_C_ANY) && q->qtype != DNS_T_AXFR &&
+	    q->qtype != DNS_T_IXFR)
+		return false;
+	a->rcode = DNS_R_REFUSED;
+	return true;
+}
+
+bool dnszone_answer(const struct dns_zone *z, const struct dns_query *q, struct dns_answer *a)
+{
+	const struct range *rg;
+	struct ipa ip;
+	size_t rlen;
+	int bits;
+	bool extra;
+	enum res r;
+
+	if (in_zone(z, q->name, &rlen)) {
+		a->aa = true;
+		if (!refused(q, a))
+			finish(z, a, zone_lookup(z, q->name, q->qtype, a, 0), z->domain);
+		return true;
+	}
+	if (!parse_reverse(q->name, &ip, &bits, &extra) || !(rg = range_for(z, &ip, bits)))
+		return false;
+	a->aa = true;
+	if (refused(q, a))
+		return true;
+	if (extra)
+		r = RES_NX;
+	else if (bits == rg->apexbits && !strcmp(q->name, rg->apex))
+		r = apex(z, q->name, q->qtype, a);
+	else if (bits < (ip.fam == 4 ? 32 : 128))
+		r = RES_NODATA;
+	else
+		r = ptr_lookup(z, q->name, &ip, q->qtype, a);
+	finish(z, a, r, rg->apex);
+	return true;
+}
