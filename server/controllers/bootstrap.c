@@ -39,6 +39,57 @@ static void ensure(struct labkube *lk, const struct resource *res, const char *n
 	cJSON_Delete(obj);
 }
 
+/*
+ * Create the object json describes, or bring an existing one back to it:
+ * the fields at the dot paths in owned are ours, as the apiserver's
+ * reconciler owns the kubernetes Service's, so a restart with another
+ * --node-ip, --pod-cidr or --cluster-dns repairs them. A Service whose
+ * cluster IP must change is deleted and created again (the IP is
+ * immutable).
+ */
+static void ensure_current(struct labkube *lk, const struct resource *res, const char *ns,
+			   const char *json, const char *const *owned)
+{
+	struct delete_opts del = { .propagation = "Background", .grace = -1 };
+	struct lk_err err = { 0 };
+	cJSON *want = cJSON_Parse(json), *have = NULL, *out = NULL;
+	const char *name = jstr_or(want, "metadata.name", "");
+	char storage[128];
+	bool gone = false, same = true;
+
+	if (store_get(lk->store, resource_storage(res, storage), ns, name, &have, NULL) < 0)
+		goto create;
+	for (const char *const *p = owned; *p; p++)
+		same = same && cJSON_Compare(jget(want, *p), jget(have, *p), true);
+	if (same)
+		goto out;
+	if (res == &res_service && !cJSON_Compare(jget(want, "spec.clusterIP"),
+						  jget(have, "spec.clusterIP"), true)) {
+		if (obj_delete(lk->store, res, ns, name, &del, &out, &gone, &err) < 0)
+			goto fail;
+		goto create;
+	}
+	for (const char *const *p = owned; *p; p++)
+		jset(have, *p, cJSON_Duplicate(jget(want, *p), true));
+	if (obj_update(lk->store, res, ns, name, have, 0, &err) < 0)
+		goto fail;
+	goto out;
+create:
+	ensure(lk, res, ns, json);
+	goto out;
+fail:
+	lk_log("bootstrap: cannot repair %s '%s/%s': %s", res->kind, ns, name, err.msg);
+out:
+	lk_err_clear(&err);
+	cJSON_Delete(want);
+	cJSON_Delete(have);
+	cJSON_Delete(out);
+}
+
+static const char *const svc_owned[] = { "spec.clusterIP", "spec.ports", "metadata.labels", NULL };
+static const char *const eps_owned[] = { "subsets", NULL };
+static const char *const slice_owned[] = { "endpoints", "ports", NULL };
+
 static void ensure_default_sa(struct labkube *lk, const char *ns)
 {
 	cJSON *sa = NULL;
@@ -145,14 +196,14 @@ static void kubernetes_service(struct labkube *lk)
 			 "\"clusterIP\":\"%s\",\"clusterIPs\":[\"%s\"],"
 			 "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\","
 			 "\"targetPort\":%d}],\"sessionAffinity\":\"None\"}}", vip, vip, p);
-	ensure(lk, &res_service, "default", json);
+	ensure_current(lk, &res_service, "default", json, svc_owned);
 	free(json);
 	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":"
 			 "{\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},"
 			 "\"subsets\":[{\"addresses\":[{\"ip\":\"%s\"}],"
 			 "\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}]}",
 			 lk->cfg.node_ip, p);
-	ensure(lk, &res_endpoints, "default", json);
+	ensure_current(lk, &res_endpoints, "default", json, eps_owned);
 	free(json);
 	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":"
 			 "{\"kubernetes.io/service-name\":\"kubernetes\"}},"
@@ -160,7 +211,7 @@ static void kubernetes_service(struct labkube *lk)
 			 "\"conditions\":{\"ready\":true}}],"
 			 "\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}",
 			 lk->cfg.node_ip, p);
-	ensure(lk, &res_endpointslice, "default", json);
+	ensure_current(lk, &res_endpointslice, "default", json, slice_owned);
 	free(json);
 }
 
@@ -179,7 +230,7 @@ static void kube_dns_service(struct labkube *lk)
 			 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\",\"targetPort\":53}],"
 			 "\"sessionAffinity\":\"None\"}}",
 			 lk->cfg.cluster_dns, lk->cfg.cluster_dns);
-	ensure(lk, &res_service, "kube-system", json);
+	ensure_current(lk, &res_service, "kube-system", json, svc_owned);
 	free(json);
 	json = xasprintf("{\"metadata\":{\"name\":\"kube-dns\",\"labels\":"
 			 "{\"k8s-app\":\"kube-dns\",\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},"
@@ -187,7 +238,7 @@ static void kube_dns_service(struct labkube *lk)
 			 "\"ports\":[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},"
 			 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\"}]}]}",
 			 ep);
-	ensure(lk, &res_endpoints, "kube-system", json);
+	ensure_current(lk, &res_endpoints, "kube-system", json, eps_owned);
 	free(json);
 	json = xasprintf("{\"metadata\":{\"name\":\"kube-dns\",\"labels\":"
 			 "{\"k8s-app\":\"kube-dns\",\"kubernetes.io/service-name\":\"kube-dns\"}},"
@@ -196,7 +247,7 @@ static void kube_dns_service(struct labkube *lk)
 			 "\"ports\":[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},"
 			 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\"}]}",
 			 ep);
-	ensure(lk, &res_endpointslice, "kube-system", json);
+	ensure_current(lk, &res_endpointslice, "kube-system", json, slice_owned);
 	free(json);
 }
 
