@@ -322,6 +322,25 @@ void sandbox_stop(struct node *n, struct npod *p)
 	p->sb = SB_NONE;
 }
 
+/*
+ * A pod reaching a Service whose endpoint is another pod on this bridge
+ * gets its reply bridged straight back (same subnet): only with
+ * br_netfilter does conntrack see it and undo the DNAT. The sysctl is per
+ * network namespace (default on); without the module, say so once.
+ */
+static void bridge_netfilter(void)
+{
+	int fd = open("/proc/sys/net/bridge/bridge-nf-call-iptables", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		lk_log("node: br_netfilter is not loaded (modprobe br_netfilter): a pod reaching a "
+		       "Service backed by another pod of this node gets no reply");
+		return;
+	}
+	if (write(fd, "1\n", 2) != 2)
+		lk_log("node: cannot turn on bridge-nf-call-iptables: %s", strerror(errno));
+	close(fd);
+}
+
 int node_net_setup(struct node *n, struct lk_err *err)
 {
 	struct nl *nl = nl_open(err);
@@ -343,6 +362,7 @@ int node_net_setup(struct node *n, struct lk_err *err)
 		goto out;
 	}
 	close(fd);
+	bridge_netfilter();
 	rc = 0;
 out:
 	nl_close(nl);
