@@ -78,9 +78,11 @@ done
 
 # wrk_rps WHERE URL [close]: one run; sets RES="REQ_PER_S P50_US[ errors]"
 wrk_rps() {
-	local where=$1 url=$2 hdr=()
+	local where=$1 url=$2 hdr=() ns=$LK_NS
 	[ "${3:-}" = close ] && hdr=(-H "Connection: close")
-	"$where" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${hdr[@]}" "$url" >"$LK_TMP/wrk.out" 2>&1 &
+	[ "$where" = lk_out ] && ns=$LK_NS_OUT
+	# ip netns exec itself, not a shell function: $! must be wrk's pid
+	ip netns exec "$ns" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${hdr[@]}" "$url" >"$LK_TMP/wrk.out" 2>&1 &
 	LK_BG_PIDS=("$!")
 	wait "$!"
 	LK_BG_PIDS=()

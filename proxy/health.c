@@ -9,7 +9,9 @@
  *
  * Non-blocking sockets on the loop: one listener per service, opened and
  * closed as plans come and go; each connection reads one request head,
- * writes one response and closes (HTTP/1.1 with Connection: close).
+ * writes one response and closes (HTTP/1.1 with Connection: close), or is
+ * closed after HC_IDLE_MS. proxy_health_sync runs on every proxy tick: it
+ * also ends idle connections and resumes listeners paused by accept errors.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include "proxy/proxy.h"
 
 #define HC_MAX_CONNS 64
+#define HC_IDLE_MS 10000
 
 struct hc_srv {
 	char *svc;              /* "ns/name" */
@@ -32,12 +35,14 @@ struct hc_srv {
 	int fd;                 /* -1: not listening (bind failed, retried) */
 	size_t count;           /* local ready endpoints (distinct IPs) */
 	bool seen, logged;
+	bool paused;            /* accept failed: off the loop until the next sync */
 };
 
 struct hc_conn {
 	struct proxy_health *h;
 	struct hc_conn *next;
 	int fd;
+	uint64_t since;         /* lk_now_ms() at accept */
 	char *svc;
 	char in[2048];
 	size_t nin;
@@ -141,30 +146,66 @@ static void conn_io(struct loop *l, int fd, int events, void *arg)
 		conn_close(h, c);
 }
 
+static void conn_close_oldest(struct proxy_health *h)
+{
+	struct hc_conn *o = h->conns;
+	while (o && o->next)
+		o = o->next;
+	if (o)
+		conn_close(h, o);
+}
+
+static void conn_new(struct proxy_health *h, const struct hc_srv *s, int cfd)
+{
+	struct hc_conn *c = xcalloc(1, sizeof(*c));
+	if (h->nconns >= HC_MAX_CONNS)  /* drop the oldest: a stuck client */
+		conn_close_oldest(h);
+	c->h = h;
+	c->fd = cfd;
+	c->since = lk_now_ms();
+	c->svc = xstrdup(s->svc);
+	c->next = h->conns;
+	h->conns = c;
+	h->nconns++;
+	loop_fd_add(h->loop, cfd, LOOP_READ, conn_io, c);
+}
+
+/* Accept what is pending. Out of descriptors: free the oldest connection's
+ * once and retry; any other failure (or again out of descriptors) takes the
+ * listener off the loop until the next sync, as it is level-triggered and
+ * would be called again at once. */
 static void on_accept(struct loop *l, int fd, int events, void *arg)
 {
 	struct proxy_health *h = arg;
-	const struct hc_srv *s = NULL;
+	struct hc_srv *s = NULL;
+	bool retried = false;
 	int cfd;
 
 	for (size_t i = 0; i < h->n && !s; i++)
 		if (h->srvs[i].fd == fd)
 			s = &h->srvs[i];
-	while (s && (cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		struct hc_conn *c = xcalloc(1, sizeof(*c));
-		if (h->nconns >= HC_MAX_CONNS) {  /* drop the oldest: a stuck client */
-			struct hc_conn *o = h->conns;
-			while (o->next)
-				o = o->next;
-			conn_close(h, o);
+	while (s) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd >= 0) {
+			conn_new(h, s, cfd);
+			continue;
 		}
-		c->h = h;
-		c->fd = cfd;
-		c->svc = xstrdup(s->svc);
-		c->next = h->conns;
-		h->conns = c;
-		h->nconns++;
-		loop_fd_add(h->loop, cfd, LOOP_READ, conn_io, c);
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if ((errno == EMFILE || errno == ENFILE) && h->conns && !retried) {
+			conn_close_oldest(h);
+			retried = true;
+			continue;
+		}
+		if (!s->logged)
+			lk_log("proxy: cannot accept on the health check port %u of service '%s': %s",
+			       s->port, s->svc, strerror(errno));
+		s->logged = true;
+		loop_fd_del(h->loop, fd);
+		s->paused = true;
+		return;
 	}
 }
 
@@ -190,7 +231,8 @@ static int srv_listen(struct proxy_health *h, struct hc_srv *s)
 static void srv_close(struct proxy_health *h, struct hc_srv *s)
 {
 	if (s->fd >= 0) {
-		loop_fd_del(h->loop, s->fd);
+		if (!s->paused)
+			loop_fd_del(h->loop, s->fd);
 		close(s->fd);
 	}
 	free(s->svc);
@@ -220,14 +262,10 @@ static size_t local_ready(const struct proxy_plan *p, const char *svc)
 	return n;
 }
 
+/* Open (or keep) the listener of ps's service and update its count. */
 static void srv_want(struct proxy_health *h, const struct proxy_svc *ps, const struct proxy_plan *p)
 {
 	struct hc_srv *s = srv_find(h, ps->svc);
-	if (s && s->port != ps->hcport) {       /* port changed: reopen */
-		srv_close(h, s);
-		*s = h->srvs[--h->n];
-		s = NULL;
-	}
 	if (!s) {
 		h->srvs = xrealloc(h->srvs, (h->n + 1) * sizeof(*h->srvs));
 		s = &h->srvs[h->n++];
@@ -241,19 +279,35 @@ static void srv_want(struct proxy_health *h, const struct proxy_svc *ps, const s
 		       s->svc, s->port, strerror(errno));
 		s->logged = true;
 	}
+	if (s->paused && loop_fd_add(h->loop, s->fd, LOOP_READ, on_accept, h) == 0)
+		s->paused = false;
 	s->count = local_ready(p, s->svc);
-	s->seen = true;
+}
+
+static void conns_expire(struct proxy_health *h)
+{
+	uint64_t now = lk_now_ms();
+	struct hc_conn *c = h->conns, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (now - c->since >= HC_IDLE_MS)
+			conn_close(h, c);
+	}
 }
 
 void proxy_health_sync(struct proxy_health *h, const struct proxy_plan *p, bool healthy)
 {
 	h->healthy = healthy;
+	conns_expire(h);
+	/* listeners that stay: same service, same port */
 	for (size_t i = 0; i < h->n; i++)
 		h->srvs[i].seen = false;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->svcs[i].hcport && !(srv_find(h, p->svcs[i].svc) &&
-					   srv_find(h, p->svcs[i].svc)->seen))
-			srv_want(h, &p->svcs[i], p);
+	for (size_t i = 0; i < p->n; i++) {
+		struct hc_srv *s = p->svcs[i].hcport ? srv_find(h, p->svcs[i].svc) : NULL;
+		if (s && s->port == p->svcs[i].hcport)
+			s->seen = true;
+	}
+	/* close the others first: a port another service takes over is free */
 	for (size_t i = 0; i < h->n;) {
 		if (h->srvs[i].seen) {
 			i++;
@@ -262,6 +316,9 @@ void proxy_health_sync(struct proxy_health *h, const struct proxy_plan *p, bool 
 		srv_close(h, &h->srvs[i]);
 		h->srvs[i] = h->srvs[--h->n];
 	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->svcs[i].hcport)
+			srv_want(h, &p->svcs[i], p);
 }
 
 void proxy_health_free(struct proxy_health *h)

@@ -239,12 +239,6 @@ struct nftnl_set *nft_set_new(const char *name, uint32_t flags, uint32_t ktype, 
 	return s;
 }
 
-static void set_concat(struct nftnl_set *s, const uint8_t *lens, size_t n)
-{
-	return; /* NFTA_SET_DESC needs NFT_SET_CONCAT (interval sets only) */
-	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, lens, (uint32_t)n);
-}
-
 void nft_b_set(struct batch *b, uint16_t type, struct nftnl_set *s)
 {
 	if (type == NFT_MSG_NEWSET && !nftnl_set_is_set(s, NFTNL_SET_ID))
@@ -304,21 +298,17 @@ struct nftnl_set *nft_es_get(struct batch *b, struct elemset *es)
 
 static void fixed_objects(struct batch *b)
 {
-	static const uint8_t k3[] = { 4, 1, 2 }, k2[] = { 1, 2 }, kh[] = { 4, 4 };
 	struct nftnl_set *s;
 
 	s = nft_set_new("service-ips", NFT_SET_MAP, CONCAT3(T_IPADDR, T_PROTO, T_SERVICE), 12);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	set_concat(s, k3, 3);
 	nft_b_set(b, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
 	s = nft_set_new("service-nodeports", NFT_SET_MAP, CONCAT2(T_PROTO, T_SERVICE), 8);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	set_concat(s, k2, 2);
 	nft_b_set(b, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
 	s = nft_set_new("hairpin", 0, CONCAT2(T_IPADDR, T_IPADDR), 8);
-	set_concat(s, kh, 2);
 	nft_b_set(b, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
 
@@ -444,10 +434,10 @@ static uint32_t *ep_ips(const struct proxy_plan *p, size_t *n)
 	size_t k = 0, cap = 16;
 	uint32_t *ips = xmalloc(cap * sizeof(*ips));
 	for (size_t i = 0; p && i < p->n; i++)
-		for (size_t e = 0; e < p->svcs[i].neps; e++) {
+		for (size_t e = 0; e < p->svcs[i].naeps; e++) {
 			if (k == cap)
 				ips = xrealloc(ips, (cap *= 2) * sizeof(*ips));
-			ips[k++] = p->svcs[i].eps[e].ip;
+			ips[k++] = p->svcs[i].aeps[e].ip;
 		}
 	qsort(ips, k, sizeof(*ips), u32_cmp);
 	*n = 0;
@@ -535,6 +525,16 @@ static void batch_start(struct batch *b, struct nftbe *be)
 	b->len = NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
+/* Send b and free it. */
+static int batch_send(struct nftbe *be, struct batch *b, char **err)
+{
+	int rc = nft_send(be, b, err);
+	free(b->buf);
+	free(b->types);
+	free(b->owners);
+	return rc;
+}
+
 /* ---- the ops ---- */
 
 static void *nft_init(char **err)
@@ -561,7 +561,6 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 	struct batch b;
 	struct elemset ips = { "service-ips", NFT_MSG_NEWSETELEM, NULL, 0 };
 	struct elemset nps = { "service-nodeports", NFT_MSG_NEWSETELEM, NULL, 0 };
-	int rc;
 
 	batch_start(&b, be);
 	b_table(&b, NFT_MSG_NEWTABLE);
@@ -571,13 +570,7 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 	for (size_t i = 0; i < p->n; i++) {
 		b.owner = p->svcs[i].key;
 		nft_svc_chains(&b, &p->svcs[i]);
-		if (p->svcs[i].affinity && p->svcs[i].neps) {
-			nft_mark_rule(&b, p, p->svcs[i].chain, NULL);
-			nft_affinity_rules(&b, &p->svcs[i], true);
-			nft_policy_rules(&b, p, &p->svcs[i]);
-		} else {
-			nft_svc_rules(&b, p, NULL, &p->svcs[i]);
-		}
+		nft_svc_rules(&b, p, NULL, &p->svcs[i]);
 	}
 	b.owner = NULL;
 	fixed_rules(&b, p);
@@ -586,11 +579,7 @@ static int nft_full(void *v, const struct proxy_plan *p, char **err)
 	es_flush(&b, &ips);
 	es_flush(&b, &nps);
 	hairpin_elems(&b, NULL, p);
-	rc = nft_send(be, &b, err);
-	free(b.buf);
-	free(b.types);
-	free(b.owners);
-	return rc;
+	return batch_send(be, &b, err);
 }
 
 struct diffctx {
@@ -630,7 +619,6 @@ static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_pl
 			     { "service-nodeports", NFT_MSG_DELSETELEM, NULL, 0 },
 			     { "service-ips", NFT_MSG_NEWSETELEM, NULL, 0 },
 			     { "service-nodeports", NFT_MSG_NEWSETELEM, NULL, 0 } };
-	int rc;
 
 	batch_start(&b, be);
 	proxy_plan_diff(old, new, diff_one, &d);
@@ -645,11 +633,7 @@ static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_pl
 	es_flush(&b, &d.aips);
 	es_flush(&b, &d.anps);
 	hairpin_elems(&b, old, new);
-	rc = nft_send(be, &b, err);
-	free(b.buf);
-	free(b.types);
-	free(b.owners);
-	return rc;
+	return batch_send(be, &b, err);
 }
 
 static int count_cb(const struct nlmsghdr *nlh, void *data)
@@ -694,15 +678,10 @@ static int nft_cleanup(void *v, char **err)
 {
 	struct nftbe *be = v;
 	struct batch b;
-	int rc;
 	batch_start(&b, be);
 	b_table(&b, NFT_MSG_NEWTABLE);
 	b_table(&b, NFT_MSG_DELTABLE);
-	rc = nft_send(be, &b, err);
-	free(b.buf);
-	free(b.types);
-	free(b.owners);
-	return rc;
+	return batch_send(be, &b, err);
 }
 
 static void nft_free(void *v)

@@ -78,7 +78,6 @@ void nft_svc_elems(struct batch *b, struct elemset *ips, struct elemset *nps,
 		   const struct proxy_svc *s);
 void nft_mark_rule(struct batch *b, const struct proxy_plan *p, const char *chain,
 		   const uint32_t *daddr);
-void nft_affinity_rules(struct batch *b, const struct proxy_svc *s, bool new_sets);
 void nft_policy_rules(struct batch *b, const struct proxy_plan *p, const struct proxy_svc *s);
 void nft_svc_chains(struct batch *b, const struct proxy_svc *n);
 void nft_svc_rules(struct batch *b, const struct proxy_plan *p, const struct proxy_svc *o,

@@ -132,7 +132,7 @@ static void dnat_map_rule(struct batch *b, const struct proxy_svc *s, const char
 
 /* In chain: clients seen within the timeout go back to their endpoint
  * (of eps[n]); others pick one at random. The ep- chains and aff- sets are
- * the service's (eps is s->eps or s->leps). */
+ * the service's, made for s->aeps (eps is s->eps or s->leps). */
 static void affinity_dispatch(struct batch *b, const struct proxy_svc *s, const char *chain,
 			      const struct proxy_ep *eps, size_t n)
 {
@@ -172,23 +172,28 @@ static void affinity_dispatch(struct batch *b, const struct proxy_svc *s, const 
 	nft_b_rule(b, r);
 }
 
-void nft_affinity_rules(struct batch *b, const struct proxy_svc *s, bool new_sets)
+/* A ClientIP affinity set of s (for endpoint e) */
+static void aff_set(struct batch *b, const struct proxy_svc *s, const struct proxy_ep *e)
+{
+	char *set = ep_name(s, e, "aff-");
+	struct nftnl_set *as = nft_set_new(set, NFT_SET_TIMEOUT | NFT_SET_EVAL, T_IPADDR, 4);
+	nftnl_set_set_u64(as, NFTNL_SET_TIMEOUT, (uint64_t)s->affinity * 1000);
+	nft_b_set(b, NFT_MSG_NEWSET, as);
+	nftnl_set_free(as);
+	free(set);
+}
+
+/* The svc- dispatch and the ep- chains' rules: every endpoint of aeps
+ * (the local- chain may send to a terminating local one s->eps lacks). */
+static void affinity_rules(struct batch *b, const struct proxy_svc *s)
 {
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
 
-	for (size_t i = 0; new_sets && i < s->neps; i++) {
-		char *set = ep_name(s, &s->eps[i], "aff-");
-		struct nftnl_set *as = nft_set_new(set, NFT_SET_TIMEOUT | NFT_SET_EVAL, T_IPADDR, 4);
-		nftnl_set_set_u64(as, NFTNL_SET_TIMEOUT, (uint64_t)s->affinity * 1000);
-		nft_b_set(b, NFT_MSG_NEWSET, as);
-		nftnl_set_free(as);
-		free(set);
-	}
 	affinity_dispatch(b, s, s->chain, s->eps, s->neps);
-	for (size_t i = 0; i < s->neps; i++) {
-		char *set = ep_name(s, &s->eps[i], "aff-"), *ch = ep_name(s, &s->eps[i], "ep-");
-		uint16_t port = htons(s->eps[i].port);
+	for (size_t i = 0; i < s->naeps; i++) {
+		char *set = ep_name(s, &s->aeps[i], "aff-"), *ch = ep_name(s, &s->aeps[i], "ep-");
+		uint16_t port = htons(s->aeps[i].port);
 		r = nft_rule_new(ch);
 		E_SADDR(r, NFT_REG_1);
 		e = nft_ex(r, "dynset");
@@ -199,7 +204,7 @@ void nft_affinity_rules(struct batch *b, const struct proxy_svc *s, bool new_set
 		r = nft_rule_new(ch);
 		nft_e_l4proto(r, NFT_REG_1);
 		nft_e_cmp(r, NFT_CMP_EQ, &s->proto, 1);
-		nft_e_imm(r, NFT_REG_1, &s->eps[i].ip, 4);
+		nft_e_imm(r, NFT_REG_1, &s->aeps[i].ip, 4);
 		nft_e_imm(r, NFT_REG32_01, &port, 2);
 		nft_e_dnat(r);
 		nft_b_rule(b, r);
@@ -266,8 +271,8 @@ static bool has_ep_chain(const struct proxy_svc *s, const struct proxy_ep *e)
 {
 	if (!s || !s->affinity)
 		return false;
-	for (size_t i = 0; i < s->neps; i++)
-		if (s->eps[i].ip == e->ip && s->eps[i].port == e->port)
+	for (size_t i = 0; i < s->naeps; i++)
+		if (s->aeps[i].ip == e->ip && s->aeps[i].port == e->port)
 			return true;
 	return false;
 }
@@ -282,8 +287,8 @@ void nft_svc_chains(struct batch *b, const struct proxy_svc *n)
 		nft_b_chain(b, NFT_MSG_NEWCHAIN, n->lchain, -1, 0, NULL);
 	if (n->xchain)
 		nft_b_chain(b, NFT_MSG_NEWCHAIN, n->xchain, -1, 0, NULL);
-	for (size_t i = 0; n->affinity && i < n->neps; i++) {
-		char *ch = ep_name(n, &n->eps[i], "ep-");
+	for (size_t i = 0; n->affinity && i < n->naeps; i++) {
+		char *ch = ep_name(n, &n->aeps[i], "ep-");
 		nft_b_chain(b, NFT_MSG_NEWCHAIN, ch, -1, 0, NULL);
 		free(ch);
 	}
@@ -300,19 +305,12 @@ void nft_svc_rules(struct batch *b, const struct proxy_plan *p, const struct pro
 		nft_policy_rules(b, p, n);
 		return;
 	}
-	/* new affinity sets only for endpoints o did not have: keep the
-	 * clients of the others where they are */
-	struct proxy_svc one = *n;
-	for (size_t i = 0; i < n->neps; i++)
-		if (!has_ep_chain(o, &n->eps[i]) || o->affinity != n->affinity) {
-			char *set = ep_name(n, &n->eps[i], "aff-");
-			struct nftnl_set *as = nft_set_new(set, NFT_SET_TIMEOUT | NFT_SET_EVAL, T_IPADDR, 4);
-			nftnl_set_set_u64(as, NFTNL_SET_TIMEOUT, (uint64_t)n->affinity * 1000);
-			nft_b_set(b, NFT_MSG_NEWSET, as);
-			nftnl_set_free(as);
-			free(set);
-		}
-	nft_affinity_rules(b, &one, false);
+	/* new affinity sets only for endpoints o did not have (o NULL: all):
+	 * keep the clients of the others where they are */
+	for (size_t i = 0; i < n->naeps; i++)
+		if (!has_ep_chain(o, &n->aeps[i]) || o->affinity != n->affinity)
+			aff_set(b, n, &n->aeps[i]);
+	affinity_rules(b, n);
 	nft_policy_rules(b, p, n);
 }
 
@@ -330,18 +328,18 @@ void nft_svc_remove(struct batch *b, const struct proxy_svc *o, const struct pro
 	if (o->lchain && !(n && n->lchain))
 		nft_b_chain(b, NFT_MSG_DELCHAIN, o->lchain, -1, 0, NULL);
 	nft_b_flush(b, o->chain);
-	for (size_t i = 0; o->affinity && i < o->neps; i++) {
-		char *ch = ep_name(o, &o->eps[i], "ep-");
+	for (size_t i = 0; o->affinity && i < o->naeps; i++) {
+		char *ch = ep_name(o, &o->aeps[i], "ep-");
 		nft_b_flush(b, ch);
 		free(ch);
 	}
-	for (size_t i = 0; o->affinity && i < o->neps; i++) {
-		bool keep = n && n->neps && has_ep_chain(n, &o->eps[i]) && n->affinity == o->affinity;
+	for (size_t i = 0; o->affinity && i < o->naeps; i++) {
+		bool keep = n && n->neps && has_ep_chain(n, &o->aeps[i]) && n->affinity == o->affinity;
 		char *ch, *set;
 		if (keep)
 			continue;
-		ch = ep_name(o, &o->eps[i], "ep-");
-		set = ep_name(o, &o->eps[i], "aff-");
+		ch = ep_name(o, &o->aeps[i], "ep-");
+		set = ep_name(o, &o->aeps[i], "aff-");
 		nft_b_chain(b, NFT_MSG_DELCHAIN, ch, -1, 0, NULL);
 		struct nftnl_set *as = nft_set_new(set, 0, T_IPADDR, 4);
 		nft_b_set(b, NFT_MSG_DELSET, as);

@@ -223,6 +223,24 @@ static void plan_port(struct proxy_plan *p, size_t *cap, const cJSON *svc, const
 	if (!s->neps)
 		collect_eps(&s->eps, &s->neps, s, pname, refs, nrefs, true, NULL);
 	plan_policies(s, svc, pname, refs, nrefs, node);
+	proxy_svc_union(s);
+}
+
+void proxy_svc_union(struct proxy_svc *s)
+{
+	size_t i = 0, j = 0;
+	free(s->aeps);
+	s->aeps = xcalloc(s->neps + s->nleps + 1, sizeof(*s->aeps));
+	s->naeps = 0;
+	while (i < s->neps || j < s->nleps) {
+		int c = i >= s->neps ? 1 : j >= s->nleps ? -1 : ep_cmp(&s->eps[i], &s->leps[j]);
+		if (c <= 0)
+			s->aeps[s->naeps++] = s->eps[i++];
+		else
+			s->aeps[s->naeps++] = s->leps[j++];
+		if (!c)
+			j++;
+	}
 }
 
 static void svc_free(struct proxy_svc *s)
@@ -233,6 +251,7 @@ static void svc_free(struct proxy_svc *s)
 	free(s->vips);
 	free(s->eps);
 	free(s->leps);
+	free(s->aeps);
 	free(s->lchain);
 	free(s->xchain);
 }
@@ -379,9 +398,9 @@ void proxy_plan_counts(const struct proxy_plan *p, size_t *chains, size_t *rules
 			continue;
 		c++;
 		r += 2;
-		if (s->affinity) {
-			c += s->neps;
-			r += s->neps * 3;   /* lookup in svc-, update + dnat in ep- */
+		if (s->affinity) {      /* lookups in svc-; update + dnat in ep- */
+			c += s->naeps;
+			r += s->neps + s->naeps * 2;
 		}
 		if (s->lchain) {        /* [masq mark,] dnat or lookups + vmap */
 			c++;

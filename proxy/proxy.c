@@ -82,22 +82,35 @@ static int collect_fn(void *arg, const cJSON *obj)
 static void ct_diff(void *arg, const struct proxy_svc *o, const struct proxy_svc *n)
 {
 	uint32_t *keep;
+	size_t nkeep;
 	char *err = NULL;
 	if (!o || o->proto != IPPROTO_UDP || !o->neps)
 		return;
-	keep = xcalloc(n && n->neps ? n->neps : 1, sizeof(*keep));
-	for (size_t i = 0; n && i < n->neps; i++)
-		keep[i] = n->eps[i].ip;
+	nkeep = n && n->neps ? n->naeps : 0;
+	keep = xcalloc(nkeep ? nkeep : 1, sizeof(*keep));
+	for (size_t i = 0; i < nkeep; i++)
+		keep[i] = n->aeps[i].ip;
 	for (size_t v = 0; v < o->nvips; v++)
-		if (proxy_conntrack_flush_udp(o->vips[v], o->port, keep, n ? n->neps : 0, &err) < 0)
+		if (proxy_conntrack_flush_udp(o->vips[v], o->port, keep, nkeep, &err) < 0)
 			break;
 	if (!err && o->nodeport)
-		proxy_conntrack_flush_udp(0, o->nodeport, keep, n ? n->neps : 0, &err);
+		proxy_conntrack_flush_udp(0, o->nodeport, keep, nkeep, &err);
 	if (err) {
 		lk_log("proxy: cannot flush conntrack of service '%s': %s", o->key, err);
 		free(err);
 	}
 	free(keep);
+}
+
+/* A sync that did not reach the kernel: say why, report the health checks
+ * unhealthy, rebuild the whole table next time. Frees err and plan. */
+static void sync_failed(const char *what, char *err, struct proxy_plan *plan)
+{
+	set_reason(what, err);
+	free(err);
+	proxy_health_sync(px.health, plan, false);
+	proxy_plan_release(plan);
+	px.need_full = true;
 }
 
 static void sync_now(bool full)
@@ -122,11 +135,7 @@ static void sync_now(bool full)
 	if (!px.be) {
 		px.be = px.ops->init(&err);
 		if (!px.be) {
-			set_reason("nftables unavailable", err);
-			free(err);
-			proxy_health_sync(px.health, &plan, false);
-			proxy_plan_release(&plan);
-			px.need_full = true;
+			sync_failed("nftables unavailable", err, &plan);
 			return;
 		}
 	}
@@ -141,12 +150,8 @@ static void sync_now(bool full)
 		rc = px.ops->sync_full(px.be, &plan, &err);
 	}
 	if (rc < 0) {
-		/* name the first changed service, as the error is about it */
-		set_reason("cannot program the services table", err);
-		free(err);
-		proxy_health_sync(px.health, &plan, false);
-		proxy_plan_release(&plan);
-		px.need_full = true;
+		/* err names the first changed service, as it is about it */
+		sync_failed("cannot program the services table", err, &plan);
 		return;
 	}
 	proxy_plan_diff(&px.applied, &plan, ct_diff, NULL);
@@ -411,6 +416,7 @@ static void synth(struct proxy_plan *p, int n, int changed)
 		}
 		if (i == changed)
 			s->eps[1].port = 8081;
+		proxy_svc_union(s);
 	}
 }
 

@@ -85,8 +85,15 @@ struct proxy_svc {
 	/* Traffic policies (issue 4), as kube-proxy's CategorizeEndpoints: */
 	bool ext_local;         /* externalTrafficPolicy Local, externally reachable */
 	bool int_local;         /* internalTrafficPolicy Local */
-	struct proxy_ep *leps;  /* endpoints on this node (a subset of eps), sorted */
+	struct proxy_ep *leps;  /* endpoints on this node, sorted: the ready ones,
+				 * else the serving+terminating ones (then not
+				 * always a subset of eps) */
 	size_t nleps;
+	struct proxy_ep *aeps;  /* eps and leps, sorted, unique: every endpoint a
+				 * chain can send to (kube-proxy's
+				 * allLocallyReachableEndpoints); the ep- chains
+				 * and aff- sets are made for these */
+	size_t naeps;
 	bool leps_ready;        /* leps are ready ones (not the terminating fallback) */
 	char *lchain;           /* "local-..." (leps) when a policy is Local; else NULL */
 	char *xchain;           /* "ext-..." when ext_local and eps; else NULL */
@@ -110,6 +117,9 @@ struct proxy_input {
 
 void proxy_plan_build(const struct proxy_input *in, struct proxy_plan *out);
 void proxy_plan_release(struct proxy_plan *p);
+/* Fills s->aeps from s->eps and s->leps (proxy_plan_build does it; for
+ * plans made by hand). */
+void proxy_svc_union(struct proxy_svc *s);
 bool proxy_svc_equal(const struct proxy_svc *a, const struct proxy_svc *b);
 const struct proxy_svc *proxy_plan_find(const struct proxy_plan *p, const char *chain);
 /* Where the maps send traffic to s: external false for the cluster IP, true

@@ -91,9 +91,9 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 	if (!s->neps)
 		return;
 	if (s->affinity)
-		for (size_t i = 0; i < s->neps; i++) {
+		for (size_t i = 0; i < s->naeps; i++) {
 			sb_adds(sb, "\tset ");
-			ep_name(s, &s->eps[i], sb, "aff-");
+			ep_name(s, &s->aeps[i], sb, "aff-");
 			sb_addf(sb, " {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n"
 				"\t\ttimeout %us\n\t}\n", s->affinity);
 		}
@@ -104,13 +104,13 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 	render_policy(sb, p, s);
 	if (!s->affinity)
 		return;
-	for (size_t i = 0; i < s->neps; i++) {
+	for (size_t i = 0; i < s->naeps; i++) {
 		sb_adds(sb, "\tchain ");
-		ep_name(s, &s->eps[i], sb, "ep-");
+		ep_name(s, &s->aeps[i], sb, "ep-");
 		sb_adds(sb, " {\n\t\tupdate @");
-		ep_name(s, &s->eps[i], sb, "aff-");
+		ep_name(s, &s->aeps[i], sb, "aff-");
 		sb_addf(sb, " { ip saddr }\n\t\tmeta l4proto %s dnat ip to %s:%u\n\t}\n",
-			proxy_proto_name(s->proto), ip_str(s->eps[i].ip, b), s->eps[i].port);
+			proxy_proto_name(s->proto), ip_str(s->aeps[i].ip, b), s->aeps[i].port);
 	}
 }
 
@@ -152,10 +152,10 @@ static void render_hairpin(struct strbuf *sb, const struct proxy_plan *p, const 
 		const struct proxy_svc *s = &p->svcs[i];
 		if (svc && strcmp(s->svc, svc))
 			continue;
-		for (size_t e = 0; e < s->neps; e++) {
+		for (size_t e = 0; e < s->naeps; e++) {
 			if (n == cap)
 				ips = xrealloc(ips, (cap *= 2) * sizeof(*ips));
-			ips[n++] = s->eps[e].ip;
+			ips[n++] = s->aeps[e].ip;
 		}
 	}
 	qsort(ips, n, sizeof(*ips), u32_cmp);

@@ -365,13 +365,40 @@ out:
 	return rc;
 }
 
+/* Whether pid runs `labkube server`: argv[1] is "server" and argv[0]'s base
+ * name is labkube, or its executable is this one (a renamed or build-tree
+ * binary; exe: this program's stat). */
+static bool is_server(pid_t pid, const struct stat *exe)
+{
+	char path[64], cmd[256] = "";
+	struct stat st;
+	size_t n, l0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
+	fclose(f);
+	cmd[n] = 0;     /* argv[0] NUL argv[1] ... */
+	l0 = strlen(cmd);
+	if (l0 + 1 >= n || strcmp(cmd + l0 + 1, "server"))
+		return false;
+	const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
+	if (!strcmp(base, "labkube"))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return exe && stat(path, &st) == 0 && st.st_ino == exe->st_ino && st.st_dev == exe->st_dev;
+}
+
 /* A `labkube server` in this network namespace (its pid), or 0. */
 static pid_t server_running(void)
 {
-	struct stat self, st;
+	struct stat self, exe, st;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
 	pid_t found = 0;
+	bool have_exe = stat("/proc/self/exe", &exe) == 0;
 
 	if (!d || stat("/proc/self/ns/net", &self) < 0) {
 		if (d)
@@ -379,24 +406,14 @@ static pid_t server_running(void)
 		return 0;
 	}
 	while (!found && (de = readdir(d))) {
-		char path[64], cmd[256] = "";
+		char path[64];
 		pid_t pid = (pid_t)atoi(de->d_name);
-		size_t n;
-		FILE *f;
 		if (pid <= 0 || pid == getpid())
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 		if (stat(path, &st) < 0 || st.st_ino != self.st_ino || st.st_dev != self.st_dev)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-		if (!(f = fopen(path, "r")))
-			continue;
-		n = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		cmd[n] = 0;     /* argv[0] NUL argv[1] ... */
-		const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
-		size_t l0 = strlen(cmd);
-		if (!strcmp(base, "labkube") && l0 + 1 < n && !strcmp(cmd + l0 + 1, "server"))
+		if (is_server(pid, have_exe ? &exe : NULL))
 			found = pid;
 	}
 	closedir(d);

@@ -25,7 +25,10 @@
 # Running:  run CMD... (sets OUT, ERR, RC; never fails)
 # Checks:   expect_eq, expect_match, expect_line, expect_nomatch, expect_gt,
 #           expect_ok, expect_fail, expect_code, pass, fail, skip,
-#           lk_wait_for SECS CMD, lk_wait_file FILE EREGEX SECS
+#           lk_wait_for SECS CMD, lk_wait_file FILE EREGEX SECS,
+#           wait_ok DESC SECS CMD (pass once CMD succeeds), has WANT CMD,
+#           matches EREGEX CMD (CMD's output contains / matches)
+# Traffic:  ncurl (curl -s -m 3 in the node namespace), ocurl (outside)
 # JSON:     jf EXPR [JSON]  (python expression over d; strings print raw)
 #
 # Environment: LABKUBE (binary, required unless LABKUBE_FAKE=1), LK_ID
@@ -174,6 +177,21 @@ lk_wait_for() { # lk_wait_for SECONDS CMD...: retry CMD until it succeeds
 		sleep 0.1
 	done
 }
+wait_ok() { # wait_ok DESC SECONDS CMD...: pass DESC once CMD succeeds
+	local desc=$1 secs=$2
+	shift 2
+	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
+}
+has() { # has WANT CMD...: CMD's output contains WANT
+	local want=$1
+	shift
+	"$@" 2>/dev/null | grep -Fq -- "$want"
+}
+matches() { # matches EREGEX CMD...: some line of CMD's output matches EREGEX
+	local re=$1
+	shift
+	"$@" 2>/dev/null | grep -Eq -- "$re"
+}
 lk_file_has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
 lk_wait_file() { lk_wait_for "$3" lk_file_has "$1" "$2"; } # FILE EREGEX SECONDS
 
@@ -249,6 +267,8 @@ py() { # py [args] <script: Debian python3 + kubernetes client in the netns
 lk_out() { # lk_out CMD...: CMD in the outside namespace
 	ip netns exec "$LK_NS_OUT" "$@"
 }
+ncurl() { lk_nsexec curl -s -m 3 "$@"; } # curl from the node
+ocurl() { lk_out curl -s -m 3 "$@"; }    # curl from the outside namespace
 
 # ---------------------------------------------------------------- cluster
 lk_netns_up() {
@@ -360,8 +380,16 @@ lk_start() { # lk_start [extra server flags]
 	lk_server_start "$@"
 }
 
-lk_stop() { # stop everything this test started; safe to call twice
+lk_reap_ns() { # lk_reap_ns NETNS DESC: fail DESC if processes run in NETNS; kill them
 	local p pids
+	pids=$(ip netns pids "$1" 2>/dev/null | tr '\n' ' ')
+	[ -n "${pids// /}" ] || return 0
+	fail "$2" "left: $(for p in $pids; do printf '%s(%s) ' "$p" "$(cat /proc/$p/comm 2>/dev/null)"; done)"
+	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+}
+
+lk_stop() { # stop everything this test started; safe to call twice
+	local p
 	for p in "${LK_BG_PIDS[@]}"; do lk_kill "$p"; done
 	LK_BG_PIDS=()
 	if [ -n "$LK_PID" ]; then
@@ -374,12 +402,9 @@ lk_stop() { # stop everything this test started; safe to call twice
 	if [ "$LK_NETNS_UP" = 1 ]; then
 		# Anything still running in our node namespace was started by our
 		# server (pods): report it, then end those processes by pid.
-		pids=$(ip netns pids "$LK_NS" 2>/dev/null | tr '\n' ' ')
-		if [ -n "${pids// /}" ]; then
-			fail "no process left in the node namespace after the server stopped" \
-				"left: $(for p in $pids; do printf '%s(%s) ' "$p" "$(cat /proc/$p/comm 2>/dev/null)"; done)"
-			for p in $pids; do kill -KILL "$p" 2>/dev/null; done
-		fi
+		lk_reap_ns "$LK_NS" "no process left in the node namespace after the server stopped"
+		# The outside namespace runs only what the test started there.
+		lk_reap_ns "$LK_NS_OUT" "no process left in the outside namespace at the end"
 		ip -n "$LK_NS" link del "$LK_VETH" 2>/dev/null
 		ip netns del "$LK_NS" 2>/dev/null
 		ip netns del "$LK_NS_OUT" 2>/dev/null

@@ -14,18 +14,6 @@ fi
 lk_start
 
 K=(kc)
-wait_ok() { # wait_ok DESC SECONDS CMD...
-	local desc=$1 secs=$2
-	shift 2
-	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
-}
-ncurl() { lk_nsexec curl -s -m 3 "$@"; }
-ocurl() { lk_out curl -s -m 3 "$@"; }
-has() { # has WANT CMD...: CMD's output contains WANT
-	local want=$1
-	shift
-	"$@" 2>/dev/null | grep -Fq -- "$want"
-}
 ready_eps() { # ready_eps SVC N: the service has N ready endpoint addresses
 	[ "$("${K[@]}" get endpointslices -l "kubernetes.io/service-name=$1" \
 		-o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | grep -c .)" = "$2" ]

@@ -14,18 +14,6 @@ if lk_fake; then
 fi
 lk_start
 
-wait_ok() { # wait_ok DESC SECONDS CMD...
-	local desc=$1 secs=$2
-	shift 2
-	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
-}
-ncurl() { lk_nsexec curl -s -m 3 "$@"; }
-ocurl() { lk_out curl -s -m 3 "$@"; }
-has() { # has WANT CMD...: CMD's output contains WANT
-	local want=$1
-	shift
-	"$@" 2>/dev/null | grep -Fq -- "$want"
-}
 answers() { # answers N CMD...: CMD run N times, the distinct answers sorted, one a line
 	local n=$1
 	shift
@@ -220,7 +208,8 @@ expect_eq "port b (82) answers only echo-b" echo-b "$(answers 10 ncurl "http://$
 mkdir -p "$LK_TMP/www"
 echo outside-db >"$LK_TMP/www/index.html"
 echo outside-db >"$LK_TMP/www/x" # what dial asks for
-lk_out /usr/bin/python3 -m http.server 8000 --bind "$LK_OUT_IP" --directory "$LK_TMP/www" \
+# (ip netns exec itself, not the lk_out function: $! must be the server)
+ip netns exec "$LK_NS_OUT" /usr/bin/python3 -m http.server 8000 --bind "$LK_OUT_IP" --directory "$LK_TMP/www" \
 	>"$LK_TMP/www.log" 2>&1 </dev/null &
 LK_BG_PIDS+=("$!")
 eps manual "- {addresses: [{ip: $LK_OUT_IP}], ports: [{port: 8000}]}" >"$LK_TMP/ep5.yaml"

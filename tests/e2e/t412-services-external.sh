@@ -16,17 +16,6 @@ lk_start
 
 EXT=198.51.100.10                # TEST-NET-2: routed to the node by the outside namespace
 POOL=203.0.113.10-203.0.113.11   # TEST-NET-3
-wait_ok() { # wait_ok DESC SECONDS CMD...
-	local desc=$1 secs=$2
-	shift 2
-	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
-}
-ocurl() { lk_out curl -s -m 3 "$@"; }
-has() { # has WANT CMD...: CMD's output contains WANT
-	local want=$1
-	shift
-	"$@" 2>/dev/null | grep -Fq -- "$want"
-}
 lb_ip() { kc get svc "$1" -o jsonpath='{.status.loadBalancer.ingress[0].ip}'; }
 has_lb_ip() { [ -n "$(lb_ip "$1")" ]; }
 

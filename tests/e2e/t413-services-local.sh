@@ -1,32 +1,27 @@
 #!/usr/bin/env bash
-# t412: traffic policies of the service proxy (issue 4), as kube-proxy on one
+# t413: traffic policies of the service proxy (issue 4), as kube-proxy on one
 # node: externalTrafficPolicy Cluster masquerades outside clients (the pod
 # sees a node address), Local keeps their address; the host itself still
 # reaches the node port (short-circuit); healthCheckNodePort answers 200/503
 # with the count of local endpoints; internalTrafficPolicy Local; the Local
-# chains in `nft list` and `labkube proxy rules`; and `labkube cleanup`
-# (refused while the server runs) removing the table and the bridge.
+# chains in `nft list` and `labkube proxy rules`; Local with the only
+# endpoint on another node (dropped from outside and for the cluster IP, the
+# host and pods still reach the node port); a ClientIP service whose local
+# endpoint is only serving+terminating; and `labkube cleanup` (refused while
+# the server runs, even under another name) removing the table, the bridge
+# and the pods' veths.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
 	skip "service traffic policies" "the fake server runs no pods"
 	exit 0
 fi
+# The server runs under another name: cleanup knows it by its executable.
+ln -s "$LABKUBE" "$LK_TMP/lk-node" || lk_bail "symlink the binary"
+LABKUBE=$LK_TMP/lk-node
 lk_start
 
 K=(kc)
 AG=registry.k8s.io/e2e-test-images/agnhost:2.53
-wait_ok() { # wait_ok DESC SECONDS CMD...
-	local desc=$1 secs=$2
-	shift 2
-	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
-}
-ncurl() { lk_nsexec curl -s -m 3 "$@"; }
-ocurl() { lk_out curl -s -m 3 "$@"; }
-matches() { # matches EREGEX CMD...: CMD's output matches EREGEX
-	local re=$1
-	shift
-	"$@" 2>/dev/null | grep -Eq -- "$re"
-}
 ready_eps() { # ready_eps SVC N: the service has N ready endpoint addresses
 	[ "$("${K[@]}" get endpointslices -l "kubernetes.io/service-name=$1" \
 		-o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | grep -c .)" = "$2" ]
@@ -146,13 +141,113 @@ run lk_nsexec nft list table ip labkube
 expect_match "nft: the cluster IP goes to the local- chain" \
 	"${ICIP//./\\.} \\. tcp \\. 80 : goto local-default/itp-echo/tcp/80" "$OUT"
 
-# ---- labkube cleanup
+# ---- Local with the only endpoint on another node
+# (selector-less: the hand-written slice puts a real pod "elsewhere")
+NODE=$("${K[@]}" get nodes -o jsonpath='{.items[0].metadata.name}')
+PODS=$("${K[@]}" get pods -l app=echo --field-selector=status.phase=Running \
+	-o jsonpath='{range .items[*]}{.status.podIP} {.metadata.name}{"\n"}{end}')
+read -r P1 N1 <<<"$(sed -n 1p <<<"$PODS")"
+read -r P2 N2 <<<"$(sed -n 2p <<<"$PODS")"
+expect_match "two echo pods with addresses" '^10\.244\.[0-9.]+ [^ ]+$' "$(sed -n 2p <<<"$PODS")"
+M=$(lk_manifest remote.yaml <<Y
+apiVersion: v1
+kind: Service
+metadata: {name: remote}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  internalTrafficPolicy: Local
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: remote-1
+  labels: {kubernetes.io/service-name: remote}
+addressType: IPv4
+ports: [{port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [$P1]
+  nodeName: elsewhere
+  conditions: {ready: true}
+Y
+)
+expect_ok "create NodePort service remote (eTP+iTP Local, its endpoint elsewhere)" \
+	"${K[@]}" apply -f "$M"
+RNP=$("${K[@]}" get svc remote -o jsonpath='{.spec.ports[0].nodePort}')
+RCIP=$("${K[@]}" get svc remote -o jsonpath='{.spec.clusterIP}')
+wait_ok "endpoint elsewhere: node -> NODE_IP:NODE_PORT answers (host short-circuit)" 20 \
+	matches "^$N1\$" ncurl "http://$LK_NODE_IP:$RNP/hostname"
+run lk_out curl -s -m 2 -o /dev/null "http://$LK_NODE_IP:$RNP/hostname"
+expect_eq "... outside -> NODE_IP:NODE_PORT gets no answer (dropped: curl times out)" 28 "$RC"
+pdial() { # pdial HOST PORT: pod P2 fetches http://HOST:PORT/hostname
+	ncurl "http://$P2:8080/dial?request=hostname&host=$1&port=$2&protocol=http&tries=1"
+}
+wait_ok "... a pod -> NODE_IP:NODE_PORT answers (pod short-circuit)" 10 \
+	matches "\"$N1\"" pdial "$LK_NODE_IP" "$RNP"
+run lk_nsexec curl -s -m 2 -o /dev/null "http://$RCIP/hostname"
+expect_eq "... node -> cluster IP gets no answer (iTP Local, dropped)" 28 "$RC"
+
+# ---- ClientIP + Local + a local endpoint that is only serving+terminating:
+# the local- chain sends to an endpoint the svc- chain does not have
+M=$(lk_manifest term.yaml <<Y
+apiVersion: v1
+kind: Service
+metadata: {name: term}
+spec:
+  sessionAffinity: ClientIP
+  internalTrafficPolicy: Local
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: term-1
+  labels: {kubernetes.io/service-name: term}
+addressType: IPv4
+ports: [{port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [$P1]
+  nodeName: elsewhere
+  conditions: {ready: true}
+- addresses: [$P2]
+  nodeName: $NODE
+  conditions: {ready: false, serving: true, terminating: true}
+Y
+)
+expect_ok "create ClientIP service term (iTP Local, local endpoint terminating)" \
+	"${K[@]}" apply -f "$M"
+TCIP=$("${K[@]}" get svc term -o jsonpath='{.spec.clusterIP}')
+wait_ok "term: node -> cluster IP reaches the local terminating endpoint" 20 \
+	matches "^$N2\$" ncurl "http://$TCIP/hostname"
+M=$(lk_manifest after.yaml <<'Y'
+apiVersion: v1
+kind: Service
+metadata: {name: after}
+spec:
+  selector: {app: echo}
+  ports: [{port: 80, targetPort: 8080}]
+Y
+)
+expect_ok "create service after" "${K[@]}" apply -f "$M"
+ACIP=$("${K[@]}" get svc after -o jsonpath='{.spec.clusterIP}')
+wait_ok "... services created later are still programmed" 20 \
+	matches "$BR_RE" ncurl "http://$ACIP/clientip"
+run lk_nsexec nft list chain ip labkube "ep-default/term/tcp/80__$P2/8080"
+expect_match "nft: the terminating endpoint has its ep- chain" "update @aff-default/term/tcp/80__${P2//./\\.}/8080" "$OUT"
+run lk_nsexec "$LABKUBE" proxy rules
+printf '%s\n' "$OUT" >"$LK_TMP/all.nft"
+expect_ok "labkube proxy rules (all services): nft accepts them (nft -c -f)" \
+	lk_nsexec nft -c -f "$LK_TMP/all.nft"
+
+# ---- labkube cleanup (the pods keep running until the server stops)
 expect_fail "labkube cleanup refuses while the server runs" lk_nsexec "$LABKUBE" cleanup
 expect_match "... and says why" 'server .*runs in this network namespace' "$ERR"
-expect_ok "delete the workloads" "${K[@]}" delete deployment,svc --all --wait=false
 lk_server_stop
+expect_eq "server stops cleanly" 0 "$LK_STOP_RC"
 expect_ok "labkube cleanup after the server stopped" lk_nsexec "$LABKUBE" cleanup
-expect_match "... reports the bridge" 'removed bridge labkube0' "$OUT"
+expect_match "... reports the bridge" '^removed bridge labkube0$' "$OUT"
+expect_match "... and the pods' veths" '^removed link lkv' "$OUT"
 run lk_nsexec nft list table ip labkube
 expect_fail "the table is gone" test "$RC" -eq 0
 run lk_nsexec ip link show labkube0

@@ -4,16 +4,26 @@
  * EndpointSlices -> rules, incremental diffs, affinity, no-endpoint reject,
  * node ports, externalIPs and load-balancer IPs, traffic policies (Local:
  * node-local endpoints, no masquerade for external clients, drop without
- * local endpoints) and the healthCheckNodePort answer.
+ * local endpoints) and the healthCheckNodePort answer; the health check
+ * servers themselves (proxy/health.c) in a network namespace of their own.
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/json.h"
+#include "common/loop.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
 
@@ -395,6 +405,72 @@ START_TEST(internal_local)
 }
 END_TEST
 
+/* Every @aff-X the rendering uses has its `set aff-X`, every `goto ep-X`
+ * its chain; returns how many references it checked. */
+static int refs_defined(const char *txt)
+{
+	int n = 0;
+	for (const char *a = strstr(txt, "@aff-"); a; a = strstr(a + 1, "@aff-"), n++) {
+		size_t len = strcspn(a + 1, " \n,}");
+		char *def = xasprintf("\tset %.*s {\n", (int)len, a + 1);
+		ck_assert_msg(strstr(txt, def) != NULL, "missing %s", def);
+		free(def);
+	}
+	for (const char *g = strstr(txt, "goto ep-"); g; g = strstr(g + 1, "goto ep-"), n++) {
+		size_t len = strcspn(g + 5, " \n,}");
+		char *def = xasprintf("\tchain %.*s {\n", (int)len, g + 5);
+		ck_assert_msg(strstr(txt, def) != NULL, "missing %s", def);
+		free(def);
+	}
+	return n;
+}
+
+/* A local endpoint that is only serving+terminating while a ready one is
+ * elsewhere: local- sends to an endpoint svc- does not have; its ep- chain
+ * and aff- set must exist all the same. */
+START_TEST(affinity_local_terminating)
+{
+	struct fx f;
+	char *txt, *loc;
+	size_t c, r;
+	build_on(&f, "n1", "[" SVC("a", "\"clusterIP\":\"10.96.0.60\",\"sessionAffinity\":\"ClientIP\","
+				   "\"internalTrafficPolicy\":\"Local\",\"ports\":[{\"port\":80}]") ","
+		 SVC("b", "\"clusterIP\":\"10.96.0.61\",\"type\":\"NodePort\",\"sessionAffinity\":\"ClientIP\","
+		     "\"externalTrafficPolicy\":\"Local\",\"ports\":[{\"port\":80,\"nodePort\":30061}]") "]",
+		 "[" SLICE("a", "[{\"name\":\"\",\"port\":8080,\"protocol\":\"TCP\"}]",
+			   "[" EP("10.244.0.5", "true") ","
+			   "{\"addresses\":[\"10.244.0.6\"],\"nodeName\":\"n1\",\"conditions\":"
+			   "{\"ready\":false,\"serving\":true,\"terminating\":true}}]") ","
+		 SLICE("b", "[{\"name\":\"\",\"port\":8080,\"protocol\":\"TCP\"}]",
+			   "[" EPN("10.244.0.5", "true", "n2") ","
+			   "{\"addresses\":[\"10.244.0.6\"],\"nodeName\":\"n1\",\"conditions\":"
+			   "{\"ready\":false,\"serving\":true,\"terminating\":true}}]") "]");
+	ck_assert_uint_eq(f.plan.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct proxy_svc *s = &f.plan.svcs[i];
+		ck_assert_uint_eq(s->neps, 1);
+		ck_assert_uint_eq(s->nleps, 1);
+		ck_assert(!s->leps_ready);
+		ck_assert_uint_eq(s->naeps, 2);
+		ck_assert_uint_eq(s->aeps[0].ip, ip("10.244.0.5"));
+		ck_assert_uint_eq(s->aeps[1].ip, ip("10.244.0.6"));
+	}
+	txt = proxy_plan_render(&f.plan, NULL);
+	loc = chain_text(txt, "local-default/a/tcp/80");
+	ck_assert_ptr_nonnull(loc);
+	ck_assert_ptr_nonnull(strstr(loc, "ip saddr @aff-default/a/tcp/80__10.244.0.6/8080 goto ep-default/a/tcp/80__10.244.0.6/8080"));
+	free(loc);
+	ck_assert_int_ge(refs_defined(txt), 2 * (2 + 2 + 2 + 2));
+	ck_assert_ptr_nonnull(strstr(txt, "10.244.0.6 . 10.244.0.6"));    /* hairpin */
+	free(txt);
+	/* a: 1 svc, 2 ep, 1 local; b: 1 svc, 2 ep, 1 local, 1 ext */
+	proxy_plan_counts(&f.plan, &c, &r);
+	ck_assert_uint_eq(c, 6 + 4 + 5);
+	ck_assert_uint_eq(r, 11 + (2 + 1 + 4 + 3) + (2 + 1 + 4 + 2 + 4));
+	release(&f);
+}
+END_TEST
+
 START_TEST(policy_change_is_a_diff)
 {
 	struct fx a, b;
@@ -432,6 +508,181 @@ START_TEST(health_response)
 }
 END_TEST
 
+/* ---- proxy/health.c on a loop, in a private network namespace ---- */
+
+#define HC_PORT 32001
+#define HC_REQ "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* The scenario, one step per timer tick of the loop (loop_stop ends a loop
+ * for good, so it runs once): rc is 0 or the number of the failed check. */
+struct hc_run {
+	struct loop *l;
+	struct proxy_health *h;
+	struct proxy_plan *pa, *pb;
+	int step, fd, rc;
+	int ticks;              /* in the current step */
+	long iters, iters0;     /* loop iterations */
+	struct rlimit lim;
+	char buf[4096];
+	size_t n;
+};
+
+static int hc_client(uint16_t port, const char *req)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	if (req && write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		return -1;
+	return fd;
+}
+
+/* What r->fd sent so far into r->buf; true at its end. */
+static bool hc_read(struct hc_run *r)
+{
+	ssize_t k;
+	while ((k = recv(r->fd, r->buf + r->n, sizeof(r->buf) - 1 - r->n, MSG_DONTWAIT)) > 0)
+		r->n += (size_t)k;
+	r->buf[r->n] = 0;
+	return k == 0;
+}
+
+static void hc_next(struct hc_run *r, int fd)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	r->n = 0;
+	r->buf[0] = 0;
+	r->ticks = 0;
+	r->step++;
+}
+
+static int hc_fail(struct hc_run *r, int rc)
+{
+	r->rc = rc;
+	loop_stop(r->l);
+	return -1;
+}
+
+static int64_t hc_step(struct loop *l, void *arg)
+{
+	struct hc_run *r = arg;
+	struct rlimit low;
+	int spare;
+
+	r->ticks++;
+	switch (r->step) {
+	case 0: /* B4: the port moves from a to b in one sync: b listens at once */
+		proxy_health_sync(r->h, r->pa, true);
+		proxy_health_sync(r->h, r->pb, true);
+		hc_next(r, hc_client(HC_PORT, HC_REQ));
+		return r->fd < 0 ? hc_fail(r, 2) : 10;
+	case 1:
+		if (!hc_read(r))
+			return r->ticks > 300 ? hc_fail(r, 3) : 10;
+		if (!strstr(r->buf, "\"name\": \"b\"") || !strstr(r->buf, "HTTP/1.1 503"))
+			return hc_fail(r, 3);
+		/* B2: out of descriptors with no connection to give up: the
+		 * listener leaves the loop (no busy loop), back at the next sync */
+		hc_next(r, hc_client(HC_PORT, HC_REQ));
+		if (r->fd < 0)
+			return hc_fail(r, 4);
+		spare = dup(0);
+		close(spare);
+		getrlimit(RLIMIT_NOFILE, &r->lim);
+		low = r->lim;
+		low.rlim_cur = (rlim_t)spare;
+		setrlimit(RLIMIT_NOFILE, &low);
+		r->iters0 = r->iters;
+		return 10;
+	case 2:
+		if (r->ticks < 10)
+			return 10;
+		setrlimit(RLIMIT_NOFILE, &r->lim);
+		if (r->iters - r->iters0 > 100)
+			return hc_fail(r, 5);
+		proxy_health_sync(r->h, r->pb, true);
+		r->ticks = 0;
+		r->step++;
+		return 10;
+	case 3:
+		if (!hc_read(r))
+			return r->ticks > 300 ? hc_fail(r, 6) : 10;
+		if (!strstr(r->buf, "\"name\": \"b\""))
+			return hc_fail(r, 6);
+		/* B3: a connection that sends nothing is closed after 10 s */
+		hc_next(r, hc_client(HC_PORT, NULL));
+		return r->fd < 0 ? hc_fail(r, 7) : 50;
+	case 4:
+		if (hc_read(r))
+			return hc_fail(r, 8);
+		r->step++;
+		return 11000;
+	case 5:
+		proxy_health_sync(r->h, r->pb, true);
+		r->ticks = 0;
+		r->step++;
+		return 10;
+	default:
+		if (!hc_read(r))
+			return r->ticks > 100 ? hc_fail(r, 9) : 10;
+		return hc_fail(r, 0);
+	}
+}
+
+static void hc_iter(struct loop *l, void *arg)
+{
+	((struct hc_run *)arg)->iters++;
+}
+
+static int health_child(void)
+{
+	struct proxy_svc a = { .svc = (char *)"default/a", .hcport = HC_PORT };
+	struct proxy_svc b = { .svc = (char *)"default/b", .hcport = HC_PORT };
+	struct proxy_plan pa = { .svcs = &a, .n = 1 }, pb = { .svcs = &b, .n = 1 };
+	struct hc_run r = { .l = loop_new(), .pa = &pa, .pb = &pb, .fd = -1, .rc = 1 };
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return 1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return 1;
+	close(s);
+	r.h = proxy_health_new(r.l);
+	loop_before_sleep(r.l, hc_iter, &r);
+	loop_timer_add(r.l, 0, hc_step, &r);
+	loop_run(r.l);
+	if (r.fd >= 0)
+		close(r.fd);
+	proxy_health_free(r.h);
+	loop_free(r.l);
+	return r.rc;
+}
+
+START_TEST(health_servers)
+{
+	int st;
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		_exit(unshare(CLONE_NEWNET) < 0 ? 77 : health_child());
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		fprintf(stderr, "health_servers: no network namespace (not root?): skipped\n");
+		return;
+	}
+	ck_assert_msg(WEXITSTATUS(st) == 0, "health check server: step %d failed",
+		      WEXITSTATUS(st));
+}
+END_TEST
+
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("proxy");
@@ -447,8 +698,13 @@ static Suite *proxy_suite(void)
 	tcase_add_test(t, external_local_without_local_endpoints);
 	tcase_add_test(t, external_cluster_unchanged);
 	tcase_add_test(t, internal_local);
+	tcase_add_test(t, affinity_local_terminating);
 	tcase_add_test(t, policy_change_is_a_diff);
 	tcase_add_test(t, health_response);
+	suite_add_tcase(s, t);
+	t = tcase_create("health");
+	tcase_set_timeout(t, 60);       /* waits out the 10 s idle timeout */
+	tcase_add_test(t, health_servers);
 	suite_add_tcase(s, t);
 	return s;
 }
