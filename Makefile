@@ -102,8 +102,7 @@ FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build-fuzz
-FUZZ_SRCS    := fuzz/dns_wire_fuzz.c dns/wire.c dns/zone.c dns/zone_answer.c common/htab.c \
-                common/util.c common/json.c
+FUZZ_SRCS    := fuzz/dns_wire_fuzz.c dns/wire.c dns/answer.c common/util.c
 .PHONY: fuzz-deps
 fuzz-deps: | $(DEPS_STAMP)
 	@missing=$$(for p in $(FUZZ_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

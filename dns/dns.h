@@ -11,6 +11,7 @@
  *                         upstream response. Every read bounds-checked; bad
  *                         input gets an rcode or is dropped, never a crash.
  *                         `make fuzz` runs a libFuzzer target over it.
+ *   dns_answer_* answer.c the records of one answer (part of the codec).
  *   dnszone_*   zone.c    pure: the in-memory view of Services and
  *                         EndpointSlices (zone.c) and the answer to a
  *               zone_answer.c  question in the cluster zone or one of its
@@ -118,6 +119,8 @@ struct dns_rr {
 	} u;
 };
 
+/* ---- answers (answer.c) ---- */
+
 /* An answer: records in section order (answer, authority, additional). */
 struct dns_answer {
 	uint16_t rcode;
@@ -134,6 +137,19 @@ void dns_answer_release(struct dns_answer *a);
  * the caller fills rr->u. name is copied (truncated to fit). */
 struct dns_rr *dns_answer_add(struct dns_answer *a, enum dns_section s, const char *name,
 			      uint16_t type, uint32_t ttl);
+/* Append copies of all of src's records to dst, each at the end of its own
+ * section of dst (so dst stays in section order). dst's rcode and aa are
+ * left alone. dst and src must differ. */
+void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src);
+
+/* ---- codec, continued (wire.c) ---- */
+
+/* Presentation form (\DDD and \X escapes, optional trailing dot, "" or "."
+ * for the root) to an uncompressed wire name in out (cap bytes; 255 always
+ * suffice). Returns its length, or -1 when malformed (an empty label, a
+ * label over 63 bytes, a name over 255, a dangling \, \DDD over 255) or
+ * when it does not fit cap. */
+int dnswire_name_to_wire(const char *name, uint8_t *out, size_t cap);
 
 /*
  * Encode the response to q into buf (cap >= max): header (q's id, RD and

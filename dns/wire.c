@@ -198,10 +198,10 @@ struct rrhdr {
 	uint16_t rdlen;
 };
 
-static bool rd_rr(struct rd *r, struct rrhdr *h, uint8_t *owner)
+static bool rd_rr(struct rd *r, struct rrhdr *h)
 {
 	h->name_off = r->off;
-	h->name_len = rd_name(r, owner);
+	h->name_len = rd_name(r, NULL);
 	if (!h->name_len || !rd_u16(r, &h->type) || !rd_u16(r, &h->class))
 		return false;
 	h->ttl_off = r->off;
@@ -272,7 +272,7 @@ int dnswire_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 	q->qclass = qclass;
 	wire_to_pres(q->wire, wlen, q->name, sizeof(q->name));  /* always fits */
 	for (unsigned i = 0; i < (unsigned)c[1] + c[2] + c[3]; i++) {
-		if (!rd_rr(&r, &h, NULL))
+		if (!rd_rr(&r, &h))
 			return DNS_R_FORMERR;
 		if (h.type != DNS_T_OPT)
 			continue;
@@ -422,6 +422,17 @@ static size_t pres_to_wire(const char *name, uint8_t *out)
 	}
 	out[o] = 0;
 	return o + 1;
+}
+
+int dnswire_name_to_wire(const char *name, uint8_t *out, size_t cap)
+{
+	uint8_t w[256];
+	size_t n = pres_to_wire(name, w);
+
+	if (!n || n > cap)
+		return -1;
+	memcpy(out, w, n);
+	return (int)n;
 }
 
 /* The rdata of rr. 1: written; 0: it does not encode (a bad name, a type
@@ -608,13 +619,53 @@ size_t dnswire_encode_query(uint16_t id, const struct dns_query *q, uint8_t *buf
 
 /* ---- responses from upstream ---- */
 
-/* Skip the header and question section of a packet (len >= 12). */
-static bool rd_questions(struct rd *r, uint16_t qd)
+/*
+ * One walk over a message, shared by the upstream response helpers below
+ * (the parser, on the hot path, keeps its own loop): the header's counts,
+ * the questions (skipped, or read by the caller through w->r), then each
+ * record's fixed part into w->h, rdata bounds-checked.
+ */
+struct walk {
+	struct rd r;
+	uint16_t c[4];          /* the header's counts */
+	unsigned i, n;          /* records read so far, and where to stop */
+	struct rrhdr h;         /* the record read last */
+};
+
+/* Start a walk of pkt: false when shorter than a header, or (skip set)
+ * when a question does not parse; else w->r is at the first record (skip)
+ * or the first question. The walk covers every record. */
+static bool walk_init(struct walk *w, const uint8_t *pkt, size_t len, bool skip)
 {
-	for (unsigned i = 0; i < qd; i++)
-		if (!rd_name(r, NULL) || !rd_skip(r, 4))
+	if (len < DNS_HDR_LEN)
+		return false;
+	w->r = (struct rd){ pkt, len, DNS_HDR_LEN };
+	counts(pkt, w->c);
+	w->i = 0;
+	w->n = (unsigned)w->c[1] + w->c[2] + w->c[3];
+	for (unsigned q = 0; skip && q < w->c[0]; q++)
+		if (!rd_name(&w->r, NULL) || !rd_skip(&w->r, 4))
 			return false;
 	return true;
+}
+
+/* The next record into w->h: 1, 0 after the last, -1 when malformed. */
+static int walk_next(struct walk *w)
+{
+	if (w->i >= w->n)
+		return 0;
+	if (!rd_rr(&w->r, &w->h))
+		return -1;
+	w->i++;
+	return 1;
+}
+
+/* The section of the record read last. */
+static enum dns_section walk_sec(const struct walk *w)
+{
+	unsigned k = w->i - 1;
+
+	return k < w->c[1] ? DNS_SEC_AN : k < (unsigned)w->c[1] + w->c[2] ? DNS_SEC_NS : DNS_SEC_AR;
 }
 
 /* The SOA minimum of the record h (its rdata checked). */
@@ -625,48 +676,55 @@ static bool soa_minimum(const uint8_t *pkt, const struct rrhdr *h, uint32_t *min
 	return rd_name(&r, NULL) && rd_name(&r, NULL) && rd_skip(&r, 16) && rd_u32(&r, min);
 }
 
+/* Does the one question at w->r match q? */
+static bool same_question(struct walk *w, const struct dns_query *q)
+{
+	uint8_t wire[256];
+	uint16_t qtype, qclass;
+	size_t wlen;
+
+	if (w->c[0] != 1)
+		return false;
+	wlen = rd_name(&w->r, wire);
+	return wlen && rd_u16(&w->r, &qtype) && rd_u16(&w->r, &qclass) && wlen == q->wire_len &&
+	       wire_eq_nocase(wire, q->wire, wlen) && qtype == q->qtype && qclass == q->qclass;
+}
+
 int dnswire_check_response(const uint8_t *pkt, size_t len, const struct dns_query *q,
 			   uint16_t *rcode, bool *tc, uint32_t *min_ttl)
 {
-	struct rd r = { pkt, len, DNS_HDR_LEN };
-	uint8_t wire[256];
-	uint16_t c[4], flags, qtype, qclass, ext = 0;
+	struct walk w;
+	uint16_t flags, ext = 0;
 	uint32_t min = UINT32_MAX, soa = 0;
 	bool any = false, have_soa = false;
-	struct rrhdr h;
-	size_t wlen;
+	int rc;
 
-	if (len < DNS_HDR_LEN)
+	if (!walk_init(&w, pkt, len, false))
 		return -1;
 	flags = get16(pkt + 2);
-	counts(pkt, c);
-	if (!(flags & DNS_F_QR) || c[0] != 1)
+	if (!(flags & DNS_F_QR) || !same_question(&w, q))
 		return -1;
-	wlen = rd_name(&r, wire);
-	if (!wlen || !rd_u16(&r, &qtype) || !rd_u16(&r, &qclass) || wlen != q->wire_len ||
-	    !wire_eq_nocase(wire, q->wire, wlen) || qtype != q->qtype || qclass != q->qclass)
-		return -1;
-	for (unsigned i = 0; i < (unsigned)c[1] + c[2] + c[3]; i++) {
-		if (!rd_rr(&r, &h, NULL))
-			return -1;
-		if (h.type == DNS_T_OPT) {
-			ext = (uint16_t)(h.ttl >> 24);
+	while ((rc = walk_next(&w)) > 0) {
+		if (w.h.type == DNS_T_OPT) {
+			ext = (uint16_t)(w.h.ttl >> 24);
 			continue;
 		}
-		if (i >= (unsigned)c[1] + c[2])
+		if (walk_sec(&w) == DNS_SEC_AR)
 			continue;
 		any = true;
-		min = h.ttl < min ? h.ttl : min;
-		if (i >= c[1] && h.type == DNS_T_SOA && !have_soa) {
-			if (!soa_minimum(pkt, &h, &soa))
+		min = w.h.ttl < min ? w.h.ttl : min;
+		if (walk_sec(&w) == DNS_SEC_NS && w.h.type == DNS_T_SOA && !have_soa) {
+			if (!soa_minimum(pkt, &w.h, &soa))
 				return -1;
-			soa = soa < h.ttl ? soa : h.ttl;
+			soa = soa < w.h.ttl ? soa : w.h.ttl;
 			have_soa = true;
 		}
 	}
+	if (rc < 0)
+		return -1;
 	*rcode = (uint16_t)(ext << 4 | (flags & 0xf));
 	*tc = flags & DNS_F_TC;
-	if (c[1])
+	if (w.c[1])
 		*min_ttl = any ? min : 0;
 	else
 		*min_ttl = have_soa ? soa : 0;
@@ -675,21 +733,16 @@ int dnswire_check_response(const uint8_t *pkt, size_t len, const struct dns_quer
 
 int dnswire_age(uint8_t *pkt, size_t len, uint16_t id, uint32_t age)
 {
-	struct rd r = { pkt, len, DNS_HDR_LEN };
-	uint16_t c[4];
-	struct rrhdr h;
+	struct walk w;
+	int rc;
 
-	if (len < DNS_HDR_LEN)
+	if (!walk_init(&w, pkt, len, true))
 		return -1;
-	counts(pkt, c);
-	if (!rd_questions(&r, c[0]))
+	while ((rc = walk_next(&w)) > 0)
+		if (w.h.type != DNS_T_OPT)
+			put32(pkt + w.h.ttl_off, w.h.ttl > age ? w.h.ttl - age : 0);
+	if (rc < 0)
 		return -1;
-	for (unsigned i = 0; i < (unsigned)c[1] + c[2] + c[3]; i++) {
-		if (!rd_rr(&r, &h, NULL))
-			return -1;
-		if (h.type != DNS_T_OPT)
-			put32(pkt + h.ttl_off, h.ttl > age ? h.ttl - age : 0);
-	}
 	put16(pkt, id);
 	return 0;
 }
@@ -698,24 +751,17 @@ int dnswire_age(uint8_t *pkt, size_t len, uint16_t id, uint32_t age)
  * they may hold compression pointers into what follows it. */
 long dnswire_strip_opt(uint8_t *pkt, size_t len)
 {
-	struct rd r = { pkt, len, DNS_HDR_LEN };
-	uint16_t c[4];
-	struct rrhdr h;
+	struct walk w;
+	int rc;
 
-	if (len < DNS_HDR_LEN)
+	if (!walk_init(&w, pkt, len, true))
 		return -1;
-	counts(pkt, c);
-	if (!rd_questions(&r, c[0]))
-		return -1;
-	for (unsigned i = 0; i < (unsigned)c[1] + c[2] + c[3]; i++) {
-		if (!rd_rr(&r, &h, NULL))
-			return -1;
-		if (h.type == DNS_T_OPT && i >= (unsigned)c[1] + c[2]) {
-			put16(pkt + 10, (uint16_t)(i - c[1] - c[2]));
-			return (long)h.name_off;
+	while ((rc = walk_next(&w)) > 0)
+		if (w.h.type == DNS_T_OPT && walk_sec(&w) == DNS_SEC_AR) {
+			put16(pkt + 10, (uint16_t)(w.i - 1 - w.c[1] - w.c[2]));
+			return (long)w.h.name_off;
 		}
-	}
-	return (long)len;
+	return rc < 0 ? -1 : (long)len;
 }
 
 /* Decompress the name at off (bounded by end) to presentation form. */
@@ -728,47 +774,47 @@ static bool pres_at(const uint8_t *pkt, size_t end, size_t off, char *out, size_
 	return wlen && wire_to_pres(wire, wlen, out, cap);
 }
 
-/* Validate (out NULL) or copy the answer section. */
+/* Validate (out NULL) or copy the answer section (only it is read). */
 static int extract(const uint8_t *pkt, size_t len, struct dns_answer *out)
 {
-	struct rd r = { pkt, len, DNS_HDR_LEN };
 	char name[DNS_RNAME_BUF], target[DNS_RNAME_BUF];
-	uint16_t c[4];
-	struct rrhdr h;
+	const struct rrhdr *h;
 	struct dns_rr *rr;
+	struct walk w;
+	int rc;
 
-	counts(pkt, c);
-	if (!rd_questions(&r, c[0]))
+	if (!walk_init(&w, pkt, len, true))
 		return -1;
-	for (unsigned i = 0; i < c[1]; i++) {
-		if (!rd_rr(&r, &h, NULL))
-			return -1;
-		if (h.class != DNS_C_IN)
+	w.n = w.c[1];
+	h = &w.h;
+	while ((rc = walk_next(&w)) > 0) {
+		if (h->class != DNS_C_IN)
 			continue;
-		if ((h.type == DNS_T_A && h.rdlen != 4) || (h.type == DNS_T_AAAA && h.rdlen != 16))
+		if ((h->type == DNS_T_A && h->rdlen != 4) ||
+		    (h->type == DNS_T_AAAA && h->rdlen != 16))
 			return -1;
-		if (h.type != DNS_T_A && h.type != DNS_T_AAAA && h.type != DNS_T_CNAME)
+		if (h->type != DNS_T_A && h->type != DNS_T_AAAA && h->type != DNS_T_CNAME)
 			continue;
-		if (!pres_at(pkt, len, h.name_off, name, sizeof(name)))
+		if (!pres_at(pkt, len, h->name_off, name, sizeof(name)))
 			continue;       /* too long for a dns_rr once escaped */
 		target[0] = '\0';
-		if (h.type == DNS_T_CNAME &&
-		    !pres_at(pkt, h.rdata + h.rdlen, h.rdata, target, sizeof(target)))
+		if (h->type == DNS_T_CNAME &&
+		    !pres_at(pkt, h->rdata + h->rdlen, h->rdata, target, sizeof(target)))
 			continue;
 		if (!out)
 			continue;
-		rr = dns_answer_add(out, DNS_SEC_AN, name, h.type, h.ttl);
-		if (h.type == DNS_T_CNAME)
+		rr = dns_answer_add(out, DNS_SEC_AN, name, h->type, h->ttl);
+		if (h->type == DNS_T_CNAME)
 			memcpy(rr->u.target, target, sizeof(target));
 		else
-			memcpy(rr->u.aaaa, pkt + h.rdata, h.rdlen);
+			memcpy(rr->u.aaaa, pkt + h->rdata, h->rdlen);
 	}
-	return 0;
+	return rc;
 }
 
 int dnswire_extract_answers(const uint8_t *pkt, size_t len, struct dns_answer *out)
 {
-	if (len < DNS_HDR_LEN || extract(pkt, len, NULL) < 0)
+	if (extract(pkt, len, NULL) < 0)
 		return -1;
 	return extract(pkt, len, out);
 }

@@ -7,9 +7,10 @@
  * (which starts at the creation time).
  *
  * Decisions (CoreDNS as the model):
- *   - endpoint names exist only under headless services, for the ready
- *     endpoints (all of them with publishNotReadyAddresses or the
- *     tolerate-unready-endpoints annotation), one per IP.
+ *   - endpoints (names, PTR, SRV) of headless and ClusterIP services, as
+ *     CoreDNS: the ready ones (all of them with publishNotReadyAddresses or
+ *     the tolerate-unready-endpoints annotation), one per IP. The A record
+ *     of a ClusterIP service's name stays its cluster IP.
  *   - reverse zones: for each configured CIDR, the SOA owner is the reverse
  *     name of the prefix rounded down to an octet (in-addr.arpa) or nibble
  *     (ip6.arpa): 10.244.0.0/16 -> 244.10.in-addr.arpa, 10.96.0.0/12 ->
@@ -232,7 +233,7 @@ static int mep_cmp(const void *x, const void *y)
 	return (b->host != NULL) - (a->host != NULL);        /* with hostname first */
 }
 
-/* The visible endpoints of a headless service, deduplicated by IP. */
+/* The visible endpoints of a service, deduplicated by IP. */
 static void merge_eps(struct sname *sn)
 {
 	size_t n = 0, k = 0;
@@ -277,7 +278,7 @@ static void sname_rebuild(struct dns_zone *z, struct sname *sn)
 	sn->nrevs = sn->neps = 0;
 	if (!sn->svc)
 		return;
-	if (sn->svc->kind == SK_HEADLESS)
+	if (sn->svc->kind != SK_EXTERNAL)
 		merge_eps(sn);
 	nips = sn->svc->kind == SK_CLUSTERIP ? sn->svc->nips : 0;
 	if (!nips && !sn->neps)

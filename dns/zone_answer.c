@@ -1,14 +1,20 @@
 /*
  * dns/zone_answer.c: the answer to a question in the cluster zone or one of
- * its reverse ranges (dnszone_answer), and the answer records themselves
- * (dns_answer_*). Pure: reads the view zone.c keeps (zone_internal.h)
- * without allocating, beyond dns_answer_add growing its array.
+ * its reverse ranges (dnszone_answer). Pure: reads the view zone.c keeps
+ * (zone_internal.h) without allocating, beyond dns_answer_add growing its
+ * array.
  *
  * Decisions (CoreDNS as the model):
  *   - SRV: priority 0, weight 100/n (at least 1) for n records in the answer.
- *   - endpoint names ("<hostname>." and the dashed IP "10-244-0-12.") exist
- *     only under headless services; PTR of an endpoint names its hostname,
- *     else its dashed IP.
+ *   - an endpoint has one name under its service (headless or ClusterIP):
+ *     its hostname, else its dashed IP "10-244-0-12" (CoreDNS's
+ *     endpointHostname); its PTR names that. A cluster IP's PTR (the
+ *     service name) hides endpoint PTRs of the same address, as in
+ *     CoreDNS's serviceRecordForIP.
+ *   - SRV also at the service name and at endpoint names, for every port
+ *     (named or not): a ClusterIP service's ports to the service name,
+ *     endpoints x their slice's ports to the endpoint names otherwise; one
+ *     record per target and port number (53/udp + 53/tcp: one).
  *   - reverse zones (apexes: see zone.c): names from an apex down are ours
  *     when they lie inside its CIDR; partial names inside it are NODATA,
  *     full addresses we do not know NXDOMAIN, malformed labels below them
@@ -31,45 +37,6 @@
 #include "dns/zone_internal.h"
 
 #define CHASE_MAX 8
-
-/* ---- answers ---- */
-
-void dns_answer_init(struct dns_answer *a)
-{
-	memset(a, 0, sizeof(*a));
-}
-
-void dns_answer_reset(struct dns_answer *a)
-{
-	a->rcode = DNS_R_NOERROR;
-	a->aa = false;
-	a->n = 0;
-	memset(a->count, 0, sizeof(a->count));
-}
-
-void dns_answer_release(struct dns_answer *a)
-{
-	free(a->rr);
-	dns_answer_init(a);
-}
-
-struct dns_rr *dns_answer_add(struct dns_answer *a, enum dns_section s, const char *name,
-			      uint16_t type, uint32_t ttl)
-{
-	struct dns_rr *rr;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->rr = xrealloc(a->rr, a->cap * sizeof(*a->rr));
-	}
-	rr = &a->rr[a->n++];
-	memset(rr, 0, sizeof(*rr));
-	snprintf(rr->name, sizeof(rr->name), "%s", name);
-	rr->type = type;
-	rr->ttl = ttl;
-	a->count[s]++;
-	return rr;
-}
 
 /* ---- answering ---- */
 
@@ -204,111 +171,163 @@ static enum res service_name(const struct dns_zone *z, const struct sname *sn, c
 	return found ? RES_DATA : RES_NODATA;
 }
 
-static bool has_port(const struct port *p, size_t n, const struct lbl *pn, const struct lbl *pr)
+/* Does p answer _<pn>._<pr>? Only named ports have SRV names; pn NULL:
+ * any named port with protocol pr (the empty non-terminal _<pr>); both
+ * NULL: any port, named or not (SRV at the service or endpoint name, as
+ * CoreDNS's empty port and protocol match everything). */
+static bool port_match(const struct port *p, const struct lbl *pn, const struct lbl *pr)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((!pn || (pn->n > 1 && lbl_is(&(struct lbl){ pn->p + 1, pn->n - 1 }, p[i].name))) &&
-		    *p[i].name && lbl_is(&(struct lbl){ pr->p + 1, pr->n - 1 }, p[i].proto))
-			return true;
-	return false;
+	if (!pr)
+		return true;
+	if (!*p->name || pr->n < 2 || !lbl_is(&(struct lbl){ pr->p + 1, pr->n - 1 }, p->proto))
+		return false;
+	return !pn || (pn->n > 1 && lbl_is(&(struct lbl){ pn->p + 1, pn->n - 1 }, p->name));
+}
+
+/* An endpoint's one name: its hostname, else its dashed IP (CoreDNS's
+ * endpointHostname). */
+static const char *mep_name(const struct mep *m)
+{
+	return m->host ? m->host : m->dashed;
+}
+
+/* An SRV question: _<pn>._<pr> (both NULL: every port), at the service
+ * (ep NULL) or at the endpoint named ep; svcname "<svc>.<ns>.svc.<zone>". */
+struct srvq {
+	const struct lbl *pn, *pr, *ep;
+	const char *svcname;
+};
+
+enum srv_mode { SRV_COUNT, SRV_ADD, SRV_EXTRA };
+
+/* Port i of ps answers q, and no earlier one with the same number did: one
+ * SRV per target and port (CoreDNS drops such duplicates too). */
+static bool port_new(const struct port *ps, size_t i, const struct srvq *q)
+{
+	if (!port_match(&ps[i], q->pn, q->pr))
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (ps[k].port == ps[i].port && port_match(&ps[k], q->pn, q->pr))
+			return false;
+	return true;
+}
+
+static void add_srv(const struct dns_zone *z, struct dns_answer *a, const char *name,
+		    uint16_t weight, uint16_t port, const char *target)
+{
+	struct dns_rr *rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_SRV, z->ttl);
+
+	rr->u.srv.weight = weight;
+	rr->u.srv.port = port;
+	snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "%s", target);
+}
+
+/*
+ * The SRV records of q, as CoreDNS: a ClusterIP service's own ports with
+ * the service name as target; a headless service's endpoints (or, at an
+ * endpoint name, that endpoint of any service) x their slice's ports, the
+ * endpoint name as target. SRV_COUNT counts them, SRV_ADD adds them to the
+ * answer, SRV_EXTRA adds the targets' addresses to the additional section.
+ */
+static size_t srv_each(const struct dns_zone *z, const struct sname *sn, const char *name,
+		       const struct srvq *q, struct dns_answer *a, enum srv_mode mode,
+		       uint16_t weight)
+{
+	const struct svc *s = sn->svc;
+	char target[DNS_RNAME_BUF];
+	size_t n = 0;
+
+	if (s->kind == SK_CLUSTERIP && !q->ep) {
+		for (size_t i = 0; i < s->nports; i++) {
+			if (!port_new(s->ports, i, q))
+				continue;
+			n++;
+			if (mode == SRV_ADD)
+				add_srv(z, a, name, weight, s->ports[i].port, q->svcname);
+		}
+		for (size_t k = 0; n && mode == SRV_EXTRA && k < s->nips; k++)
+			add_ip(z, a, DNS_SEC_AR, q->svcname, &s->ips[k]);
+		return n;
+	}
+	for (size_t i = 0; i < sn->neps; i++) {
+		const struct mep *m = &sn->eps[i];
+		size_t before = n;
+
+		if ((q->ep && !lbl_is(q->ep, mep_name(m))) ||
+		    snprintf(target, sizeof(target), "%s.%s", mep_name(m), q->svcname) >=
+		    (int)sizeof(target))
+			continue;
+		for (size_t j = 0; j < m->sl->nports; j++) {
+			if (!port_new(m->sl->ports, j, q))
+				continue;
+			n++;
+			if (mode == SRV_ADD)
+				add_srv(z, a, name, weight, m->sl->ports[j].port, target);
+		}
+		if (mode == SRV_EXTRA && n > before)
+			add_ip(z, a, DNS_SEC_AR, target, &m->ip);
+	}
+	return n;
+}
+
+/* The SRV answer to q at name: NODATA when there are no records. */
+static enum res srv_answer(const struct dns_zone *z, const struct sname *sn, const char *name,
+			   const struct srvq *q, struct dns_answer *a)
+{
+	size_t n = srv_each(z, sn, name, q, a, SRV_COUNT, 0);
+
+	if (!n)
+		return RES_NODATA;
+	srv_each(z, sn, name, q, a, SRV_ADD, (uint16_t)(100 / n ? 100 / n : 1));
+	srv_each(z, sn, name, q, a, SRV_EXTRA, 0);
+	return RES_DATA;
 }
 
 /* <x>.<svc>.<ns>.svc.<zone>: an endpoint name, or "_tcp" above SRV names. */
 static enum res endpoint_name(const struct dns_zone *z, const struct sname *sn, const char *name,
 			      const struct lbl *x, uint16_t qtype, struct dns_answer *a)
 {
+	const struct svc *s = sn->svc;
 	size_t found = 0, added = 0;
 
-	if (sn->svc->kind == SK_HEADLESS && !sn->neps)
+	if (s->kind == SK_EXTERNAL || (s->kind == SK_HEADLESS && !sn->neps))
 		return RES_NX;          /* nothing below a name that does not exist */
-	if (x->n && x->p[0] == '_')
-		return sn->svc->kind != SK_EXTERNAL && has_port(sn->svc->ports, sn->svc->nports, NULL, x) ?
-		       RES_NODATA : RES_NX;
-	if (sn->svc->kind != SK_HEADLESS)
+	if (x->n && x->p[0] == '_') {
+		for (size_t i = 0; i < s->nports; i++)
+			if (port_match(&s->ports[i], NULL, x))
+				return RES_NODATA;
 		return RES_NX;
+	}
 	for (size_t i = 0; i < sn->neps; i++) {
 		const struct mep *m = &sn->eps[i];
-		if (!(m->host && lbl_is(x, m->host)) && !lbl_is(x, m->dashed))
+
+		if (!lbl_is(x, mep_name(m)))
 			continue;
 		found++;
-		if (want(qtype, &m->ip)) {
+		if (qtype != DNS_T_SRV && want(qtype, &m->ip)) {
 			add_ip(z, a, DNS_SEC_AN, name, &m->ip);
 			added++;
 		}
 	}
-	return added ? RES_DATA : found ? RES_NODATA : RES_NX;
+	if (!found)
+		return RES_NX;
+	if (qtype == DNS_T_SRV)
+		return srv_answer(z, sn, name, &(struct srvq){ NULL, NULL, x, x->p + x->n + 1 }, a);
+	return added ? RES_DATA : RES_NODATA;
 }
 
-static bool port_is(const struct port *p, const struct lbl *pn, const struct lbl *pr)
-{
-	return pn->n > 1 && pr->n > 1 && *p->name &&
-	       lbl_is(&(struct lbl){ pn->p + 1, pn->n - 1 }, p->name) &&
-	       lbl_is(&(struct lbl){ pr->p + 1, pr->n - 1 }, p->proto);
-}
-
-/* The SRV records of _<port>._<proto>.<svc>.<ns>.svc.<zone> (add false:
- * only count them), each target's addresses in the additional section. */
-static size_t srv_records(const struct dns_zone *z, const struct sname *sn, const char *name,
-			  const struct lbl *l, struct dns_answer *a, bool add, bool additional)
-{
-	const struct svc *s = sn->svc;
-	const char *suffix = l[2].p;    /* "<svc>.<ns>.svc.<zone>" */
-	size_t n = 0, total = add ? srv_records(z, sn, name, l, a, false, false) : 0;
-	uint16_t weight = total ? (uint16_t)(100 / total ? 100 / total : 1) : 0;
-	char target[DNS_RNAME_BUF];
-
-	for (size_t i = 0; s->kind == SK_CLUSTERIP && i < s->nports; i++) {
-		if (!port_is(&s->ports[i], &l[0], &l[1]))
-			continue;
-		if (additional) {
-			for (size_t k = 0; k < s->nips; k++)
-				add_ip(z, a, DNS_SEC_AR, suffix, &s->ips[k]);
-			return 1;
-		}
-		n++;
-		if (add) {
-			struct dns_rr *rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_SRV, z->ttl);
-			rr->u.srv.weight = weight;
-			rr->u.srv.port = s->ports[i].port;
-			snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "%s", suffix);
-		}
-	}
-	for (size_t i = 0; s->kind == SK_HEADLESS && i < sn->neps; i++) {
-		const struct mep *m = &sn->eps[i];
-		for (size_t j = 0; j < m->sl->nports; j++) {
-			if (!port_is(&m->sl->ports[j], &l[0], &l[1]))
-				continue;
-			if (snprintf(target, sizeof(target), "%s.%s", m->host ? m->host : m->dashed,
-				     suffix) >= (int)sizeof(target))
-				continue;
-			n++;
-			if (additional) {
-				add_ip(z, a, DNS_SEC_AR, target, &m->ip);
-				break;
-			}
-			if (add) {
-				struct dns_rr *rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_SRV,
-								   z->ttl);
-				rr->u.srv.weight = weight;
-				rr->u.srv.port = m->sl->ports[j].port;
-				snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "%s", target);
-			}
-		}
-	}
-	return n;
-}
-
+/* _<port>._<proto>.<svc>.<ns>.svc.<zone> */
 static enum res srv_name(const struct dns_zone *z, const struct sname *sn, const char *name,
 			 const struct lbl *l, uint16_t qtype, struct dns_answer *a)
 {
+	struct srvq q = { &l[0], &l[1], NULL, l[2].p };
+
 	if (sn->svc->kind == SK_EXTERNAL || l[0].p[0] != '_' || l[1].p[0] != '_' ||
-	    !srv_records(z, sn, name, l, a, false, false))
+	    !srv_each(z, sn, name, &q, a, SRV_COUNT, 0))
 		return RES_NX;
 	if (qtype != DNS_T_SRV && qtype != DNS_T_ANY)
 		return RES_NODATA;
-	srv_records(z, sn, name, l, a, true, false);
-	srv_records(z, sn, name, l, a, false, true);
-	return RES_DATA;
+	return srv_answer(z, sn, name, &q, a);
 }
 
 /* Under svc.<zone>: l holds the m labels before "svc". */
@@ -326,6 +345,11 @@ static enum res svc_lookup(const struct dns_zone *z, const char *name, const str
 	sn = htab_get(&z->names, l[m - 2].p, (size_t)(l[m - 1].p + l[m - 1].n - l[m - 2].p));
 	if (!sn || !sn->svc)
 		return RES_NX;
+	if (m == 2 && qtype == DNS_T_SRV && sn->svc->kind != SK_EXTERNAL) {
+		if (sn->svc->kind == SK_HEADLESS && !sn->neps)
+			return RES_NX;
+		return srv_answer(z, sn, name, &(struct srvq){ NULL, NULL, NULL, l[0].p }, a);
+	}
 	if (m == 2)
 		return service_name(z, sn, name, qtype, a, depth);
 	if (m == 3)
@@ -489,19 +513,22 @@ static const struct range *range_for(const struct dns_zone *z, const struct ipa 
 static enum res ptr_lookup(const struct dns_zone *z, const char *name, const struct ipa *ip,
 			   uint16_t qtype, struct dns_answer *a)
 {
-	const struct rev *r = htab_get(&z->rev, ip, sizeof(*ip));
+	const struct rev *head = htab_get(&z->rev, ip, sizeof(*ip)), *r;
 	size_t added = 0;
+	bool cip = false;
 
-	if (!r)
+	if (!head)
 		return RES_NX;
-	for (; r; r = r->next) {
+	for (r = head; r; r = r->next)
+		cip |= r->epi < 0;
+	for (r = head; r; r = r->next) {
 		const struct mep *m = r->epi >= 0 ? &r->sn->eps[r->epi] : NULL;
 		struct dns_rr *rr;
-		if (qtype != DNS_T_PTR && qtype != DNS_T_ANY)
+		if ((qtype != DNS_T_PTR && qtype != DNS_T_ANY) || (cip && m))
 			continue;
 		rr = dns_answer_add(a, DNS_SEC_AN, name, DNS_T_PTR, z->ttl);
 		if (snprintf(rr->u.target, sizeof(rr->u.target), "%s%s%s.svc.%s",
-			     m ? (m->host ? m->host : m->dashed) : "", m ? "." : "", r->sn->key,
+			     m ? mep_name(m) : "", m ? "." : "", r->sn->key,
 			     z->domain) >= (int)sizeof(rr->u.target)) {
 			a->n--;
 			a->count[DNS_SEC_AN]--;

@@ -7,13 +7,14 @@
  *
  * Data (struct dns_zone):
  *   names    "svc.ns" -> struct sname: the Service (NULL until it comes, a
- *            slice may come first), its slices, and for a headless service
- *            the merged view of its visible endpoints (ready, or all with
- *            publishNotReadyAddresses), deduplicated by IP, sorted by IP.
+ *            slice may come first), its slices, and (headless or
+ *            ClusterIP) the merged view of its visible endpoints (ready, or
+ *            all with publishNotReadyAddresses), deduplicated by IP, sorted
+ *            by IP.
  *   slices   "ns/slicename" -> struct slice (owner: its "svc.ns").
  *   nss      namespace -> number of Services in it (for "<ns>.svc.<zone>").
  *   rev      struct ipa -> list of struct rev (PTR owners): cluster IPs, and
- *            the visible endpoints of headless services.
+ *            the visible endpoints of every service.
  * The tables own their keys (common/htab.h); zone.c owns every value:
  * snames (and through them their svc, mep and rev arrays) and slices. A
  * struct rev and a struct mep point into their sname and its slices.
@@ -71,7 +72,7 @@ struct svc {
 	char ext[DNS_RNAME_BUF];
 };
 
-struct mep {                    /* a visible endpoint of a headless service */
+struct mep {                    /* a visible endpoint of a service */
 	struct ipa ip;
 	const char *host;       /* into its slice; NULL when none */
 	char dashed[48];

@@ -6,7 +6,8 @@
  * then check what we wrote with our own response helpers (a response
  * to q must match q, and extract must read it). Each input is also a
  * response: check_response, age, strip_opt and extract_answers run on a
- * copy. Invariants that fail abort, so libFuzzer reports them.
+ * copy. Also: the query name converts back to wire form (name_to_wire), and
+ * dns_answer_copy keeps sections. Invariants that fail abort, so libFuzzer reports them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,40 @@ static void fill(struct dns_answer *a, const struct dns_query *q, int rc)
 	rr = dns_answer_add(a, DNS_SEC_AR, "ns.dns.cluster.local", DNS_T_A, 37);
 }
 
+/* The presentation name of a parsed query converts back to the name as
+ * sent, lower-cased. */
+static void name_round_trip(const struct dns_query *q)
+{
+	uint8_t w[256];
+	int n = dnswire_name_to_wire(q->name, w, sizeof(w));
+
+	REQUIRE(n == (int)q->wire_len);
+	for (int i = 0; i < n; i++) {
+		uint8_t c = q->wire[i];
+
+		REQUIRE(w[i] == (c >= 'A' && c <= 'Z' ? c + 32 : c));
+	}
+	REQUIRE(dnswire_name_to_wire(q->name, w, (size_t)n - 1) == -1);
+}
+
+/* A copy of a into an answer holding one record per section keeps both
+ * in section order. */
+static void copy_check(const struct dns_answer *a)
+{
+	static struct dns_answer c;
+
+	dns_answer_reset(&c);
+	for (int s = DNS_SEC_AN; s <= DNS_SEC_AR; s++)
+		dns_answer_add(&c, (enum dns_section)s, "x", DNS_T_A, (uint32_t)s);
+	dns_answer_copy(&c, a);
+	REQUIRE(c.n == a->n + 3);
+	for (int s = 0; s < 3; s++)
+		REQUIRE(c.count[s] == a->count[s] + 1);
+	REQUIRE(c.rr[0].ttl == DNS_SEC_AN && !memcmp(&c.rr[1], &a->rr[0], sizeof(c.rr[1])));
+	REQUIRE(c.rr[c.count[0]].ttl == DNS_SEC_NS);
+	REQUIRE(c.rr[c.count[0] + c.count[1]].ttl == DNS_SEC_AR);
+}
+
 static void as_query(const uint8_t *data, size_t size)
 {
 	struct dns_query q, back;
@@ -63,7 +98,10 @@ static void as_query(const uint8_t *data, size_t size)
 	REQUIRE(q.wire_len <= 255);
 	REQUIRE(strlen(q.name) < sizeof(q.name));
 	REQUIRE(q.udp_size >= DNS_UDP_MIN);
+	if (q.wire_len)
+		name_round_trip(&q);
 	fill(&ans, &q, rc);
+	copy_check(&ans);
 	n = dnswire_encode(&q, &ans, out, q.udp_size);
 	REQUIRE(n >= DNS_HDR_LEN && n <= q.udp_size);
 	REQUIRE(dnswire_parse(out, n, &back) == DNSWIRE_DROP);

@@ -11,7 +11,10 @@
 # zone), updated, then turned into a ClusterIP; pod records a-b-c-d.ns.pod;
 # the kubernetes and kube-dns services; case-insensitive names; the TTL;
 # NXDOMAIN vs NODATA with the SOA in the authority section; changes to
-# services and EndpointSlices visible without a restart.
+# services and EndpointSlices visible without a restart. As CoreDNS: the
+# ready endpoints of ClusterIP services have PTR and endpoint names too
+# (dig -x of a pod behind a Deployment's service), and SRV at the bare
+# service name lists every port (named or not).
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
 	skip "cluster DNS" "the fake server serves no DNS"
@@ -167,6 +170,20 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: solo, namespace: my-ns}
+spec:
+  clusterIP: 10.96.50.53
+  selector: {app: solo}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: solo-0, namespace: my-ns, labels: {app: solo}}
+spec:
+  containers: [{name: c, image: registry.k8s.io/pause:3.9}]
+---
+apiVersion: v1
+kind: Service
 metadata: {name: manual, namespace: my-ns}
 spec:
   clusterIP: None
@@ -243,6 +260,9 @@ wait_ok "my-headless has two ready endpoints" 60 ready_eps my-headless 2
 IP0=$("${K[@]}" get pod web-0 -o jsonpath='{.status.podIP}')
 IP1=$("${K[@]}" get pod web-1 -o jsonpath='{.status.podIP}')
 expect_match "pods have IPs" '^10\.244\.[0-9.]+ 10\.244\.[0-9.]+$' "$IP0 $IP1"
+wait_ok "the ClusterIP service solo has a ready endpoint" 60 ready_eps solo 1
+IPS=$("${K[@]}" get pod solo-0 -o jsonpath='{.status.podIP}')
+expect_match "solo-0 has an IP" '^10\.244\.[0-9.]+$' "$IPS"
 wait_ok "the new services resolve" 10 has_a 10.96.0.10 my-service.$NS.svc.$Z 10.96.50.50
 
 # ---- the checks, once per transport and server address
@@ -266,9 +286,24 @@ records() { # records SERVER LABEL
 	empty "$l SRV of an unknown port name: no record" "$s" _nosuch._tcp.$sn SRV
 	rec "$l PTR of the cluster IP" "$s" "$(rev4 10.96.50.50)" PTR "$(rev4 10.96.50.50). PTR $sn."
 	rec "$l unnamed port: A" "$s" unnamed.$NS.svc.$Z A "unnamed.$NS.svc.$Z. A 10.96.50.51"
+	rec "$l SRV at a bare ClusterIP name: every port, the service as target" "$s" $sn SRV \
+		"$sn. SRV 0 33 80 $sn." "$sn. SRV 0 33 53 $sn." "$sn. SRV 0 33 9090 $sn."
+	rec "$l SRV at the bare name of a service with an unnamed port" "$s" unnamed.$NS.svc.$Z SRV \
+		"unnamed.$NS.svc.$Z. SRV 0 100 8080 unnamed.$NS.svc.$Z."
+	# a pod behind a ClusterIP service only (a Deployment's pod)
+	local on=solo.$NS.svc.$Z pn
+	pn=$(dashed "$IPS").$on
+	rec "$l dig -x of a ClusterIP service's pod: its name under the service" "$s" -x "$IPS" \
+		"$(rev4 "$IPS"). PTR $pn."
+	rec "$l ... which resolves back to the pod" "$s" "$pn" A "$pn. A $IPS"
+	rec "$l ... the service name is still the cluster IP" "$s" $on A "$on. A 10.96.50.53"
+	rec "$l ... SRV at the service name: the service port to the service" "$s" $on SRV \
+		"$on. SRV 0 100 80 $on."
 	empty "$l unnamed port: no SRV" "$s" _http._tcp.unnamed.$NS.svc.$Z SRV
 	# kubernetes and kube-dns
 	rec "$l kubernetes.default A" "$s" kubernetes.default.svc.$Z A "kubernetes.default.svc.$Z. A 10.96.0.1"
+	rec "$l kubernetes.default SRV at the bare name" "$s" kubernetes.default.svc.$Z SRV \
+		"kubernetes.default.svc.$Z. SRV 0 100 443 kubernetes.default.svc.$Z."
 	dq "$s" _https._tcp.kubernetes.default.svc.$Z SRV
 	expect_match "$l kubernetes SRV _https._tcp: 443" \
 		"^_https\._tcp\.kubernetes\.default\.svc\.$Z\. SRV [0-9]+ [0-9]+ 443 kubernetes\.default\.svc\.$Z\.\$" "$AN"
@@ -278,7 +313,8 @@ records() { # records SERVER LABEL
 	rec "$l headless A: one per ready endpoint" "$s" $hn A "$hn. A $IP0" "$hn. A $IP1"
 	neg "$l headless AAAA (IPv4 endpoints): NODATA" "$s" $hn AAAA NOERROR
 	rec "$l hostname record web-0.my-headless" "$s" web-0.$hn A "web-0.$hn. A $IP0"
-	rec "$l PTR of web-0's IP" "$s" "$(rev4 "$IP0")" PTR "$(rev4 "$IP0"). PTR web-0.$hn."
+	rec "$l PTR of web-0's IP: under the headless and the ClusterIP service" "$s" "$(rev4 "$IP0")" PTR \
+		"$(rev4 "$IP0"). PTR web-0.$hn." "$(rev4 "$IP0"). PTR $(dashed "$IP0").$sn."
 	dq "$s" _http._tcp.$hn SRV
 	t1=$(awk '$5 == 80 {print $6}' <<<"$AN" | grep -v "^web-0\.")
 	if [ "$(wc -l <<<"$AN")" = 2 ] && grep -Eq "^_http\._tcp\.$hn\. SRV [0-9]+ [0-9]+ 80 web-0\.$hn\.\$" <<<"$AN" &&
@@ -298,6 +334,9 @@ records() { # records SERVER LABEL
 	expect_eq "$l selector-less SRV _http._tcp: two records, port 8080" \
 		"8080 8080" "$(awk '{print $5}' <<<"$AN" | tr '\n' ' ' | sed 's/ $//')"
 	expect_match "$l ... one of them alpha.manual" "^_http\._tcp\.$mn\. SRV [0-9]+ [0-9]+ 8080 alpha\.$mn\.\$" "$AN"
+	rec "$l SRV at a bare headless name: endpoint x port" "$s" $mn SRV \
+		"$mn. SRV 0 25 8080 alpha.$mn." "$mn. SRV 0 25 5353 alpha.$mn." \
+		"$mn. SRV 0 25 8080 10-244-200-2.$mn." "$mn. SRV 0 25 5353 10-244-200-2.$mn."
 	dq "$s" _dns._udp.$mn SRV
 	expect_eq "$l selector-less SRV _dns._udp: two records, port 5353" \
 		"5353 5353" "$(awk '{print $5}' <<<"$AN" | tr '\n' ' ' | sed 's/ $//')"

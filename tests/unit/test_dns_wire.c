@@ -620,6 +620,158 @@ START_TEST(encode_query)
 }
 END_TEST
 
+START_TEST(name_to_wire)
+{
+	uint8_t w[256];
+	char name[300];
+
+	ck_assert_int_eq(dnswire_name_to_wire("my-svc.NS.svc.", w, sizeof(w)), 15);
+	ck_assert_mem_eq(w, "\x06my-svc\x02NS\x03svc\x00", 15);
+	/* \DDD and \X escapes; the dot of "a\.b" is inside the label. */
+	ck_assert_int_eq(dnswire_name_to_wire("a\\.b.\\065\\\\", w, sizeof(w)), 8);
+	ck_assert_mem_eq(w, "\x03" "a.b\x02" "A\\\x00", 8);
+	ck_assert_int_eq(dnswire_name_to_wire("", w, sizeof(w)), 1);
+	ck_assert_int_eq(dnswire_name_to_wire(".", w, sizeof(w)), 1);
+	ck_assert_uint_eq(w[0], 0);
+	/* Malformed: empty label, \DDD over 255, dangling backslash. */
+	ck_assert_int_eq(dnswire_name_to_wire("a..b", w, sizeof(w)), -1);
+	ck_assert_int_eq(dnswire_name_to_wire("..", w, sizeof(w)), -1);
+	ck_assert_int_eq(dnswire_name_to_wire("\\256", w, sizeof(w)), -1);
+	ck_assert_int_eq(dnswire_name_to_wire("a\\", w, sizeof(w)), -1);
+	/* A 63-byte label is fine, 64 is not; 255 bytes of name, not 256. */
+	memset(name, 'x', 64);
+	name[64] = '\0';
+	ck_assert_int_eq(dnswire_name_to_wire(name, w, sizeof(w)), -1);
+	name[63] = '\0';
+	ck_assert_int_eq(dnswire_name_to_wire(name, w, sizeof(w)), 65);
+	snprintf(name, sizeof(name), "%0*d.%0*d.%0*d.%0*d", 63, 0, 63, 0, 63, 0, 61, 0);
+	ck_assert_int_eq(dnswire_name_to_wire(name, w, sizeof(w)), 255);
+	snprintf(name, sizeof(name), "%0*d.%0*d.%0*d.%0*d", 63, 0, 63, 0, 63, 0, 62, 0);
+	ck_assert_int_eq(dnswire_name_to_wire(name, w, sizeof(w)), -1);
+	/* cap too small for it: -1, nothing written past cap. */
+	memset(w, 0xee, sizeof(w));
+	ck_assert_int_eq(dnswire_name_to_wire("abc.de", w, 7), -1);
+	ck_assert_uint_eq(w[0], 0xee);
+	ck_assert_int_eq(dnswire_name_to_wire("abc.de", w, 8), 8);
+}
+END_TEST
+
+START_TEST(answer_copy)
+{
+	struct dns_answer dst, src;
+
+	dns_answer_init(&dst);
+	dns_answer_init(&src);
+	add_a(&dst, DNS_SEC_AN, "d-an", 1);
+	add_a(&dst, DNS_SEC_NS, "d-ns", 2);
+	add_a(&dst, DNS_SEC_AR, "d-ar", 3);
+	dst.rcode = DNS_R_NXDOMAIN;
+	for (int i = 0; i < 20; i++)    /* past the first growth */
+		add_a(&src, DNS_SEC_AN, "s-an", (uint8_t)(10 + i));
+	add_a(&src, DNS_SEC_AR, "s-ar", 40);
+	src.rcode = DNS_R_SERVFAIL;
+	src.aa = true;
+	dns_answer_copy(&dst, &src);
+	ck_assert_uint_eq(dst.n, 24);
+	ck_assert_uint_eq(dst.count[DNS_SEC_AN], 21);
+	ck_assert_uint_eq(dst.count[DNS_SEC_NS], 1);
+	ck_assert_uint_eq(dst.count[DNS_SEC_AR], 2);
+	ck_assert_str_eq(dst.rr[0].name, "d-an");
+	ck_assert_str_eq(dst.rr[1].name, "s-an");
+	ck_assert_uint_eq(dst.rr[1].u.a[3], 10);
+	ck_assert_uint_eq(dst.rr[20].u.a[3], 29);
+	ck_assert_str_eq(dst.rr[21].name, "d-ns");
+	ck_assert_str_eq(dst.rr[22].name, "d-ar");
+	ck_assert_str_eq(dst.rr[23].name, "s-ar");
+	/* rcode and aa are the caller's. */
+	ck_assert_uint_eq(dst.rcode, DNS_R_NXDOMAIN);
+	ck_assert(!dst.aa);
+	/* src untouched; copying into an empty answer gives src's records. */
+	ck_assert_uint_eq(src.n, 21);
+	dns_answer_reset(&dst);
+	dns_answer_copy(&dst, &src);
+	ck_assert_uint_eq(dst.n, 21);
+	ck_assert_mem_eq(dst.rr, src.rr, 21 * sizeof(*src.rr));
+	dns_answer_release(&dst);
+	dns_answer_release(&src);
+}
+END_TEST
+
+/* A response with a record in every section and an A record after the OPT:
+ * what each upstream helper reads of which section. */
+static size_t sections_packet(uint8_t *b)
+{
+	static const uint8_t p[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 1, 0, 2,
+		1, 'a', 0, 0, 1, 0, 1,                          /* question a. A IN */
+		0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 50, 0, 4, 10, 0, 0, 1,  /* AN a. A ttl 50 */
+		0, 0, 6, 0, 1, 0, 0, 0, 40, 0, 22, 0, 0,        /* NS . SOA ttl 40 */
+		0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 30, /* min 30 */
+		0, 0, 41, 0x04, 0xd0, 0x01, 0, 0, 0, 0, 0,      /* AR OPT, ext rcode 1 */
+		0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4, 10, 0, 0, 2,  /* AR a. A ttl 10 */
+	};
+
+	memcpy(b, p, sizeof(p));
+	return sizeof(p);
+}
+
+START_TEST(walk_sections)
+{
+	struct dns_query q;
+	struct dns_answer a;
+	uint8_t b[256];
+	size_t n = sections_packet(b), opt = n - 16 - 11;
+	uint16_t rcode;
+	bool tc;
+	uint32_t min;
+
+	memset(&q, 0, sizeof(q));
+	memcpy(q.wire, "\x01" "A", 3);          /* the question compares without case */
+	q.wire_len = 3;
+	q.qtype = DNS_T_A;
+	q.qclass = DNS_C_IN;
+	/* The smallest TTL of answer and authority; the additional A (10) and
+	 * OPT do not count; the OPT's extended rcode does. */
+	ck_assert_int_eq(dnswire_check_response(b, n, &q, &rcode, &tc, &min), 0);
+	ck_assert_uint_eq(min, 40);
+	ck_assert_uint_eq(rcode, 0x10);
+	ck_assert(!tc);
+	/* A record cut short anywhere: -1 (the last one too). */
+	ck_assert_int_eq(dnswire_check_response(b, n - 1, &q, &rcode, &tc, &min), -1);
+	ck_assert_int_eq(dnswire_age(b, n - 1, 1, 1), -1);
+	/* extract reads the answer section only. */
+	dns_answer_init(&a);
+	ck_assert_int_eq(dnswire_extract_answers(b, n - 1, &a), 0);
+	ck_assert_uint_eq(a.n, 1);
+	ck_assert_mem_eq(a.rr[0].u.a, "\x0a\x00\x00\x01", 4);
+	dns_answer_release(&a);
+	/* age: every TTL but the OPT's, in every section. */
+	sections_packet(b);                     /* the failed age changed some */
+	ck_assert_int_eq(dnswire_age(b, n, 0x4321, 45), 0);
+	ck_assert_uint_eq(g16(b), 0x4321);
+	ck_assert_uint_eq(g32(b + 19 + 6), 5);
+	ck_assert_uint_eq(g32(b + 35 + 5), 0);
+	ck_assert_mem_eq(b + opt, "\x00\x00\x29\x04\xd0\x01\x00\x00\x00\x00\x00", 11);
+	ck_assert_uint_eq(g32(b + n - 10), 0);
+	/* strip_opt: the OPT and what follows it go. */
+	ck_assert_int_eq(dnswire_strip_opt(b, n), (long)opt);
+	ck_assert_uint_eq(AR(b), 0);
+	ck_assert_uint_eq(AN(b), 1);
+	ck_assert_uint_eq(NS(b), 1);
+	ck_assert_int_eq(dnswire_check_response(b, opt, &q, &rcode, &tc, &min), 0);
+	ck_assert_uint_eq(rcode, 0);
+	/* The same records as a query: an OPT before the additional section is
+	 * FORMERR, in it fine. */
+	n = sections_packet(b);
+	b[2] = 0x01;
+	ck_assert_int_eq(dnswire_parse(b, n, &q), 0);
+	ck_assert(q.edns);
+	b[7] = 2;                               /* the OPT now in the authority section */
+	b[11] = 1;
+	ck_assert_int_eq(dnswire_parse(b, n, &q), DNS_R_FORMERR);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
 	Suite *s = suite_create("dns_wire");
@@ -642,6 +794,8 @@ static Suite *wire_suite(void)
 	tcase_add_test(t, truncation);
 	tcase_add_test(t, additional_dropped_first);
 	tcase_add_test(t, encode_query);
+	tcase_add_test(t, name_to_wire);
+	tcase_add_test(t, answer_copy);
 	suite_add_tcase(s, t);
 	t = tcase_create("upstream");
 	tcase_add_test(t, check_response);
@@ -649,6 +803,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(t, age);
 	tcase_add_test(t, strip_opt);
 	tcase_add_test(t, extract_cname_chain);
+	tcase_add_test(t, walk_sections);
 	suite_add_tcase(s, t);
 	return s;
 }

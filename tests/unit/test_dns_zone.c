@@ -370,15 +370,15 @@ START_TEST(c4_endpoint_names)
 	ask("10-244-0-12." H, DNS_T_A);
 	assert_data(1);
 	AN("10-244-0-12." H, "A 10.244.0.12");
-	ask("10-244-0-11." H, DNS_T_A); /* the dashed form of a named one too */
-	assert_data(1);
+	ask("10-244-0-11." H, DNS_T_A); /* one name per endpoint: its hostname */
+	NXDOMAIN(ZONE);
 	ask("10-244-0-13." H, DNS_T_A); /* not ready */
 	NXDOMAIN(ZONE);
 	ask("web-1." H, DNS_T_A);
 	NXDOMAIN(ZONE);
 	ask("web-0." H, DNS_T_AAAA);
 	NODATA(ZONE);
-	ask("10-244-0-50." S, DNS_T_A); /* no endpoint names under a ClusterIP service */
+	ask("10-244-0-50." S, DNS_T_A); /* no such endpoint of the ClusterIP service */
 	NXDOMAIN(ZONE);
 }
 END_TEST
@@ -426,8 +426,9 @@ END_TEST
 START_TEST(c7_ptr_endpoints)
 {
 	ask("11.0.244.10.in-addr.arpa", DNS_T_PTR);
-	assert_data(1);
+	assert_data(2);         /* behind the headless and the ClusterIP service */
 	AN("11.0.244.10.in-addr.arpa", "PTR web-0." H);
+	AN("11.0.244.10.in-addr.arpa", "PTR 10-244-0-11." S);
 	ask("12.0.244.10.in-addr.arpa", DNS_T_PTR);
 	assert_data(1);
 	AN(NULL, "PTR 10-244-0-12." H);
@@ -960,6 +961,129 @@ START_TEST(many_services)
 }
 END_TEST
 
+/* ---- endpoints of ClusterIP services, SRV at service names (CoreDNS) ---- */
+
+START_TEST(cluster_ip_endpoints)
+{
+	/* my-service (10.96.0.50) is backed by 10.244.0.11, without a hostname */
+	ask("10-244-0-11." S, DNS_T_A);
+	assert_data(1);
+	AN("10-244-0-11." S, "A 10.244.0.11");
+	ask("10-244-0-11." S, DNS_T_AAAA);
+	NODATA(ZONE);
+	ask(S, DNS_T_A);                /* the service name keeps the cluster IP */
+	assert_data(1);
+	AN(S, "A 10.96.0.50");
+	ask("_http._tcp." S, DNS_T_SRV);        /* and SRV the service name */
+	assert_data(1);
+	AN(NULL, "SRV 0 100 80 " S);
+	/* a Deployment behind a ClusterIP service: PTR of each ready pod IP,
+	 * A of its hostname; not-ready pods have neither */
+	feed(SVC("ns1", "app", "\"clusterIP\":\"10.96.7.7\",\"ports\":" HTTP), false, false);
+	feed(SLICE("ns1", "app-1", "app", "IPv4", "[{\"name\":\"http\",\"port\":8080}]",
+		   "[" EP("10.244.0.5", "true") "," EPH("10.244.0.6", "app-b") "," EP("10.244.0.7", "false")
+		   "]"), true, false);
+	ask("5.0.244.10.in-addr.arpa", DNS_T_PTR);
+	assert_data(1);
+	AN(NULL, "PTR 10-244-0-5.app.ns1.svc." ZONE);
+	ask("6.0.244.10.in-addr.arpa", DNS_T_PTR);
+	assert_data(1);
+	AN(NULL, "PTR app-b.app.ns1.svc." ZONE);
+	ask("app-b.app.ns1.svc." ZONE, DNS_T_A);
+	assert_data(1);
+	AN(NULL, "A 10.244.0.6");
+	ask("7.0.244.10.in-addr.arpa", DNS_T_PTR);
+	NXDOMAIN("244.10.in-addr.arpa");
+	ask("10-244-0-7.app.ns1.svc." ZONE, DNS_T_A);
+	NXDOMAIN(ZONE);
+	ask("7.7.96.10.in-addr.arpa", DNS_T_PTR);
+	assert_data(1);
+	AN(NULL, "PTR app.ns1.svc." ZONE);
+	/* SRV at an endpoint name: the slice's ports, the endpoint as target */
+	ask("app-b.app.ns1.svc." ZONE, DNS_T_SRV);
+	assert_data(1);
+	AN(NULL, "SRV 0 100 8080 app-b.app.ns1.svc." ZONE);
+	ck_assert(has(DNS_SEC_AR, "app-b.app.ns1.svc." ZONE, "A 10.244.0.6"));
+	/* the service deleted: its endpoint names and PTRs go */
+	feed(SVC("ns1", "app", "\"clusterIP\":\"10.96.7.7\""), false, true);
+	ask("5.0.244.10.in-addr.arpa", DNS_T_PTR);
+	NXDOMAIN("244.10.in-addr.arpa");
+	ask("10-244-0-5.app.ns1.svc." ZONE, DNS_T_A);
+	NXDOMAIN(ZONE);
+}
+END_TEST
+
+START_TEST(cluster_ip_wins_ptr)
+{
+	/* An address that is both a cluster IP and an endpoint: the service
+	 * name only (CoreDNS's serviceRecordForIP looks at cluster IPs first). */
+	feed(SVC("ns1", "odd", "\"clusterIP\":\"None\""), false, false);
+	feed(SLICE("ns1", "odd-1", "odd", "IPv4", HTTP, "[" EP("10.96.0.50", "true") "]"), true, false);
+	ask("50.0.96.10.in-addr.arpa", DNS_T_PTR);
+	assert_data(1);
+	AN(NULL, "PTR " S);
+	ask("10-96-0-50.odd.ns1.svc." ZONE, DNS_T_A);   /* the name itself exists */
+	assert_data(1);
+}
+END_TEST
+
+START_TEST(srv_at_service_name)
+{
+	ask("kubernetes.default.svc." ZONE, DNS_T_SRV);
+	assert_data(1);
+	AN("kubernetes.default.svc." ZONE, "SRV 0 100 443 kubernetes.default.svc." ZONE);
+	ck_assert_uint_eq(A.count[DNS_SEC_AR], 1);
+	ck_assert(has(DNS_SEC_AR, "kubernetes.default.svc." ZONE, "A 10.96.0.1"));
+	/* every port, named or not */
+	ask(S, DNS_T_SRV);
+	assert_data(3);
+	AN(S, "SRV 0 33 80 " S);
+	AN(S, "SRV 0 33 53 " S);
+	AN(S, "SRV 0 33 9090 " S);
+	ck_assert_uint_eq(A.count[DNS_SEC_AR], 1);
+	ask("unnamed.my-ns.svc." ZONE, DNS_T_SRV);
+	assert_data(1);
+	AN(NULL, "SRV 0 100 80 unnamed.my-ns.svc." ZONE);
+	/* headless: one per endpoint x port, the endpoint names as targets */
+	ask(H, DNS_T_SRV);
+	assert_data(2);
+	AN(H, "SRV 0 50 80 web-0." H);
+	AN(H, "SRV 0 50 80 10-244-0-12." H);
+	ck_assert(has(DNS_SEC_AR, "web-0." H, "A 10.244.0.11"));
+	ck_assert(has(DNS_SEC_AR, "10-244-0-12." H, "A 10.244.0.12"));
+	ask("web-0." H, DNS_T_SRV);
+	assert_data(1);
+	AN("web-0." H, "SRV 0 100 80 web-0." H);
+	/* one record per port number: kube-dns's 53/udp and 53/tcp */
+	feed(SVC("kube-system", "kube-dns", "\"clusterIP\":\"10.96.0.10\",\"ports\":["
+		 "{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},"
+		 "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\"},"
+		 "{\"name\":\"metrics\",\"port\":9153,\"protocol\":\"TCP\"}]"), false, false);
+	ask("kube-dns.kube-system.svc." ZONE, DNS_T_SRV);
+	assert_data(2);
+	AN(NULL, "SRV 0 50 53 kube-dns.kube-system.svc." ZONE);
+	AN(NULL, "SRV 0 50 9153 kube-dns.kube-system.svc." ZONE);
+	ask("_dns-tcp._tcp.kube-dns.kube-system.svc." ZONE, DNS_T_SRV);
+	assert_data(1);
+	/* a service without ports: NODATA; headless without endpoints: NXDOMAIN */
+	feed(SVC("ns1", "bare", "\"clusterIP\":\"10.96.5.5\""), false, false);
+	ask("bare.ns1.svc." ZONE, DNS_T_SRV);
+	NODATA(ZONE);
+	feed(SVC("ns1", "hl", "\"clusterIP\":\"None\""), false, false);
+	ask("hl.ns1.svc." ZONE, DNS_T_SRV);
+	NXDOMAIN(ZONE);
+	feed(SLICE("ns1", "hl-1", "hl", "IPv4", "[]", "[" EP("10.244.3.1", "true") "]"), true, false);
+	ask("hl.ns1.svc." ZONE, DNS_T_SRV);
+	NODATA(ZONE);
+	ask("hl.ns1.svc." ZONE, DNS_T_A);
+	assert_data(1);
+	/* ExternalName: still the CNAME */
+	ask(X, DNS_T_SRV);
+	assert_data(1);
+	AN(X, "CNAME www.example.com");
+}
+END_TEST
+
 static Suite *dns_zone_suite(void)
 {
 	Suite *s = suite_create("dns_zone");
@@ -993,6 +1117,9 @@ static Suite *dns_zone_suite(void)
 	tcase_add_test(t, f_not_ours_forwarded);
 	tcase_add_test(t, f_reverse_in_range);
 	tcase_add_test(t, multi_port_srv);
+	tcase_add_test(t, cluster_ip_endpoints);
+	tcase_add_test(t, cluster_ip_wins_ptr);
+	tcase_add_test(t, srv_at_service_name);
 	tcase_add_test(t, answer_memory_reused);
 	suite_add_tcase(s, t);
 
