@@ -180,6 +180,29 @@ void sb_reset(struct strbuf *sb)
 		sb->buf[0] = 0;
 }
 
+char *lk_read_file(const char *path, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sb_add(&sb, buf, (size_t)n);
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		sb_release(&sb);
+		errno = e;
+		return NULL;
+	}
+	close(fd);
+	if (!sb.buf)
+		sb_adds(&sb, "");
+	return sb_detach(&sb, len);
+}
+
 uint64_t lk_now_us(void)
 {
 	struct timespec ts;

@@ -50,6 +50,11 @@ char *sb_detach(struct strbuf *sb, size_t *len);
 void sb_release(struct strbuf *sb);
 void sb_reset(struct strbuf *sb);
 
+/* The whole file at path as a NUL-terminated string ("" when empty; the
+ * caller frees it); its length in *len when len is not NULL. NULL when it
+ * cannot be opened or read (errno set). */
+char *lk_read_file(const char *path, size_t *len);
+
 /* Time. */
 uint64_t lk_now_ms(void);                 /* CLOCK_MONOTONIC in ms */
 uint64_t lk_now_us(void);                 /* CLOCK_MONOTONIC in us */

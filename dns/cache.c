@@ -33,16 +33,6 @@ struct dns_cache {
 	size_t n, bytes, max_n, max_bytes;
 };
 
-static uint32_t key_hash(const struct dns_query *q)
-{
-	uint32_t h = 2166136261u;
-	for (const char *p = q->name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ q->qtype) * 16777619u;
-	h = (h ^ q->qclass) * 16777619u;
-	return (h ^ (q->dnssec_ok ? 1u : 0u)) * 16777619u;
-}
-
 static size_t entry_cost(const struct centry *e)
 {
 	return sizeof(*e) + e->len + strlen(e->name) + 1;
@@ -112,8 +102,7 @@ void dnscache_free(struct dns_cache *c)
 static struct centry *lookup(const struct dns_cache *c, const struct dns_query *q, uint32_t h)
 {
 	for (struct centry *e = c->b[h & (c->nb - 1)]; e; e = e->hnext)
-		if (e->hash == h && e->qtype == q->qtype && e->qclass == q->qclass &&
-		    e->dnssec_ok == q->dnssec_ok && !strcmp(e->name, q->name))
+		if (e->hash == h && dnsq_match(q, e->name, e->qtype, e->qclass, e->dnssec_ok))
 			return e;
 	return NULL;
 }
@@ -133,7 +122,7 @@ uint32_t dnscache_ttl(const uint8_t *pkt, size_t len, uint16_t rcode, bool tc, u
 void dnscache_put(struct dns_cache *c, const struct dns_query *q, const uint8_t *pkt, size_t len,
 		  uint32_t ttl, uint64_t now_ms)
 {
-	uint32_t h = key_hash(q);
+	uint32_t h = dnsq_hash(q);
 	struct centry *e = lookup(c, q, h);
 	if (e)
 		entry_remove(c, e);
@@ -168,7 +157,7 @@ void dnscache_put(struct dns_cache *c, const struct dns_query *q, const uint8_t 
 size_t dnscache_get(struct dns_cache *c, const struct dns_query *q, uint16_t id, uint64_t now_ms,
 		    uint8_t *buf, size_t cap)
 {
-	struct centry *e = lookup(c, q, key_hash(q));
+	struct centry *e = lookup(c, q, dnsq_hash(q));
 	if (!e)
 		return 0;
 	if (now_ms >= e->expire_ms) {

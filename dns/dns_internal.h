@@ -81,6 +81,9 @@ int dnsaddr_cidr_first(const char *cidr, uint16_t port, struct dns_addr *out);
 
 struct fwd;
 
+#define FWD_MAX_PENDING 4096    /* distinct questions in flight */
+#define FWD_MAX_WAITERS 64      /* clients waiting for one question */
+
 /*
  * The outcome of a forwarded query: pkt is the upstream's response (its own
  * id; borrowed for the call), or NULL when every upstream failed or timed
@@ -98,7 +101,14 @@ void fwd_free(struct fwd *f);
  * that one's answer instead. -1 when there is no upstream or too many
  * queries are pending (answer SERVFAIL). */
 int fwd_query(struct fwd *f, const struct dns_query *q, fwd_fn fn, void *arg);
+/* Whether fwd_query(f, q, ...) would refuse q now (so a caller under a
+ * flood answers SERVFAIL without allocating anything for it). */
+bool fwd_busy(struct fwd *f, const struct dns_query *q);
 size_t fwd_pending(const struct fwd *f);
+/* The query sent upstream for q: dnswire_encode_query with RD always set
+ * (we are a forwarder: one client's RD=0 must not decide the answer the
+ * others share). Returns the length, 0 when cap is too small. */
+size_t fwd_encode_query(uint16_t id, const struct dns_query *q, uint8_t *buf, size_t cap);
 /* Counters for the log. */
 struct fwd_stats {
 	uint64_t sent, answered, timeouts, refused, tcp, bad, coalesced;
@@ -107,28 +117,59 @@ void fwd_get_stats(const struct fwd *f, struct fwd_stats *st);
 
 /* ---- server.c helpers (pure, tested) ---- */
 
-/* Presentation name (no trailing dot, no escapes) to uncompressed wire
- * form. Returns the length, or 0 when it does not fit or is malformed. */
-size_t dns_name_to_wire(const char *name, uint8_t *out, size_t cap);
+/* What a query waiting for the forwarder keeps of the client's query: all
+ * that answering it reads (dnswire_encode, dns_relay_fixup), not the 1 KB
+ * presentation name. */
+struct dns_qpack {
+	uint16_t id, flags, qtype, qclass, udp_size;
+	bool edns, dnssec_ok;
+	uint8_t edns_version;
+	uint8_t wire_len;       /* <= 255 */
+	uint8_t wire[255];
+};
+void dns_qpack_save(struct dns_qpack *p, const struct dns_query *q);
+/* Back to a dns_query (name left empty). */
+void dns_qpack_load(struct dns_query *q, const struct dns_qpack *p);
+
+/* A domain as dns_name_in and the zone want it ("Cluster.Local." ->
+ * "cluster.local"), into out (cap bytes, truncated to fit). */
+void dns_domain_norm(const char *domain, char *out, size_t cap);
 /* Whether name is domain or under it (case-insensitive). */
 bool dns_name_in(const char *name, const char *domain);
+/* ExternalName chasing. Whether the zone's answer a to q ends in a CNAME
+ * to a name outside domain (normalised, dns_domain_norm) that an A, AAAA
+ * or ANY question needs resolved upstream. */
+bool dns_needs_chase(const struct dns_query *q, const struct dns_answer *a, const char *domain);
+/* The upstream query for target (lower case, no trailing dot; A for ANY,
+ * RD and EDNS0 set; wire_len 0 when target is not a name). */
+void dns_chase_query(const struct dns_query *q, const char *target, struct dns_query *q2);
+/* Append the target's records from an upstream response to a: its answer
+ * records when NOERROR, rcode NXDOMAIN when NXDOMAIN (RFC 6604). */
+void dns_chase_merge(struct dns_answer *a, const uint8_t *pkt, size_t len);
+/* The question key shared by the forwarder's coalescing and the cache:
+ * (lower-case name, qtype, qclass, DO bit). */
+uint32_t dnsq_hash(const struct dns_query *q);
+/* Whether q asks (name, qtype, qclass, dnssec_ok). */
+bool dnsq_match(const struct dns_query *q, const char *name, uint16_t qtype, uint16_t qclass,
+		bool dnssec_ok);
+/* A header+question answer to q with rcode (OPT added when q->edns).
+ * Returns the length. */
+size_t dns_rcode_reply(const struct dns_query *q, uint16_t rcode, uint8_t *buf, size_t cap);
 /* A header+question answer to q with rcode and TC set, for an answer too
  * big for the client (OPT added when q->edns). Returns the length. */
 size_t dns_tc_reply(const struct dns_query *q, uint16_t rcode, uint8_t *buf, size_t cap);
-/* Turn an upstream response into the client's answer in place: id,
- * OPT stripped when the client sent none, TC reply when over max. Returns
+/* Turn an upstream response into the client's answer in place: id, RD,
+ * the question name in the client's case (a coalesced or cached answer
+ * carries the first asker's; 0x20 resolvers check it), OPT stripped when
+ * the client sent none, TC reply when over max. Returns
  * the length, or 0 when malformed. buf has room for cap bytes. */
 size_t dns_relay_fixup(const struct dns_query *q, uint8_t *buf, size_t len, size_t cap,
 		       size_t max);
 
 /* Room for bursts on a UDP socket: resolvers and dnsperf send hundreds of
  * datagrams at once, and the default ~208 KiB receive buffer drops them.
- * SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it, what rmem_max allows. */
-static inline void dns_udp_buffers(int fd)
-{
-	int sz = 4 << 20;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-}
+ * SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it, what rmem_max allows.
+ * (forward.c) */
+void dns_udp_buffers(int fd);
 
 #endif

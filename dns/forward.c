@@ -5,13 +5,18 @@
  * One connected UDP socket per upstream, so an ICMP port unreachable comes
  * back as ECONNREFUSED and the query moves on at once. Each query gets a
  * random 16-bit id (unique among those pending) and its answer must match
- * it and the question (dnswire_check_response). After a try without answer
- * the query goes to the next upstream; after at most four tries, two
+ * it and the question (dnswire_check_response). A new query goes first to
+ * the upstream that answered last (a dead first nameserver costs one try,
+ * not one per query), always with RD set. After a try without answer the
+ * query goes to the next upstream (and back to the one that answered last
+ * if it answered recently, see fq_next); after at most four tries, two
  * seconds in all, it fails (the caller answers SERVFAIL): never a hang. A
  * truncated UDP answer is asked again over TCP (RFC 7766) to the same
  * upstream, non-blocking on the loop; if that fails the truncated answer is
  * relayed, so the client retries over TCP itself. Answers worth keeping go
- * into the cache. Identical questions in flight share one upstream query.
+ * into the cache. Identical questions in flight share one upstream query,
+ * up to FWD_MAX_WAITERS clients each (dns_internal.h): memory stays bounded
+ * when one question floods in while the upstreams are silent.
  * A 50 ms tick checks deadlines while queries are pending.
  */
 #include <errno.h>
@@ -24,7 +29,6 @@
 #include "common/util.h"
 #include "dns/dns_internal.h"
 
-#define FWD_MAX_PENDING 4096
 #define FWD_TOTAL_MS 2000
 #define FWD_TCP_MS 2000
 #define FWD_HASH 1024
@@ -43,7 +47,10 @@ struct fq {
 	uint16_t id;
 	int up, tries;
 	uint64_t deadline;
+	uint64_t sent_us;               /* of the last try (a local upstream's
+					 * ICMP error comes back within the ms) */
 	struct waiter *waiters;         /* who asked, the first one last */
+	int nwaiters;
 	struct fq *khnext;              /* question hash chain */
 	uint32_t khash;
 	/* TCP phase (tfd >= 0) */
@@ -62,6 +69,8 @@ struct fwd {
 	struct dns_addr *ups;
 	int *ufd;
 	int n, max_tries;
+	int good;                       /* the upstream that answered last */
+	uint64_t good_ms;               /* when (0: none yet) */
 	uint64_t try_ms;
 	struct fq *head, *tail;
 	size_t npending;
@@ -127,20 +136,12 @@ static void fq_notify(struct fq *q, const uint8_t *pkt, size_t len, bool stoppin
 	}
 }
 
-static uint32_t question_hash(const struct dns_query *q)
-{
-	uint32_t h = 2166136261u;
-	for (const char *p = q->name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return ((h ^ q->qtype) * 16777619u ^ q->qclass) * 16777619u ^ (q->dnssec_ok ? 1u : 0u);
-}
-
 /* A pending query for the same question (name, type, class, DO). */
 static struct fq *by_question(struct fwd *f, const struct dns_query *dq, uint32_t h)
 {
 	for (struct fq *q = f->khash[h % FWD_HASH]; q; q = q->khnext)
-		if (q->khash == h && q->q.qtype == dq->qtype && q->q.qclass == dq->qclass &&
-		    q->q.dnssec_ok == dq->dnssec_ok && !strcmp(q->q.name, dq->name))
+		if (q->khash == h &&
+		    dnsq_match(dq, q->q.name, q->q.qtype, q->q.qclass, q->q.dnssec_ok))
 			return q;
 	return NULL;
 }
@@ -152,6 +153,7 @@ static void add_waiter(struct fq *q, fwd_fn fn, void *arg)
 	w->arg = arg;
 	w->next = q->waiters;
 	q->waiters = w;
+	q->nwaiters++;
 }
 
 /* The end of a query: pkt NULL means failure. */
@@ -162,29 +164,67 @@ static void fq_done(struct fwd *f, struct fq *q, const uint8_t *pkt, size_t len)
 	fq_free(f, q);
 }
 
+/* An upstream answered q: keep the answer when worth it, remember the
+ * upstream, hand the answer to every waiter. */
+static void fq_answered(struct fwd *f, struct fq *q, const uint8_t *pkt, size_t len,
+			uint16_t rcode, bool tc, uint32_t min_ttl)
+{
+	if (f->cache)
+		dnscache_put(f->cache, &q->q, pkt, len, dnscache_ttl(pkt, len, rcode, tc, min_ttl),
+			     lk_now_ms());
+	f->st.answered++;
+	f->good = q->up;
+	f->good_ms = lk_now_ms();
+	fq_done(f, q, pkt, len);
+}
+
+size_t fwd_encode_query(uint16_t id, const struct dns_query *q, uint8_t *buf, size_t cap)
+{
+	size_t len = dnswire_encode_query(id, q, buf, cap);
+	if (len >= DNS_HDR_LEN)
+		buf[2] |= DNS_F_RD >> 8;
+	return len;
+}
+
+/* One try of q to upstream q->up; false when the send failed. */
+static bool fq_try(struct fwd *f, struct fq *q, const uint8_t *pkt, size_t len)
+{
+	int fd = f->ufd[q->up];
+	q->tries++;
+	q->sent_us = lk_now_us();
+	q->deadline = lk_now_ms() + f->try_ms;
+	if (len && fd >= 0 && send(fd, pkt, len, MSG_DONTWAIT) == (ssize_t)len) {
+		f->st.sent++;
+		return true;
+	}
+	return false;
+}
+
 /* Send to upstreams from q->up on until one accepts; fail after max_tries. */
 static void fq_send(struct fwd *f, struct fq *q)
 {
 	uint8_t pkt[DNS_NAME_BUF + 64];
-	size_t len = dnswire_encode_query(q->id, &q->q, pkt, sizeof(pkt));
+	size_t len = fwd_encode_query(q->id, &q->q, pkt, sizeof(pkt));
 
 	while (len && q->tries < f->max_tries) {
-		int fd = f->ufd[q->up];
-		q->tries++;
-		q->deadline = lk_now_ms() + f->try_ms;
-		if (fd >= 0 && send(fd, pkt, len, MSG_DONTWAIT) == (ssize_t)len) {
-			f->st.sent++;
+		if (fq_try(f, q, pkt, len))
 			return;
-		}
 		f->st.refused++;
 		q->up = (q->up + 1) % f->n;
 	}
 	fq_done(f, q, NULL, 0);
 }
 
+/* The next try: the next upstream in turn, except that a try elsewhere
+ * is followed by one at the upstream that answered within the last
+ * FWD_TOTAL_MS (a packet it dropped in a burst is asked again there, not
+ * only at the silent ones). */
 static void fq_next(struct fwd *f, struct fq *q)
 {
-	q->up = (q->up + 1) % f->n;
+	if (q->up != f->good && f->good_ms && lk_now_ms() - f->good_ms < FWD_TOTAL_MS)
+		q->up = f->good;
+	else
+		q->up = (q->up + 1) % f->n;
 	fq_send(f, q);
 }
 
@@ -236,13 +276,23 @@ void fwd_free(struct fwd *f)
 	free(f);
 }
 
+bool fwd_busy(struct fwd *f, const struct dns_query *dq)
+{
+	if (!f || !f->n)
+		return true;
+	struct fq *q = by_question(f, dq, dnsq_hash(dq));
+	return q ? q->nwaiters >= FWD_MAX_WAITERS : f->npending >= FWD_MAX_PENDING;
+}
+
 int fwd_query(struct fwd *f, const struct dns_query *dq, fwd_fn fn, void *arg)
 {
 	if (!f || !f->n)
 		return -1;
-	uint32_t kh = question_hash(dq);
+	uint32_t kh = dnsq_hash(dq);
 	struct fq *q = by_question(f, dq, kh);
 	if (q) {
+		if (q->nwaiters >= FWD_MAX_WAITERS)
+			return -1;
 		add_waiter(q, fn, arg);
 		f->st.coalesced++;
 		return 0;
@@ -271,15 +321,11 @@ int fwd_query(struct fwd *f, const struct dns_query *dq, fwd_fn fn, void *arg)
 	f->npending++;
 	if (!f->timer)
 		f->timer = loop_timer_add(f->loop, 50, tick, f);
-	/* fq_send may fail at once; defer that to the tick so fn never runs
-	 * from inside this call */
+	/* the first try only: a failure moves on in the tick, so fn never
+	 * runs from inside this call */
 	uint8_t pkt[DNS_NAME_BUF + 64];
-	size_t len = dnswire_encode_query(q->id, &q->q, pkt, sizeof(pkt));
-	q->tries = 1;
-	q->deadline = lk_now_ms() + f->try_ms;
-	if (len && f->ufd[0] >= 0 && send(f->ufd[0], pkt, len, MSG_DONTWAIT) == (ssize_t)len)
-		f->st.sent++;
-	else
+	q->up = f->good;
+	if (!fq_try(f, q, pkt, fwd_encode_query(q->id, &q->q, pkt, sizeof(pkt))))
 		q->deadline = 0;        /* the tick moves it on */
 	return 0;
 }
@@ -305,11 +351,7 @@ static void tcp_answer(struct fwd *f, struct fq *q)
 		tcp_fail(f, q);
 		return;
 	}
-	if (f->cache)
-		dnscache_put(f->cache, &q->q, pkt, len, dnscache_ttl(pkt, len, rcode, tc, min_ttl),
-			     lk_now_ms());
-	f->st.answered++;
-	fq_done(f, q, pkt, len);
+	fq_answered(f, q, pkt, len, rcode, tc, min_ttl);
 }
 
 static int tcp_write(struct fwd *f, struct fq *q)
@@ -371,7 +413,7 @@ static void on_tcp(struct loop *l, int fd, int events, void *arg)
 static void tcp_start(struct fwd *f, struct fq *q, int up, const uint8_t *pkt, size_t len)
 {
 	uint8_t qb[DNS_NAME_BUF + 64];
-	size_t ql = dnswire_encode_query(q->id, &q->q, qb, sizeof(qb));
+	size_t ql = fwd_encode_query(q->id, &q->q, qb, sizeof(qb));
 	const struct dns_addr *a = &f->ups[up];
 
 	q->tc_pkt = xmalloc(len);
@@ -414,20 +456,20 @@ static void udp_answer(struct fwd *f, int up, const uint8_t *pkt, size_t len)
 		tcp_start(f, q, up, pkt, len);
 		return;
 	}
-	if (f->cache)
-		dnscache_put(f->cache, &q->q, pkt, len, dnscache_ttl(pkt, len, rcode, tc, min_ttl),
-			     lk_now_ms());
-	f->st.answered++;
-	fq_done(f, q, pkt, len);
+	q->up = up;
+	fq_answered(f, q, pkt, len, rcode, tc, min_ttl);
 }
 
-/* ICMP unreachable from upstream up: every query waiting on it moves on. */
+/* ICMP unreachable from upstream up: the queries sent to it before the
+ * error was read move on (one sent since may well be answered: the error
+ * can be stale, from an older query). */
 static void udp_refused(struct fwd *f, int up)
 {
 	struct fq *end = f->tail;
+	uint64_t now = lk_now_us();
 	for (struct fq *q = f->head, *nx; q; q = nx) {
 		nx = q == end ? NULL : q->next;
-		if (q->up == up && q->tfd < 0 && !q->tc_pkt) {
+		if (q->up == up && q->tfd < 0 && !q->tc_pkt && q->sent_us < now) {
 			f->st.refused++;
 			fq_next(f, q);
 		}
@@ -483,6 +525,13 @@ static int64_t tick(struct loop *l, void *arg)
 size_t fwd_pending(const struct fwd *f)
 {
 	return f ? f->npending : 0;
+}
+
+void dns_udp_buffers(int fd)
+{
+	int sz = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st)

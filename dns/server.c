@@ -13,7 +13,12 @@
  * buffers, no allocation per query), sendmmsg the batch; replies leave from
  * the socket, hence the address, the query came to. TCP (RFC 7766):
  * length-framed, pipelined, answered in any order, partial reads and writes
- * buffered, idle connections closed after 10 s. Names outside the zone go
+ * buffered, idle connections closed after 10 s; back-pressure: a connection
+ * with TCP_MAX_JOBS queries in flight or more than TCP_OUT_HIGH bytes of
+ * unread answers is not read until that drains; when MAX_CONNS are open, a
+ * new one replaces the least recently active idle one. At most MAX_JOBS
+ * queries wait for the forwarder (beyond: SERVFAIL), so a flood of one
+ * question cannot grow memory without bound. Names outside the zone go
  * to the cache, then the forwarder (forward.c); an ExternalName CNAME to an
  * outside name is chased through the same path and the target's records
  * appended (the CNAME alone when that fails, as CoreDNS does).
@@ -40,8 +45,12 @@
 #define INBUF 2048
 #define OUTBUF 4096
 #define MAX_CONNS 256
+#define MAX_JOBS 8192
 #define TCP_QUERY_MAX 4096
-#define TCP_OUT_MAX (1u << 20)
+#define TCP_MAX_JOBS 64                 /* queries in flight per connection */
+#define TCP_OUT_HIGH (64u << 10)        /* unread answers: stop reading */
+#define TCP_OUT_MAX (256u << 10)        /* unread answers: close */
+#define TCP_OUT_KEEP (16u << 10)        /* a drained buffer bigger is freed */
 #define TCP_IDLE_MS 10000
 #define CACHE_ENTRIES 10000
 #define CACHE_BYTES (8u << 20)
@@ -58,13 +67,14 @@ struct tconn {
 	struct tconn *prev, *next;
 	struct listener *l;
 	int fd;
-	int watch;              /* LOOP_* events watched, -1: none */
+	int watch;              /* LOOP_* events watched, 0: none */
 	bool eof;
 	uint64_t last_ms;
 	size_t inlen;
 	uint8_t *out;
-	size_t olen, ocap;
+	size_t ooff, olen, ocap;        /* out[ooff..olen) is unsent */
 	struct job *jobs;
+	int njobs;
 	uint8_t in[2 + TCP_QUERY_MAX];
 };
 
@@ -83,10 +93,9 @@ struct job {
 	struct listener *l;
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	bool tcp, chase;
+	bool tcp;
 	struct dns_answer ans;          /* chase: the zone's CNAME answer */
-	struct dns_query q;             /* the client's */
-	struct dns_query q2;            /* chase: the target's */
+	struct dns_qpack q;             /* the client's */
 };
 
 struct udpbatch {
@@ -107,12 +116,13 @@ static struct dnssrv {
 	struct listener ls[MAX_LISTEN];
 	int nls;
 	struct tconn *conns;
-	int nconns;
+	int nconns, njobs;
+	char domain[DNS_RNAME_BUF];     /* cluster domain: lower case, no final dot */
 	struct loop_timer *timer;
 	char *reason;
 	uint64_t send_errors, logged_errors, last_log_ms;
 	struct dns_answer ans;          /* reused by the synchronous path */
-	struct dns_query q;
+	struct dns_query q, jq;         /* jq: a job's query, restored */
 	struct udpbatch *ub;
 	uint8_t rbuf[2 + 65536];        /* async answers and TCP */
 	uint8_t scratch[65536];
@@ -147,13 +157,20 @@ static void job_finish(struct job *j, const uint8_t *msg, size_t len)
 	}
 	job_free(j);
 	if (c)
-		conn_flush(c);
+		conn_flush(c);  /* may read what waited for this job */
 }
 
 static size_t client_max(const struct dns_query *q, bool tcp, size_t cap)
 {
 	size_t max = tcp ? DNS_TCP_MAX : q->udp_size < DNS_UDP_MIN ? DNS_UDP_MIN : q->udp_size;
 	return max < cap ? max : cap;
+}
+
+/* The job's query as a struct dns_query (ds.jq, valid until the next call). */
+static const struct dns_query *job_query(const struct job *j)
+{
+	dns_qpack_load(&ds.jq, &j->q);
+	return &ds.jq;
 }
 
 static void job_free(struct job *j)
@@ -165,15 +182,21 @@ static void job_free(struct job *j)
 			j->conn->jobs = j->cnext;
 		if (j->cnext)
 			j->cnext->cprev = j->cprev;
+		j->conn->njobs--;
 	}
+	ds.njobs--;
 	dns_answer_release(&j->ans);
 	free(j);
 }
 
+/* NULL when MAX_JOBS wait already (answer SERVFAIL). */
 static struct job *job_new(const struct dns_query *q, const struct origin *o)
 {
+	if (ds.njobs >= MAX_JOBS)
+		return NULL;
 	struct job *j = xcalloc(1, sizeof(*j));
-	j->q = *q;
+	ds.njobs++;
+	dns_qpack_save(&j->q, q);
 	dns_answer_init(&j->ans);
 	j->l = o->l;
 	j->tcp = o->conn != NULL;
@@ -183,6 +206,7 @@ static struct job *job_new(const struct dns_query *q, const struct origin *o)
 		if (j->cnext)
 			j->cnext->cprev = j;
 		o->conn->jobs = j;
+		o->conn->njobs++;
 	} else {
 		memcpy(&j->peer, o->peer, o->plen);
 		j->plen = o->plen;
@@ -195,34 +219,21 @@ static void on_forwarded(void *arg, const uint8_t *pkt, size_t len, bool stoppin
 {
 	struct job *j = arg;
 	uint8_t *buf = ds.rbuf + 2;
-	size_t n = 0, cap = sizeof(ds.rbuf) - 2, max = client_max(&j->q, j->tcp, cap);
+	size_t n = 0, cap = sizeof(ds.rbuf) - 2;
 
 	if (stopping) {
 		job_free(j);
 		return;
 	}
+	const struct dns_query *q = job_query(j);
+	size_t max = client_max(q, j->tcp, cap);
 	if (pkt && len <= cap) {
 		memcpy(buf, pkt, len);
-		n = dns_relay_fixup(&j->q, buf, len, cap, max);
+		n = dns_relay_fixup(q, buf, len, cap, max);
 	}
-	if (!n) {
-		dns_answer_reset(&ds.ans);
-		ds.ans.rcode = DNS_R_SERVFAIL;
-		n = dnswire_encode(&j->q, &ds.ans, buf, max);
-	}
+	if (!n)
+		n = dns_rcode_reply(q, DNS_R_SERVFAIL, buf, max);
 	job_finish(j, buf, n);
-}
-
-/* Append the target's records (from an upstream response) to a CNAME. */
-static void chase_merge(struct dns_answer *a, const uint8_t *pkt, size_t len)
-{
-	if (len < DNS_HDR_LEN)
-		return;
-	uint16_t rcode = pkt[3] & 0x0f;
-	if (rcode == DNS_R_NOERROR)
-		dnswire_extract_answers(pkt, len, a);
-	else if (rcode == DNS_R_NXDOMAIN)
-		a->rcode = DNS_R_NXDOMAIN;      /* RFC 6604: the chain's last name */
 }
 
 static void on_chased(void *arg, const uint8_t *pkt, size_t len, bool stopping)
@@ -236,15 +247,9 @@ static void on_chased(void *arg, const uint8_t *pkt, size_t len, bool stopping)
 		return;
 	}
 	if (pkt)
-		chase_merge(&j->ans, pkt, len);
-	job_finish(j, buf, dnswire_encode(&j->q, &j->ans, buf, client_max(&j->q, j->tcp, cap)));
-}
-
-static size_t answer_rcode(const struct dns_query *q, uint16_t rcode, uint8_t *out, size_t max)
-{
-	dns_answer_reset(&ds.ans);
-	ds.ans.rcode = rcode;
-	return dnswire_encode(q, &ds.ans, out, max);
+		dns_chase_merge(&j->ans, pkt, len);
+	const struct dns_query *q = job_query(j);
+	job_finish(j, buf, dnswire_encode(q, &j->ans, buf, client_max(q, j->tcp, cap)));
 }
 
 /* A name outside the zone: the cache, else the forwarder (0: later). */
@@ -252,59 +257,24 @@ static size_t forward(const struct dns_query *q, uint8_t *out, size_t cap, size_
 		      const struct origin *o)
 {
 	if (q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR)
-		return answer_rcode(q, DNS_R_REFUSED, out, max);
-	size_t n = dnscache_get(ds.cache, q, q->id, lk_now_ms(), out, cap);
+		return dns_rcode_reply(q, DNS_R_REFUSED, out, max);
+	/* through a 64 KiB buffer: an entry too big for this client is
+	 * still served (with TC) instead of going upstream again */
+	size_t n = dnscache_get(ds.cache, q, q->id, lk_now_ms(), ds.scratch, sizeof(ds.scratch));
 	if (n)
-		return dns_relay_fixup(q, out, n, cap, max);
-	struct job *j = job_new(q, o);
+		n = dns_relay_fixup(q, ds.scratch, n, sizeof(ds.scratch), max);
+	if (n) {
+		memcpy(out, ds.scratch, n);     /* n <= max <= cap */
+		return n;
+	}
+	struct job *j = fwd_busy(ds.fwd, q) ? NULL : job_new(q, o);
+	if (!j)
+		return dns_rcode_reply(q, DNS_R_SERVFAIL, out, max);
 	if (fwd_query(ds.fwd, q, on_forwarded, j) < 0) {
 		job_free(j);
-		return answer_rcode(q, DNS_R_SERVFAIL, out, max);
+		return dns_rcode_reply(q, DNS_R_SERVFAIL, out, max);
 	}
 	return 0;
-}
-
-/* The zone answered with a CNAME to a name outside it (ExternalName). */
-static bool needs_chase(const struct dns_query *q, const struct dns_answer *a)
-{
-	size_t nan = a->count[DNS_SEC_AN];
-	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA && q->qtype != DNS_T_ANY)
-		return false;
-	if (a->rcode != DNS_R_NOERROR || !nan || a->count[DNS_SEC_NS] || a->count[DNS_SEC_AR])
-		return false;
-	const struct dns_rr *last = &a->rr[nan - 1];
-	return last->type == DNS_T_CNAME && !dns_name_in(last->u.target, ds.lk->cfg.cluster_domain);
-}
-
-static void chase_query(const struct dns_query *q, const char *target, struct dns_query *q2)
-{
-	memset(q2, 0, sizeof(*q2));
-	q2->id = q->id;
-	q2->flags = DNS_F_RD;
-	q2->qtype = q->qtype == DNS_T_ANY ? DNS_T_A : q->qtype;
-	q2->qclass = DNS_C_IN;
-	snprintf(q2->name, sizeof(q2->name), "%s", target);
-	for (char *p = q2->name; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	q2->wire_len = dns_name_to_wire(q2->name, q2->wire, sizeof(q2->wire));
-	q2->edns = true;
-	q2->udp_size = DNS_EDNS_SIZE;
-}
-
-static void answer_copy(struct dns_answer *dst, const struct dns_answer *src)
-{
-	static const enum dns_section sec[3] = { DNS_SEC_AN, DNS_SEC_NS, DNS_SEC_AR };
-	size_t i = 0;
-	dst->rcode = src->rcode;
-	dst->aa = src->aa;
-	for (int s = 0; s < 3; s++)
-		for (size_t k = 0; k < src->count[s]; k++, i++) {
-			const struct dns_rr *r = &src->rr[i];
-			struct dns_rr *d = dns_answer_add(dst, sec[s], r->name, r->type, r->ttl);
-			if (d)
-				d->u = r->u;
-		}
 }
 
 static size_t chase(const struct dns_query *q, struct dns_answer *a, uint8_t *out, size_t max,
@@ -313,19 +283,21 @@ static size_t chase(const struct dns_query *q, struct dns_answer *a, uint8_t *ou
 	struct dns_query q2;
 	const char *target = a->rr[a->count[DNS_SEC_AN] - 1].u.target;
 
-	chase_query(q, target, &q2);
+	dns_chase_query(q, target, &q2);
 	if (!q2.wire_len)
 		return dnswire_encode(q, a, out, max);
 	size_t n = dnscache_get(ds.cache, &q2, q2.id, lk_now_ms(), ds.scratch, sizeof(ds.scratch));
 	if (n) {
-		chase_merge(a, ds.scratch, n);
+		dns_chase_merge(a, ds.scratch, n);
 		return dnswire_encode(q, a, out, max);
 	}
-	struct job *j = job_new(q, o);
-	j->chase = true;
-	j->q2 = q2;
-	answer_copy(&j->ans, a);
-	if (fwd_query(ds.fwd, &j->q2, on_chased, j) < 0) {
+	struct job *j = fwd_busy(ds.fwd, &q2) ? NULL : job_new(q, o);
+	if (!j)
+		return dnswire_encode(q, a, out, max);  /* the CNAME alone */
+	j->ans.rcode = a->rcode;
+	j->ans.aa = a->aa;
+	dns_answer_copy(&j->ans, a);
+	if (fwd_query(ds.fwd, &q2, on_chased, j) < 0) {        /* copies q2 */
 		job_free(j);
 		return dnswire_encode(q, a, out, max);
 	}
@@ -344,12 +316,12 @@ static size_t handle_query(const uint8_t *pkt, size_t len, uint8_t *out, size_t 
 	if (rc == DNSWIRE_DROP)
 		return 0;
 	if (rc > 0)
-		return answer_rcode(q, (uint16_t)rc, out, tcp ? cap : DNS_UDP_MIN);
+		return dns_rcode_reply(q, (uint16_t)rc, out, tcp ? cap : DNS_UDP_MIN);
 	size_t max = client_max(q, tcp, cap);
 	dns_answer_reset(&ds.ans);
 	if (!dnszone_answer(ds.zone, q, &ds.ans))
 		return forward(q, out, cap, max, o);
-	if (needs_chase(q, &ds.ans))
+	if (dns_needs_chase(q, &ds.ans, ds.domain))
 		return chase(q, &ds.ans, out, max, o);
 	return dnswire_encode(q, &ds.ans, out, max);
 }
@@ -431,35 +403,78 @@ static void conn_watch(struct tconn *c, int events)
 	c->watch = events;
 }
 
-/* Write what is queued; close a client that is done. */
+/* Whether c may take more queries: few enough in flight, its answers
+ * read (RFC 7766 section 6.2.1.1: back-pressure instead of memory). */
+static bool conn_more(const struct tconn *c)
+{
+	return c->njobs < TCP_MAX_JOBS && c->olen - c->ooff <= TCP_OUT_HIGH;
+}
+
+/* Write what is queued; -1 when c must close. */
+static int conn_send(struct tconn *c)
+{
+	while (c->ooff < c->olen) {
+		ssize_t w = send(c->fd, c->out + c->ooff, c->olen - c->ooff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (w <= 0)
+			return -1;
+		c->ooff += (size_t)w;
+		c->last_ms = lk_now_ms();
+	}
+	c->ooff = c->olen = 0;
+	if (c->ocap > TCP_OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->ocap = 0;
+	}
+	return 0;
+}
+
+static int conn_process(struct tconn *c);
+
+/* Write what is queued, answer what was read as far as back-pressure
+ * allows, close a client that is done, watch what is wanted next. */
 static void conn_flush(struct tconn *c)
 {
-	while (c->olen) {
-		ssize_t w = send(c->fd, c->out, c->olen, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (w <= 0) {
+	for (;;) {
+		if (conn_send(c) < 0) {
 			conn_close(c);
 			return;
 		}
-		memmove(c->out, c->out + w, c->olen - (size_t)w);
-		c->olen -= (size_t)w;
-		c->last_ms = lk_now_ms();
+		size_t before = c->inlen;
+		if (c->inlen < 2 || !conn_more(c))
+			break;
+		if (conn_process(c) < 0) {
+			conn_close(c);
+			return;
+		}
+		if (c->inlen == before)
+			break;  /* an incomplete message */
 	}
-	if (c->eof && !c->olen && !c->jobs) {
+	bool out = c->ooff < c->olen;
+	if (c->eof && !out && !c->jobs) {
 		conn_close(c);
 		return;
 	}
-	/* after EOF, watch nothing until an answer is queued */
-	conn_watch(c, (c->eof ? 0 : LOOP_READ) | (c->olen ? LOOP_WRITE : 0));
+	/* after EOF, or under back-pressure, no reading */
+	bool rd = !c->eof && conn_more(c) && c->inlen < sizeof(c->in);
+	conn_watch(c, (rd ? LOOP_READ : 0) | (out ? LOOP_WRITE : 0));
 }
 
 static int conn_queue(struct tconn *c, const uint8_t *msg, size_t len)
 {
-	if (c->olen + len + 2 > TCP_OUT_MAX)
+	if (c->olen - c->ooff + len + 2 > TCP_OUT_MAX)
 		return -1;      /* the client does not read its answers */
+	if (c->olen + len + 2 > c->ocap && c->ooff) {
+		memmove(c->out, c->out + c->ooff, c->olen - c->ooff);
+		c->olen -= c->ooff;
+		c->ooff = 0;
+	}
 	if (c->olen + len + 2 > c->ocap) {
-		c->ocap = (c->olen + len + 2) * 2;
+		size_t want = (c->olen + len + 2) * 2;
+		c->ocap = want < TCP_OUT_MAX ? want : TCP_OUT_MAX;
 		c->out = xrealloc(c->out, c->ocap);
 	}
 	c->out[c->olen] = (uint8_t)(len >> 8);
@@ -469,13 +484,14 @@ static int conn_queue(struct tconn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-/* Answer every complete message in c->in; -1 when c must close (a bad
- * length, or too much unread output). */
+/* Answer the complete messages in c->in while back-pressure allows (the
+ * rest stays for later); -1 when c must close (a bad length, or too much
+ * unread output). */
 static int conn_process(struct tconn *c)
 {
 	size_t off = 0;
 	int rc = 0;
-	while (c->inlen - off >= 2) {
+	while (c->inlen - off >= 2 && conn_more(c)) {
 		size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
 		if (mlen < DNS_HDR_LEN || mlen > TCP_QUERY_MAX)
 			return -1;
@@ -484,8 +500,10 @@ static int conn_process(struct tconn *c)
 		struct origin o = { c->l, NULL, 0, c };
 		size_t n = handle_query(c->in + off + 2, mlen, ds.rbuf, DNS_TCP_MAX, &o);
 		off += 2 + mlen;
-		if (n && conn_queue(c, ds.rbuf, n) < 0)
+		if (n && conn_queue(c, ds.rbuf, n) < 0) {
 			rc = -1;
+			break;
+		}
 	}
 	memmove(c->in, c->in + off, c->inlen - off);
 	c->inlen -= off;
@@ -495,8 +513,9 @@ static int conn_process(struct tconn *c)
 static void on_conn_event(struct loop *lp, int fd, int events, void *arg)
 {
 	struct tconn *c = arg;
-	if ((events & LOOP_READ) && !c->eof) {
-		ssize_t r = recv(fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+	size_t room = sizeof(c->in) - c->inlen;
+	if ((events & LOOP_READ) && !c->eof && room) {
+		ssize_t r = recv(fd, c->in + c->inlen, room, MSG_DONTWAIT);
 		if (r < 0 && errno != EAGAIN && errno != EINTR) {
 			conn_close(c);
 			return;
@@ -506,13 +525,23 @@ static void on_conn_event(struct loop *lp, int fd, int events, void *arg)
 		if (r > 0) {
 			c->inlen += (size_t)r;
 			c->last_ms = lk_now_ms();
-			if (conn_process(c) < 0) {
-				conn_close(c);
-				return;
-			}
 		}
 	}
-	conn_flush(c);
+	conn_flush(c);  /* answers what came */
+}
+
+/* All MAX_CONNS are open: close the least recently active one that waits
+ * for no answer, so idle clients cannot shut everyone out. */
+static bool conn_evict(void)
+{
+	struct tconn *old = NULL;
+	for (struct tconn *c = ds.conns; c; c = c->next)
+		if (!c->jobs && (!old || c->last_ms < old->last_ms))
+			old = c;
+	if (!old)
+		return false;
+	conn_close(old);
+	return true;
 }
 
 static void on_accept(struct loop *lp, int fd, int events, void *arg)
@@ -521,7 +550,7 @@ static void on_accept(struct loop *lp, int fd, int events, void *arg)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		if (ds.nconns >= MAX_CONNS) {
+		if (ds.nconns >= MAX_CONNS && !conn_evict()) {
 			close(cfd);
 			count_error();
 			continue;
@@ -614,7 +643,7 @@ static void listener_open(struct listener *l, bool freebind)
 	loop_fd_add(ds.lk->loop, l->ufd, LOOP_READ, on_udp, l);
 	if (l->tfd >= 0)
 		loop_fd_add(ds.lk->loop, l->tfd, LOOP_READ, on_accept, l);
-	l->up = l->tfd >= 0;
+	l->up = true;           /* UDP serves, whatever TCP did */
 }
 
 /* The bridge address plus --dns-listen; -1 on a bad flag. */
@@ -640,20 +669,6 @@ static int listeners_parse(const struct config *cfg)
 	return 0;
 }
 
-static char *read_file_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	size_t r;
-	if (!f)
-		return NULL;
-	while ((r = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len < (1u << 20))
-		sb_add(&sb, buf, r);
-	fclose(f);
-	return sb_detach(&sb, NULL);
-}
-
 /* Upstreams from --dns-upstream or resolv.conf, less our own addresses. */
 static int upstreams(const struct config *cfg, struct dns_addr *ups)
 {
@@ -668,7 +683,7 @@ static int upstreams(const struct config *cfg, struct dns_addr *ups)
 			return -1;
 		}
 	} else {
-		char *text = read_file_text("/etc/resolv.conf");
+		char *text = lk_read_file("/etc/resolv.conf", NULL);
 		n = text ? dnsaddr_resolvconf(text, ups, MAX_UPSTREAM) : 0;
 		free(text);
 	}
@@ -707,7 +722,8 @@ static void log_serving(const struct dns_addr *ups, int nups)
 	sb_addf(&sb, "dns: serving %s on", ds.lk->cfg.cluster_domain);
 	for (int i = 0, k = 0; i < ds.nls; i++)
 		if (ds.ls[i].up)
-			sb_addf(&sb, "%s %s", k++ ? "," : "", ds.ls[i].addr.text);
+			sb_addf(&sb, "%s %s%s", k++ ? "," : "", ds.ls[i].addr.text,
+				ds.ls[i].tfd >= 0 ? "" : " (udp only)");
 	sb_adds(&sb, " (udp+tcp), upstream");
 	for (int i = 0; i < nups; i++)
 		sb_addf(&sb, "%s %s", i ? "," : "", ups[i].text);
@@ -728,6 +744,7 @@ int dns_start(struct labkube *lk)
 	if (listeners_parse(cfg) < 0 || (nups = upstreams(cfg, ups)) < 0)
 		return -1;
 	ds.running = true;
+	dns_domain_norm(cfg->cluster_domain, ds.domain, sizeof(ds.domain));
 	ds.ub = xcalloc(1, sizeof(*ds.ub));
 	dns_answer_init(&ds.ans);
 	ds.zone = dnszone_new(cfg->cluster_domain, cfg->dns_ttl > 0 ? (uint32_t)cfg->dns_ttl : 0,

@@ -40,26 +40,6 @@ int write_file(const char *path, const char *data, size_t len, int mode)
 	return rc;
 }
 
-char *read_file(const char *path, size_t *len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sb_add(&sb, buf, (size_t)n);
-	close(fd);
-	if (n < 0) {
-		sb_release(&sb);
-		return NULL;
-	}
-	if (!sb.buf)
-		sb_adds(&sb, "");
-	return sb_detach(&sb, len);
-}
-
 int mkdir_all(const char *path, int mode)
 {
 	char *p = xstrdup(path);

@@ -4,8 +4,9 @@
 # 127.0.0.2 answering example.test from a hosts file (one name with 120
 # addresses, too big for one 1232-byte UDP answer), nothing on 127.0.0.3
 # (refused), and a silent UDP socket on 127.0.0.4 (never answers). labkube
-# gets --dns-upstream=127.0.0.4,127.0.0.3,127.0.0.2, so every answer needs
-# the retry to the next upstream. Checks: forwarded A/AAAA/TXT/NXDOMAIN over
+# gets --dns-upstream=127.0.0.4,127.0.0.3,127.0.0.2, so the first answer
+# needs the retry to the next upstream (later ones start at the upstream
+# that answered). Checks: forwarded A/AAAA/TXT/NXDOMAIN over
 # UDP and TCP; no OPT to a client without EDNS0; a second ask served from
 # the cache (dnsmasq sees one query); the big answer fetched over TCP from
 # the upstream (the client gets all 120 records with a 4096-byte buffer, TC
@@ -13,7 +14,12 @@
 # 300 forwarded queries at once, every one answered; an ExternalName service pointing
 # outside answered as CNAME + the upstream's A; a pod resolving an outside
 # name through its search path; with the upstream gone, a cached name still
-# answers and a new one gets SERVFAIL (not a timeout); without
+# answers and a new one gets SERVFAIL (not a timeout); the question comes
+# back in each asker's case, from the cache and when coalesced (0x20
+# resolvers check it); a flood of one question to silent upstreams (UDP and
+# pipelined TCP that never reads) leaves other names answered and the
+# server's memory bounded; new names go first to the upstream that answered
+# last, not to the silent first one; without
 # --dns-upstream (the host's resolv.conf, unreachable from here) SERVFAIL
 # too.
 . "$(dirname "$0")/lib.sh"
@@ -80,13 +86,20 @@ ip netns exec "$LK_NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-
 	--edns-packet-max=1232 --txt-record=txt.example.test,"hello from upstream" \
 	--log-queries --log-facility="$LK_TMP/dnsmasq.log" >>"$LK_TMP/dnsmasq.out" 2>&1 </dev/null &
 DNSMASQ_PID=$!
+# the silent one logs the names it is asked
 ip netns exec "$LK_NS" "$LK_PY" -c '
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.4", 53))
+log = open(sys.argv[1], "a", buffering=1)
 while True:
-    s.recvfrom(4096)
-' >/dev/null 2>&1 </dev/null &
+    p = s.recvfrom(4096)[0]
+    i, labels = 12, []
+    while i < len(p) and 0 < p[i] < 64:
+        labels.append(p[i + 1:i + 1 + p[i]].decode("ascii", "replace"))
+        i += 1 + p[i]
+    log.write(".".join(labels).lower() + "\n")
+' "$LK_TMP/silent.log" >/dev/null 2>&1 </dev/null &
 SILENT_PID=$!
 up_ok() { lk_nsexec dig @127.0.0.2 +short +time=1 +tries=1 www.example.test A | grep -qx 198.51.100.80; }
 lk_wait_for 10 up_ok || lk_bail "the fake upstream (dnsmasq on 127.0.0.2) answers" "$(cat "$LK_TMP/dnsmasq.out")"
@@ -102,6 +115,8 @@ dq txt.example.test TXT
 check "forwarded TXT" NOERROR 'txt.example.test. TXT "hello from upstream"'
 dq nosuch.example.test A
 check "forwarded NXDOMAIN" NXDOMAIN ""
+expect_eq "new names go first to the upstream that answered last (the silent one saw only the first)" \
+	"www.example.test" "$(sort -u "$LK_TMP/silent.log" 2>/dev/null)"
 dq other.example.test A +tcp
 check "forwarded over TCP (client to labkube)" NOERROR "other.example.test. A 198.51.100.81"
 dq www.example.test A +noedns
@@ -109,6 +124,35 @@ check "client without EDNS0: answered" NOERROR "www.example.test. A 198.51.100.8
 expect_nomatch "... without an OPT record" 'OPT PSEUDOSECTION' "$RAW"
 dq WWW.Example.TEST A
 check "forwarded name in mixed case" NOERROR "www.example.test. A 198.51.100.80"
+
+# ---- the question in the asker's case (0x20), cached and coalesced
+run lk_nsexec dig @"$S" +time=5 +tries=1 +noall +question WwW.eXaMpLe.TeSt A
+expect_match "cached answer: the question as this client spelled it" \
+	'^;WwW\.eXaMpLe\.TeSt\.[[:space:]]+IN[[:space:]]+A$' "$OUT"
+run lk_nsexec dig @"$S" +time=5 +tries=1 +noall +question +tcp wWw.ExAmPlE.tEsT A
+expect_match "... over TCP" '^;wWw\.ExAmPlE\.tEsT\.[[:space:]]+IN[[:space:]]+A$' "$OUT"
+# two askers of one new name at once, in different case: whether the second
+# waits for the first's upstream query or is served from the cache, each
+# gets its own spelling back
+run ip netns exec "$LK_NS" timeout 30 "$LK_PY" -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+def name(labels):
+    return b"".join(bytes([len(l)]) + l for l in labels) + b"\0"
+sent = {1: name([b"CoAl", b"example", b"test"]), 2: name([b"cOaL", b"EXAMPLE", b"test"])}
+for i, n in sent.items():
+    s.sendto(struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + n + struct.pack(">HH", 1, 1),
+             ("10.96.0.10", 53))
+ok = []
+for _ in sent:
+    r = s.recv(4096)
+    i = struct.unpack(">H", r[:2])[0]
+    ok.append(r[12:12 + len(sent[i])] == sent[i])
+print(" ".join("same" if o else "other" for o in ok))
+'
+expect_eq "one new name asked twice at once in different case: each answer in its asker's case" \
+	"same same" "$OUT"
 
 # ---- cache
 N1=$(qcount A other.example.test)
@@ -227,6 +271,56 @@ dq never-asked.example.test A +tcp
 check "... over TCP too" SERVFAIL ""
 dq kubernetes.default.svc.cluster.local A
 check "cluster names still answer" NOERROR "kubernetes.default.svc.cluster.local. A 10.96.0.1"
+
+# ---- a flood of one question while no upstream answers: 8 TCP
+# connections pipelining it without reading their answers, and UDP
+# datagrams. Other names still answer, and the memory stays bounded.
+rss_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$LK_PID/status"; }
+RSS0=$(rss_kb VmRSS)
+timeout -k 5 120 ip netns exec "$LK_NS" "$LK_PY" -c '
+import socket, struct, sys, time
+def q(i):
+    n = b"".join(bytes([len(l)]) + l for l in (b"flood", b"example", b"test")) + b"\0"
+    return struct.pack(">HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0) + n + struct.pack(">HH", 1, 1)
+msg = q(7)
+tcp = b"".join(struct.pack(">H", len(msg)) + msg for _ in range(20000))
+conns = []
+for _ in range(8):
+    c = socket.create_connection(("10.96.0.10", 53))
+    c.setblocking(False)
+    conns.append([c, 0])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(60000):
+    try:
+        u.sendto(q(i), ("10.96.0.10", 53))
+    except OSError:
+        pass
+    if i % 1000 == 0:
+        for cs in conns:
+            try:
+                cs[1] += cs[0].send(tcp[cs[1]:cs[1] + 65536])
+            except OSError:
+                pass
+open(sys.argv[1], "w").write("sent\n")
+time.sleep(100)
+' "$LK_TMP/flood.sent" >/dev/null 2>"$LK_TMP/flood.err" </dev/null &
+LK_BG_PIDS+=("$!")
+FLOOD_PID=$!
+lk_wait_file "$LK_TMP/flood.sent" sent 60 || fail "the flood was sent" "$(cat "$LK_TMP/flood.err")"
+dq kubernetes.default.svc.cluster.local A
+check "during a flood of one unanswered question: cluster names answer" NOERROR \
+	"kubernetes.default.svc.cluster.local. A 10.96.0.1"
+dq later.example.test A
+check "... cached outside names answer" NOERROR "later.example.test. A 198.51.100.82"
+dq kubernetes.default.svc.cluster.local A +tcp
+check "... over TCP too" NOERROR "kubernetes.default.svc.cluster.local. A 10.96.0.1"
+HWM=$(rss_kb VmHWM)
+if [[ $RSS0 =~ ^[0-9]+$ && $HWM =~ ^[0-9]+$ ]] && [ $((HWM - RSS0)) -lt $((200 * 1024)) ]; then
+	pass "... the server's peak memory grew by less than 200 MiB ($(((HWM - RSS0) / 1024)) MiB)"
+else
+	fail "... the server's peak memory grew by less than 200 MiB" "VmRSS before ${RSS0} kB, VmHWM after ${HWM} kB"
+fi
+lk_kill "$FLOOD_PID"
 
 # ---- no --dns-upstream: the host's resolv.conf, whose servers are
 # unreachable from the test's namespace

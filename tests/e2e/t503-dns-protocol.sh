@@ -9,6 +9,7 @@
 # without repeated records; the question echoed in its case; the zone's NS
 # resolves; malformed UDP and TCP input (junk, bad labels, pointer
 # loops, short reads, idle connections) answered with FORMERR or dropped,
+# more idle TCP connections than the server keeps not shutting out a new one,
 # and a normal query answers after each batch; TCP pipelining; the flags
 # --dns-listen, --cluster-domain and --dns-ttl after a restart.
 . "$(dirname "$0")/lib.sh"
@@ -404,6 +405,21 @@ expect_match "... two questions over TCP: FORMERR" '\| id=101 qr=1 opcode=0 rcod
 raw tcp-idle
 expect_match "40 idle TCP connections (one mid-message) do not stall UDP or TCP" \
 	'^udp id=7 qr=1 opcode=0 rcode=0 tc=0 qd=1 an=1 \| tcp id=7 qr=1 opcode=0 rcode=0 tc=0 qd=1 an=1$' "$OUT"
+# more idle TCP connections than the server keeps (256): the least recently
+# active idle ones make room, so a new client is still answered
+timeout -k 5 60 ip netns exec "$LK_NS" "$LK_PY" -c '
+import socket, sys, time
+conns = [socket.create_connection(("10.96.0.10", 53), timeout=10) for _ in range(300)]
+open(sys.argv[1], "w").write("open %d\n" % len(conns))
+time.sleep(50)
+' "$LK_TMP/idle.open" >/dev/null 2>"$LK_TMP/idle.err" </dev/null &
+LK_BG_PIDS+=("$!")
+IDLE_PID=$!
+lk_wait_file "$LK_TMP/idle.open" '^open 300$' 30 || fail "300 idle TCP connections opened" "$(cat "$LK_TMP/idle.err")"
+dq kubernetes.default.svc.cluster.local A +tcp
+expect_eq "300 idle TCP connections open: a new TCP client is answered" \
+	"kubernetes.default.svc.cluster.local. A 10.96.0.1" "$AN"
+lk_kill "$IDLE_PID"
 expect_alive "the server answers after all of it"
 run lk_nsexec dig @$S +time=3 +tries=1 +short "$(printf 'a%.0s' $(seq 63)).$(printf 'b%.0s' $(seq 63)).$(printf 'c%.0s' $(seq 63)).$(printf 'd%.0s' $(seq 50)).cluster.local" A
 expect_eq "a 250-byte name in the zone: no address" "" "$OUT"

@@ -2,8 +2,9 @@
  * tests/unit/test_dns_server.c: the pure parts of the DNS component
  * (dns/dns_internal.h): the answer cache (TTL policy, ageing, keys, LRU
  * and byte bounds), address lists and resolv.conf, the loop guard, the
- * bridge address, name helpers, and the relay of upstream answers to a
- * client (id, OPT stripping, truncation).
+ * bridge address, name helpers, the question key, the relay of upstream
+ * answers to a client (id, question case, OPT stripping, truncation), and
+ * the forwarder's bounds (RD on upstream queries, waiters per question).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/loop.h"
 #include "common/util.h"
 #include "dns/dns_internal.h"
 
@@ -53,7 +55,7 @@ static struct dns_query query(const char *name, uint16_t qtype, bool dnssec_ok)
 	q.qtype = qtype;
 	q.qclass = DNS_C_IN;
 	snprintf(q.name, sizeof(q.name), "%s", name);
-	q.wire_len = dns_name_to_wire(name, q.wire, sizeof(q.wire));
+	q.wire_len = (size_t)dnswire_name_to_wire(name, q.wire, sizeof(q.wire));
 	q.dnssec_ok = dnssec_ok;
 	q.udp_size = DNS_UDP_MIN;
 	return q;
@@ -265,22 +267,6 @@ END_TEST
 
 START_TEST(names)
 {
-	uint8_t w[256];
-	char long_label[80];
-
-	ck_assert_uint_eq(dns_name_to_wire("www.example.com", w, sizeof(w)), sizeof(QNAME));
-	ck_assert_mem_eq(w, QNAME, sizeof(QNAME));
-	ck_assert_uint_eq(dns_name_to_wire("www.example.com.", w, sizeof(w)), sizeof(QNAME));
-	ck_assert_uint_eq(dns_name_to_wire("", w, sizeof(w)), 1);
-	ck_assert_uint_eq(w[0], 0);
-	ck_assert_uint_eq(dns_name_to_wire("a..b", w, sizeof(w)), 0);
-	ck_assert_uint_eq(dns_name_to_wire("www.example.com", w, 8), 0);
-	memset(long_label, 'x', 64);
-	long_label[64] = '\0';
-	ck_assert_uint_eq(dns_name_to_wire(long_label, w, sizeof(w)), 0);
-	long_label[63] = '\0';
-	ck_assert_uint_eq(dns_name_to_wire(long_label, w, sizeof(w)), 65);
-
 	ck_assert(dns_name_in("web.default.svc.cluster.local", "cluster.local"));
 	ck_assert(dns_name_in("cluster.local", "cluster.local"));
 	ck_assert(dns_name_in("WEB.Cluster.Local", "cluster.local"));
@@ -329,6 +315,237 @@ START_TEST(relay_to_client)
 }
 END_TEST
 
+
+/* 1.4: a coalesced or cached answer carries the first asker's case; each
+ * client gets its own (0x20 resolvers compare it). */
+START_TEST(relay_question_case)
+{
+	static const uint8_t MIXED[] = "\x03wWw\x07" "ExAmPle\x03" "COM";
+	uint8_t p[1024];
+	struct dns_query q = query("www.example.com", DNS_T_A, false);
+	size_t len = response(p, 0x9999, DNS_R_NOERROR, 1, 300, false);
+
+	memcpy(q.wire, MIXED, sizeof(MIXED));
+	ck_assert_uint_eq(dns_relay_fixup(&q, p, len, sizeof(p), 512), len);
+	ck_assert_mem_eq(p + 12, MIXED, sizeof(MIXED));
+	/* and back to another client's case */
+	q = query("www.example.com", DNS_T_A, false);
+	ck_assert_uint_eq(dns_relay_fixup(&q, p, len, sizeof(p), 512), len);
+	ck_assert_mem_eq(p + 12, QNAME, sizeof(QNAME));
+	/* a different name is left alone */
+	q = query("www.example.org", DNS_T_A, false);
+	ck_assert_uint_eq(dns_relay_fixup(&q, p, len, sizeof(p), 512), len);
+	ck_assert_mem_eq(p + 12, QNAME, sizeof(QNAME));
+	/* truncated to a TC reply: the client's case too */
+	q = query("www.example.com", DNS_T_A, false);
+	memcpy(q.wire, MIXED, sizeof(MIXED));
+	len = response(p, 0x9999, DNS_R_NOERROR, 40, 300, false);
+	ck_assert_uint_eq(dns_relay_fixup(&q, p, len, sizeof(p), 512), 12 + sizeof(QNAME) + 4);
+	ck_assert_mem_eq(p + 12, MIXED, sizeof(MIXED));
+}
+END_TEST
+
+/* 1.7: an entry bigger than a UDP buffer still answers (TC) when read
+ * through a 64 KiB one, as the server does. */
+START_TEST(cache_big_entry_truncates)
+{
+	static uint8_t p[8192], big[65536];
+	struct dns_cache *c = dnscache_new(100, 1 << 20);
+	struct dns_query q = query("www.example.com", DNS_T_A, false);
+	size_t len = response(p, 1, DNS_R_NOERROR, 255, 300, false);
+
+	ck_assert_uint_gt(len, 4096);
+	dnscache_put(c, &q, p, len, 300, 0);
+	ck_assert_uint_eq(dnscache_get(c, &q, 7, 0, p, 4096), 0);
+	size_t n = dnscache_get(c, &q, 7, 0, big, sizeof(big));
+	ck_assert_uint_eq(n, len);
+	ck_assert_uint_eq(dns_relay_fixup(&q, big, n, sizeof(big), 512), 12 + sizeof(QNAME) + 4);
+	ck_assert_uint_eq(big[2] & 0x02, 0x02);                 /* TC */
+	ck_assert_uint_eq(big[1], 0x34);                       /* the client's id */
+	dnscache_free(c);
+}
+END_TEST
+
+START_TEST(question_key)
+{
+	struct dns_query a = query("www.example.com", DNS_T_A, false);
+	struct dns_query b = query("www.example.com", DNS_T_A, false);
+	struct dns_query aaaa = query("www.example.com", DNS_T_AAAA, false);
+	struct dns_query dnssec = query("www.example.com", DNS_T_A, true);
+
+	b.id = 99;
+	b.flags = 0;
+	ck_assert_uint_eq(dnsq_hash(&a), dnsq_hash(&b));
+	ck_assert(dnsq_match(&a, b.name, b.qtype, b.qclass, b.dnssec_ok));
+	ck_assert(!dnsq_match(&a, "www.example.org", DNS_T_A, DNS_C_IN, false));
+	ck_assert(!dnsq_match(&a, aaaa.name, aaaa.qtype, aaaa.qclass, aaaa.dnssec_ok));
+	ck_assert(!dnsq_match(&a, dnssec.name, dnssec.qtype, dnssec.qclass, dnssec.dnssec_ok));
+	ck_assert(!dnsq_match(&a, a.name, a.qtype, DNS_C_CH, false));
+	ck_assert_uint_ne(dnsq_hash(&a), dnsq_hash(&aaaa));
+	ck_assert_uint_ne(dnsq_hash(&a), dnsq_hash(&dnssec));
+}
+END_TEST
+
+/* 1.10: --cluster-domain=Cluster.Local. matches like cluster.local */
+START_TEST(domain_norm)
+{
+	char d[64];
+	dns_domain_norm("Cluster.Local.", d, sizeof(d));
+	ck_assert_str_eq(d, "cluster.local");
+	ck_assert(dns_name_in("web.default.svc.cluster.local", d));
+	dns_domain_norm("cluster.local", d, sizeof(d));
+	ck_assert_str_eq(d, "cluster.local");
+	dns_domain_norm(".", d, sizeof(d));
+	ck_assert_str_eq(d, "");
+	dns_domain_norm("abcdef", d, 4);
+	ck_assert_str_eq(d, "abc");
+}
+END_TEST
+
+START_TEST(rcode_reply)
+{
+	uint8_t p[512];
+	struct dns_query q = query("www.example.com", DNS_T_A, false);
+	size_t n = dns_rcode_reply(&q, DNS_R_SERVFAIL, p, sizeof(p));
+	ck_assert_uint_eq(n, 12 + sizeof(QNAME) + 4);
+	ck_assert_uint_eq(p[3] & 0x0f, DNS_R_SERVFAIL);
+	ck_assert_uint_eq(p[2] & 0x02, 0);                      /* no TC */
+	ck_assert_uint_eq(dns_tc_reply(&q, DNS_R_NOERROR, p, sizeof(p)), n);
+	ck_assert_uint_eq(p[2] & 0x02, 0x02);
+}
+END_TEST
+
+/* ExternalName chasing; 1.10: --cluster-domain=Cluster.Local. keeps an
+ * in-zone CNAME target in the zone */
+START_TEST(chase)
+{
+	struct dns_query q = query("ext.default.svc.cluster.local", DNS_T_A, false), q2;
+	struct dns_answer a;
+	char dom[64];
+	uint8_t p[512];
+
+	dns_answer_init(&a);
+	struct dns_rr *rr = dns_answer_add(&a, DNS_SEC_AN, "ext.default.svc.cluster.local",
+					   DNS_T_CNAME, 5);
+	snprintf(rr->u.target, sizeof(rr->u.target), "www.example.com");
+	dns_domain_norm("Cluster.Local.", dom, sizeof(dom));
+	ck_assert(dns_needs_chase(&q, &a, dom));
+	snprintf(rr->u.target, sizeof(rr->u.target), "other.ns.svc.cluster.local");
+	ck_assert(!dns_needs_chase(&q, &a, dom));
+	snprintf(rr->u.target, sizeof(rr->u.target), "www.example.com");
+	q.qtype = DNS_T_TXT;
+	ck_assert(!dns_needs_chase(&q, &a, dom));               /* only A, AAAA, ANY */
+	q.qtype = DNS_T_ANY;
+	ck_assert(dns_needs_chase(&q, &a, dom));
+
+	dns_chase_query(&q, "WWW.Example.COM.", &q2);
+	ck_assert_str_eq(q2.name, "www.example.com");
+	ck_assert_uint_eq(q2.qtype, DNS_T_A);                   /* ANY asks A */
+	ck_assert_uint_eq(q2.wire_len, sizeof(QNAME));
+	ck_assert_mem_eq(q2.wire, QNAME, sizeof(QNAME));
+	ck_assert(q2.edns && (q2.flags & DNS_F_RD));
+	dns_chase_query(&q, "a..b", &q2);
+	ck_assert_uint_eq(q2.wire_len, 0);
+
+	/* the upstream's records appended; NXDOMAIN carried over */
+	size_t len = response(p, 1, DNS_R_NOERROR, 2, 300, false);
+	dns_chase_merge(&a, p, len);
+	ck_assert_uint_eq(a.count[DNS_SEC_AN], 3);
+	ck_assert_uint_eq(a.rr[1].type, DNS_T_A);
+	ck_assert_uint_eq(a.rcode, DNS_R_NOERROR);
+	len = response(p, 1, DNS_R_NXDOMAIN, 0, 0, false);
+	dns_chase_merge(&a, p, len);
+	ck_assert_uint_eq(a.rcode, DNS_R_NXDOMAIN);
+	ck_assert_uint_eq(a.count[DNS_SEC_AN], 3);
+	dns_answer_release(&a);
+}
+END_TEST
+
+/* a waiting job keeps what answering needs, in the client's case */
+START_TEST(qpack)
+{
+	struct dns_query q = query("www.example.com", DNS_T_AAAA, true), r;
+	struct dns_qpack p;
+	uint8_t a[512], b[512];
+
+	q.wire[1] = 'W';
+	q.edns = true;
+	q.udp_size = 1232;
+	q.id = 0xabcd;
+	dns_qpack_save(&p, &q);
+	ck_assert_uint_lt(sizeof(p), 300);
+	memset(&r, 0x55, sizeof(r));
+	dns_qpack_load(&r, &p);
+	ck_assert_uint_eq(r.wire_len, q.wire_len);
+	ck_assert_mem_eq(r.wire, q.wire, q.wire_len);
+	ck_assert_str_eq(r.name, "");
+	ck_assert_uint_eq(r.id, 0xabcd);
+	ck_assert(r.dnssec_ok && r.edns);
+	ck_assert_uint_eq(r.udp_size, 1232);
+	ck_assert_uint_eq(r.qtype, DNS_T_AAAA);
+	/* the same answer either way */
+	size_t n = dns_rcode_reply(&q, DNS_R_SERVFAIL, a, sizeof(a));
+	ck_assert_uint_eq(dns_rcode_reply(&r, DNS_R_SERVFAIL, b, sizeof(b)), n);
+	ck_assert_mem_eq(a, b, n);
+}
+END_TEST
+
+/* 1.8: upstream queries always ask for recursion */
+START_TEST(upstream_query_rd)
+{
+	uint8_t p[512];
+	struct dns_query q = query("www.example.com", DNS_T_A, false);
+	q.flags = 0;
+	size_t n = fwd_encode_query(0x4321, &q, p, sizeof(p));
+	ck_assert_uint_gt(n, 12);
+	ck_assert_uint_eq(p[2] & 0x01, 0x01);                   /* RD */
+	ck_assert_uint_eq(p[0], 0x43);
+	ck_assert_uint_eq(fwd_encode_query(1, &q, p, 8), 0);
+}
+END_TEST
+
+static int called, stopped;
+
+static void on_answer(void *arg, const uint8_t *pkt, size_t len, bool stopping)
+{
+	called++;
+	stopped += stopping;
+}
+
+/* 1.1: one question flooding in waits FWD_MAX_WAITERS times at most; the
+ * rest is refused (SERVFAIL) instead of kept. The upstream is a loopback
+ * socket that never answers. */
+START_TEST(fwd_waiter_bound)
+{
+	struct loop *l = loop_new();
+	struct dns_addr up;
+	struct dns_query q = query("flood.example.com", DNS_T_A, false);
+	struct dns_query other = query("other.example.com", DNS_T_A, false);
+	struct fwd_stats st;
+
+	ck_assert_int_eq(dnsaddr_parse("127.0.0.1:9", 53, &up), 0);
+	struct fwd *f = fwd_new(l, &up, 1, NULL);
+	called = stopped = 0;
+	for (int i = 0; i < FWD_MAX_WAITERS; i++) {
+		ck_assert(!fwd_busy(f, &q));
+		ck_assert_int_eq(fwd_query(f, &q, on_answer, NULL), 0);
+	}
+	ck_assert(fwd_busy(f, &q));
+	ck_assert_int_eq(fwd_query(f, &q, on_answer, NULL), -1);
+	ck_assert(!fwd_busy(f, &other));
+	ck_assert_int_eq(fwd_query(f, &other, on_answer, NULL), 0);     /* others still go */
+	ck_assert_uint_eq(fwd_pending(f), 2);
+	fwd_get_stats(f, &st);
+	ck_assert_uint_eq(st.coalesced, FWD_MAX_WAITERS - 1);
+	ck_assert_int_eq(called, 0);                            /* never from inside */
+	fwd_free(f);
+	ck_assert_int_eq(called, FWD_MAX_WAITERS + 1);
+	ck_assert(fwd_busy(NULL, &q));
+	ck_assert_int_eq(stopped, FWD_MAX_WAITERS + 1);
+	loop_free(l);
+}
+END_TEST
+
 static Suite *dns_server_suite(void)
 {
 	Suite *s = suite_create("dns_server");
@@ -337,6 +554,7 @@ static Suite *dns_server_suite(void)
 	tcase_add_test(t, cache_hit_ages_and_expires);
 	tcase_add_test(t, cache_key);
 	tcase_add_test(t, cache_lru_bounds);
+	tcase_add_test(t, cache_big_entry_truncates);
 	suite_add_tcase(s, t);
 	t = tcase_create("addresses");
 	tcase_add_test(t, addr_parse);
@@ -347,6 +565,16 @@ static Suite *dns_server_suite(void)
 	t = tcase_create("relay");
 	tcase_add_test(t, names);
 	tcase_add_test(t, relay_to_client);
+	tcase_add_test(t, relay_question_case);
+	tcase_add_test(t, question_key);
+	tcase_add_test(t, domain_norm);
+	tcase_add_test(t, rcode_reply);
+	tcase_add_test(t, qpack);
+	tcase_add_test(t, chase);
+	suite_add_tcase(s, t);
+	t = tcase_create("forwarder");
+	tcase_add_test(t, upstream_query_rd);
+	tcase_add_test(t, fwd_waiter_bound);
 	suite_add_tcase(s, t);
 	return s;
 }
