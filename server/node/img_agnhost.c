@@ -67,26 +67,11 @@ static int agn_pause(int argc, char **argv)
 	return sig == SIGINT ? 1 : 2;
 }
 
-static char *read_text(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sb_add(&sb, buf, (size_t)n);
-	close(fd);
-	return sb_detach(&sb, NULL);
-}
-
 /* The fields after `key` on the first resolv.conf line starting with it,
  * split on single spaces like Go's strings.Split, joined with ','. */
 static int resolv_list(const char *key)
 {
-	char *data = read_text("/etc/resolv.conf"), *save = NULL, *line;
+	char *data = lk_read_file("/etc/resolv.conf", NULL), *save = NULL, *line;
 	struct strbuf out = STRBUF_INIT;
 
 	if (!data)
@@ -120,7 +105,7 @@ static int agn_dns_servers(int argc, char **argv)
 
 static int agn_etc_hosts(int argc, char **argv)
 {
-	char *data = read_text("/etc/hosts");
+	char *data = lk_read_file("/etc/hosts", NULL);
 
 	if (!data)
 		go_panic("open /etc/hosts: no such file or directory");
@@ -378,7 +363,7 @@ static int mt_read(const char *path)
 
 	if (!path)
 		return 0;
-	if (!(data = read_text(path))) {
+	if (!(data = lk_read_file(path, NULL))) {
 		snprintf(err, sizeof(err), "open %s: %s", path, img_errstr(errno));
 		printq("error reading file content for", path, err);
 		return -1;
@@ -446,7 +431,7 @@ static int mt_loop(const char *path)
 	if (!path)
 		return 0;
 	for (; lk_now_ms() < end; sleep(2)) {
-		char *data = read_text(path);
+		char *data = lk_read_file(path, NULL);
 		if (!data) {
 			printf("Error reading file %s: open %s: %s, retrying\n", path,
 			       path, img_errstr(errno));
