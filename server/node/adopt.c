@@ -40,7 +40,7 @@ static void kill_pid(pid_t pid)
 static void kill_shim(struct node *n, pid_t shim, char **argv)
 {
 	char *path = xasprintf("%s/%s/%s/%s.state", n->podsdir, argv[3], argv[4], argv[5]);
-	char *text = read_file(path, NULL);
+	char *text = lk_read_file(path, NULL);
 	cJSON *st = text ? cJSON_Parse(text) : NULL;
 	pid_t pid = (pid_t)jint(st, "pid", 0);
 	if (pid > 0 && proc_ppid(pid) == shim)
@@ -70,7 +70,7 @@ static void adopt_one(struct node *n, pid_t pid, char **argv, int argc)
 	struct nctr *c = argc > 5 ? find_ctr(p, argv[4]) : NULL;
 	char cur[65] = "", *dir = c ? ctr_dir(p, c) : NULL;
 	char *path = dir ? xasprintf("%s/current", dir) : NULL;
-	char *text = path ? read_file(path, NULL) : NULL;
+	char *text = path ? lk_read_file(path, NULL) : NULL;
 	if (text)
 		sscanf(text, "%64s", cur);
 	if (live && c && !c->shim && !strcmp(cur, argv[5]))
@@ -104,7 +104,7 @@ static void scan_proc(struct node *n)
 static void reserve_ips(struct node *n)
 {
 	uint32_t ip, max = 0;
-	char *path = xasprintf("%s/last-ip", n->podsdir), *text = read_file(path, NULL);
+	char *path = xasprintf("%s/last-ip", n->podsdir), *text = lk_read_file(path, NULL);
 	if (text && ip_parse(strtok(text, "\n"), &ip) == 0 && ipam_contains(&n->ipam, ip))
 		max = ip;
 	free(text);
@@ -113,7 +113,7 @@ static void reserve_ips(struct node *n)
 		if (p->host_network)
 			continue;
 		path = xasprintf("%s/ip", p->dir);
-		text = read_file(path, NULL);
+		text = lk_read_file(path, NULL);
 		const char *s = text ? strtok(text, "\n") : NULL;
 		if (!s && !p->finished)
 			s = jstr(p->obj, "status.podIP");

@@ -350,7 +350,7 @@ static void read_more(struct log_stream *s)
 
 static bool ctr_done(const struct log_stream *s)
 {
-	char *text = read_file(s->state_path, NULL);
+	char *text = lk_read_file(s->state_path, NULL);
 	bool done = !text || !strstr(text, "\"running\"");
 	free(text);
 	return done;
@@ -489,7 +489,7 @@ static char *pods_dir(struct labkube *lk)
 static void read_logs(const char *base, const struct log_opts *o, struct strbuf *out, int *fd)
 {
 	char *old = xasprintf("%s.log.1", base), *cur = xasprintf("%s.log", base);
-	char *a = read_file(old, NULL), buf[65536];
+	char *a = lk_read_file(old, NULL), buf[65536];
 	struct strbuf all = STRBUF_INIT;
 	ssize_t n;
 	if (a)

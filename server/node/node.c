@@ -220,21 +220,21 @@ static int pod_files(struct node *n, struct npod *p)
 	pod_hostname(p->obj, host, sizeof(host));
 	if (p->host_network) {
 		/* the node's own files, as the kubelet copies them */
-		hosts = read_file("/etc/hosts", NULL);
+		hosts = lk_read_file("/etc/hosts", NULL);
 		if (!hosts)
 			hosts = pod_hosts_file(p->obj, NULL, n->lk->cfg.cluster_domain);
 		gethostname(host, sizeof(host) - 2);
 	} else {
 		hosts = pod_hosts_file(p->obj, p->ip, n->lk->cfg.cluster_domain);
 	}
-	host_resolv = read_file("/etc/resolv.conf", NULL);
+	host_resolv = lk_read_file("/etc/resolv.conf", NULL);
 	resolv = pod_resolv_conf(p->obj, n->lk->cfg.cluster_dns, n->lk->cfg.cluster_domain,
 				 host_resolv);
 	meta = xasprintf("%s/%s\n", p->ns, p->name);
 	sa = xasprintf("%s/sa", p->dir);
 	mkdir_all(sa, 0755);
 	ca = xasprintf("%s/ca.crt", n->datadir);
-	char *cadata = read_file(ca, NULL), *token = xasprintf("labkube-token-%s", p->uid);
+	char *cadata = lk_read_file(ca, NULL), *token = xasprintf("labkube-token-%s", p->uid);
 	rc |= put(p->dir, "meta", meta) | put(p->dir, "hosts", hosts);
 	strcat(host, "\n");
 	rc |= put(p->dir, "hostname", host) | put(p->dir, "resolv.conf", resolv);

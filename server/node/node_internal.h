@@ -375,11 +375,6 @@ void logs_close_all(struct node *n);
 
 /* Small system helpers (sys.c). */
 int write_file(const char *path, const char *data, size_t len, int mode);
-/* read_file: common/util.h's lk_read_file, under the name the node uses */
-static inline char *read_file(const char *path, size_t *len)
-{
-	return lk_read_file(path, len);
-}
 int mkdir_all(const char *path, int mode);
 void rm_rf(const char *path);
 int pidfd_open_checked(pid_t pid);

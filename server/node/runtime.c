@@ -515,7 +515,7 @@ static int read_state(const struct npod *p, const struct nctr *c, const char *ci
 		      struct ctr_run *r, pid_t *pid)
 {
 	char *dir = ctr_dir(p, c), *path = xasprintf("%s/%s.state", dir, cid);
-	char *text = read_file(path, NULL);
+	char *text = lk_read_file(path, NULL);
 	cJSON *st = text ? cJSON_Parse(text) : NULL;
 	int rc = -1;
 
@@ -590,7 +590,7 @@ static void on_shim_exit(struct loop *l, int fd, int events, void *arg)
 static int read_current(const struct npod *p, const struct nctr *c, char *cid, int *restarts)
 {
 	char *dir = ctr_dir(p, c), *path = xasprintf("%s/current", dir);
-	char *text = read_file(path, NULL);
+	char *text = lk_read_file(path, NULL);
 	int rc = text && sscanf(text, "%64s %d", cid, restarts) == 2 ? 0 : -1;
 	free(text);
 	free(path);

@@ -647,7 +647,7 @@ int node_shim_main(int argc, char **argv)
 	}
 	base = xasprintf("%s/pods/%s/%s/%s", argv[0], argv[1], argv[2], argv[3]);
 	char *spec_path = xasprintf("%s.json", base);
-	text = read_file(spec_path, NULL);
+	text = lk_read_file(spec_path, NULL);
 	s.spec = text ? cJSON_Parse(text) : NULL;
 	s.state_path = xasprintf("%s.state", base);
 	s.log_path = xasprintf("%s.log", base);

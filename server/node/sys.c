@@ -111,7 +111,7 @@ int proc_cmdline(pid_t pid, char ***argv_out, int *argc_out)
 	size_t len;
 	int argc = 0;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	buf = read_file(path, &len);
+	buf = lk_read_file(path, &len);
 	if (!buf || !len) {
 		free(buf);
 		return -1;

@@ -79,7 +79,7 @@ static bool same(const char *dir, const struct payload *pl)
 	for (size_t i = 0; eq && i < pl->n; i++) {
 		char *f = xasprintf("%s/%s", ts, pl->paths[i]);
 		size_t len;
-		char *cur = read_file(f, &len);
+		char *cur = lk_read_file(f, &len);
 		eq = cur && len == pl->lens[i] && !memcmp(cur, pl->data[i], len) &&
 		     stat(f, &st) == 0 && (int)(st.st_mode & 07777) == pl->modes[i];
 		free(cur);
