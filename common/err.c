@@ -29,6 +29,7 @@ static const struct {
 	[LK_ETIMEOUT] = { 504, "Timeout" },
 	[LK_EINTERNAL] = { 500, "InternalError" },
 	[LK_EUNAVAILABLE] = { 503, "ServiceUnavailable" },
+	[LK_EUNKNOWN] = { 500, "" },
 };
 
 int lk_err_http(enum lk_code code)
@@ -101,7 +102,8 @@ cJSON *lk_err_status(const struct lk_err *err)
 	cJSON_AddObjectToObject(st, "metadata");
 	cJSON_AddStringToObject(st, "status", "Failure");
 	cJSON_AddStringToObject(st, "message", err->msg);
-	cJSON_AddStringToObject(st, "reason", codes[err->code].reason);
+	if (*codes[err->code].reason) /* metav1.Status: reason,omitempty */
+		cJSON_AddStringToObject(st, "reason", codes[err->code].reason);
 	if (err->name || err->group || err->kind || err->causes || err->uid) {
 		cJSON *d = cJSON_AddObjectToObject(st, "details");
 		if (err->name)

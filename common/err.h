@@ -30,6 +30,8 @@ enum lk_code {
 	LK_ETIMEOUT,       /* 504 Timeout */
 	LK_EINTERNAL,      /* 500 InternalError */
 	LK_EUNAVAILABLE,   /* 503 ServiceUnavailable */
+	LK_EUNKNOWN,       /* 500, no reason: what upstream sends for a bare
+	                    * Go error (kubectl prints "Error from server: ...") */
 };
 
 struct lk_err {

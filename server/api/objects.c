@@ -523,8 +523,8 @@ void api_objects(struct req *r, struct rurl *u)
 	const char *m = r->method;
 	bool is_watch = req_arg_bool(r, "watch");
 
-	if (!sub_allowed(u)) {
-		reply_text(r, 404, "text/plain; charset=utf-8", "404 page not found\n");
+	if (!sub_allowed(u)) { /* go-restful: no route, a NotFound Status */
+		reply_status(r, LK_ENOTFOUND, "the server could not find the requested resource");
 		return;
 	}
 	if (!strcmp(u->sub, "log")) {

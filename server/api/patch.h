@@ -55,7 +55,7 @@
  *                 LK_EINVALID "the server rejected our request due to an
  *                 error in our request" for lists of lists (upstream hides
  *                 "lists of lists are not supported" behind that text);
- *                 LK_EINTERNAL for everything upstream returns as a bare Go
+ *                 LK_EUNKNOWN for everything upstream returns as a bare Go
  *                 error (HTTP 500), with upstream's text, e.g.
  *                 "map: map[image:nginx] does not contain declared merge key: name",
  *                 "merging lists cannot yet be specified in the patch",

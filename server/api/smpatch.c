@@ -417,7 +417,7 @@ static int fail(struct smp *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	sb_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	lk_error(x->err, LK_EINTERNAL, "%s", sb.buf ? sb.buf : "");
+	lk_error(x->err, LK_EUNKNOWN, "%s", sb.buf ? sb.buf : "");
 	sb_release(&sb);
 	return -1;
 }

@@ -242,12 +242,12 @@ START_TEST(smp_set_element_order)
 	/* the patch list must follow the order list's order */
 	expect_err(SMP, "Pod", "{'spec':{}}",
 		   "{'spec':{'$setElementOrder/containers':[{'name':'b'},{'name':'a'}],'containers':[{'name':'a'},{'name':'b'}]}}",
-		   LK_EINTERNAL,
+		   LK_EUNKNOWN,
 		   "The order in patch list:\n[map[name:a] map[name:b]]\n doesn't match $setElementOrder list:\n[map[name:b] map[name:a]]\n");
 	/* the patch list must follow the order list */
 	expect_err(SMP, "Pod", "{'spec':{'containers':[{'name':'a'}]}}",
 		   "{'spec':{'$setElementOrder/containers':[{'name':'a'}],'containers':[{'name':'b'}]}}",
-		   LK_EINTERNAL,
+		   LK_EUNKNOWN,
 		   "The order in patch list:\n[map[name:b]]\n doesn't match $setElementOrder list:\n[map[name:a]]\n");
 	expect_err(SMP, "Pod", "{'spec':{'containers':[{'name':'a'}]}}",
 		   "{'spec':{'$setElementOrder':[{'name':'a'}]}}",
@@ -348,15 +348,15 @@ START_TEST(smp_patch_directives)
 	/* $patch: merge is refused in both places */
 	expect_err(SMP, "Deployment", DEPLOY,
 		   "{'spec':{'template':{'spec':{'containers':[{'name':'web','$patch':'merge'}]}}}}",
-		   LK_EINTERNAL, "merging lists cannot yet be specified in the patch");
+		   LK_EUNKNOWN, "merging lists cannot yet be specified in the patch");
 	expect_err(SMP, "Pod", "{'metadata':{'labels':{'a':'1'}}}",
 		   "{'metadata':{'labels':{'$patch':'merge','app':'x'}}}",
-		   LK_EINTERNAL, "unknown patch type: merge in map: map[$patch:merge app:x]");
+		   LK_EUNKNOWN, "unknown patch type: merge in map: map[$patch:merge app:x]");
 	expect_err(SMP, "Pod", "{'metadata':{'labels':{'a':'1'}}}",
 		   "{'metadata':{'labels':{'$patch':3}}}",
-		   LK_EINTERNAL, "unknown patch type: %!s(int64=3) in map: map[$patch:3]");
+		   LK_EUNKNOWN, "unknown patch type: %!s(int64=3) in map: map[$patch:3]");
 	/* a number past double range (found by fuzzing) */
-	expect_err(SMP, "Pod", "{'metadata':{}}", "{'$patch':1e400}", LK_EINTERNAL,
+	expect_err(SMP, "Pod", "{'metadata':{}}", "{'$patch':1e400}", LK_EUNKNOWN,
 		   "unknown patch type: %!s(float64=+Inf) in map: map[$patch:+Inf]");
 }
 END_TEST
@@ -410,23 +410,23 @@ START_TEST(smp_errors)
 	/* kubectl patch without the merge key */
 	expect_err(SMP, "Deployment", DEPLOY,
 		   "{'spec':{'template':{'spec':{'containers':[{'image':'nginx'}]}}}}",
-		   LK_EINTERNAL, "map: map[image:nginx] does not contain declared merge key: name");
+		   LK_EUNKNOWN, "map: map[image:nginx] does not contain declared merge key: name");
 	expect_err(SMP, "Deployment", DEPLOY,
 		   "{'spec':{'template':{'spec':{'containers':[{'$patch':'delete','image':'x'}]}}}}",
-		   LK_EINTERNAL, "map: map[$patch:delete image:x] does not contain declared merge key: name");
+		   LK_EUNKNOWN, "map: map[$patch:delete image:x] does not contain declared merge key: name");
 	expect_err(SMP, "Service", SVC,
 		   "{'spec':{'ports':[{'targetPort':8080,'x':{'b':[1,true,null],'a':1.5}}]}}",
-		   LK_EINTERNAL,
+		   LK_EUNKNOWN,
 		   "map: map[targetPort:8080 x:map[a:1.5 b:[1 true <nil>]]] does not contain declared merge key: port");
 	/* lists of lists: upstream hides the reason */
 	expect_err(SMP, "Pod", "{'metadata':{'finalizers':[]}}",
 		   "{'metadata':{'finalizers':[['b']]}}", LK_EINVALID, REJECTED);
 	/* element types must agree in a merge list */
 	expect_err(SMP, "Pod", "{'metadata':{'finalizers':['a']}}",
-		   "{'metadata':{'finalizers':[1]}}", LK_EINTERNAL,
+		   "{'metadata':{'finalizers':[1]}}", LK_EUNKNOWN,
 		   "list element types are not identical: [[a] [1]]");
 	expect_err(SMP, "Pod", "{'metadata':{'finalizers':['a']}}",
-		   "{'metadata':{'finalizers':[['b']]}}", LK_EINTERNAL,
+		   "{'metadata':{'finalizers':[['b']]}}", LK_EUNKNOWN,
 		   "list element types are not identical: [[a] [[b]]]");
 	/* CRDs and unknown kinds: no strategic patch */
 	expect_err(SMP, "Widget", "{}", "{}", LK_EMEDIATYPE, PATCH_SMP_UNSUPPORTED);
