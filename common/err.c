@@ -108,7 +108,7 @@ cJSON *lk_err_status(const struct lk_err *err)
 		cJSON *d = cJSON_AddObjectToObject(st, "details");
 		if (err->name)
 			cJSON_AddStringToObject(d, "name", err->name);
-		if (err->group)
+		if (err->group && *err->group) /* StatusDetails: group,omitempty */
 			cJSON_AddStringToObject(d, "group", err->group);
 		if (err->kind)
 			cJSON_AddStringToObject(d, "kind", err->kind);

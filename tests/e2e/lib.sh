@@ -10,12 +10,36 @@
 # addresses (192.0.2.1 node, 192.0.2.2 outside) that exist nowhere else.
 #
 #   . "$(dirname "$0")/lib.sh"
+#   lk_plan 2                # how many checks follow: printed as "1..2" first
 #   lk_start                 # namespaces + veth + server; waits for /readyz
 #   expect_ok "create" kc create deployment web --image=x
 #   expect_eq "create prints" "deployment.apps/web created" "$OUT"
-#   lk_done                  # optional: prints the plan; cleanup is a trap
+#   lk_done                  # optional; cleanup is a trap
 #
-# Cluster:  lk_start [extra server flags], lk_stop, lk_server_stop, lk_server_start
+# The plan: every file calls lk_plan N before its first check, with N the
+# number of pass/fail/skip/expect_* checks it will print (computed, e.g.
+# $((3 + 4 * $(lk_nversions))), when loops depend on LK_VERSIONS). A branch
+# that cannot run its checks must print the same number (fail or skip them).
+# A file that ends before its plan, runs past it, or never states one fails
+# (lk_cleanup reports it; tests/e2e/run.sh checks it again from the output).
+# Failure-only checks print "not ok" beyond the plan and so fail the file:
+# the server's exit status at every stop (lk_server_stop; lk_server_kill is
+# the explicit opt-out for a deliberate SIGKILL), processes left behind.
+#
+# Skips: skip DESC REASON only when the host lacks something the test cannot
+# get (name it in REASON); a feature that does not work is a failure. Skips
+# are counted on run.sh's closing line.
+#
+# Negative checks name the error: expect_notfound DESC CMD (kubectl prints
+# "Error from server (NotFound)"), wait_notfound DESC SECS CMD, and the
+# predicates notfound CMD / api_notfound PATH for lk_wait_for. A refusing or
+# hung server is never "gone". Before asserting that something did *not*
+# happen, wait for a positive marker that the component has seen the change
+# (an event, an observedGeneration, a resourceVersion), not a fixed sleep.
+#
+# Plan:     lk_plan N (before the first check), lk_nversions (words in LK_VERSIONS)
+# Cluster:  lk_start [extra server flags], lk_stop, lk_server_stop (checks the
+#           exit status), lk_server_kill (SIGKILL, no check), lk_server_start
 # kubectl:  k VERSION args (k 27 get pods), kc args (1.33), kall FN args
 #           (calls FN 27 args, FN 30 args, FN 33 args), kbg FILE VERSION args
 #           (background, e.g. get -w; stop with lk_kill PID)
@@ -24,7 +48,8 @@
 # Python:   py [args] <script  (Debian python3 + kubernetes client, in the netns)
 # Running:  run CMD... (sets OUT, ERR, RC; never fails)
 # Checks:   expect_eq, expect_match, expect_line, expect_nomatch, expect_gt,
-#           expect_ok, expect_fail, expect_code, pass, fail, skip,
+#           expect_ok, expect_fail, expect_notfound, expect_code, pass, fail,
+#           skip, wait_notfound,
 #           lk_wait_for SECS CMD, lk_wait_file FILE EREGEX SECS,
 #           wait_ok DESC SECS CMD (pass once CMD succeeds), has WANT CMD,
 #           matches EREGEX CMD (CMD's output contains / matches)
@@ -63,6 +88,7 @@ LK_FAKE_DIR=${LK_FAKE_DIR:-$LK_TOP/../shared/reference/kubectl-probe}
 LK_PID=
 LK_BG_PIDS=()
 LK_N=0
+LK_PLAN=
 LK_FAILED=0
 LK_TIMEOUTS=0
 LK_NETNS_UP=0
@@ -78,6 +104,14 @@ lk_diag() { # lk_diag LABEL TEXT: indented "# " lines (at most 40)
 	[ "$n" -gt 40 ] && printf '#     ... (%d more lines)\n' $((n - 40))
 	return 0
 }
+lk_plan() { # lk_plan N: the number of checks this file will print; before the first
+	[[ $1 =~ ^[1-9][0-9]*$ ]] || lk_bail "lk_plan wants a positive count, got '$1'"
+	[ -z "$LK_PLAN" ] || lk_bail "lk_plan called twice ($LK_PLAN, then $1)"
+	[ "$LK_N" -eq 0 ] || lk_bail "lk_plan after $LK_N checks: the plan comes first"
+	LK_PLAN=$1
+	echo "1..$1"
+}
+lk_nversions() { wc -w <<<"$LK_VERSIONS" | tr -d ' '; }
 pass() { LK_N=$((LK_N + 1)); echo "ok $LK_N - $1"; }
 fail() { # fail DESC [diagnostic lines...]
 	LK_N=$((LK_N + 1)); LK_FAILED=$((LK_FAILED + 1))
@@ -87,7 +121,10 @@ fail() { # fail DESC [diagnostic lines...]
 	for l in "$@"; do printf '#   %s\n' "$l"; done
 	return 0
 }
-skip() { LK_N=$((LK_N + 1)); echo "ok $LK_N - $1 # SKIP ${2:-}"; }
+skip() { # skip DESC REASON: the host lacks something (REASON names it)
+	[ -n "${2:-}" ] || { fail "$1 (skipped without a reason)"; return 0; }
+	LK_N=$((LK_N + 1)); echo "ok $LK_N - $1 # SKIP $2"
+}
 lk_bail() { # a failure that makes the rest of the file meaningless
 	fail "$@"
 	exit 1
@@ -162,6 +199,32 @@ expect_fail() { # expect_fail DESC CMD...: CMD exits non-zero (OUT/ERR/RC kept)
 	if [ "$RC" -ne 0 ]; then pass "$desc"; return 0; fi
 	fail "$desc (expected a failure)"; lk_cmd_diag "$@"
 	return 1
+}
+notfound() { # notfound CMD...: CMD (kubectl) fails with "Error from server (NotFound)"
+	local err
+	err=$("$@" 2>&1 >/dev/null) && return 1
+	grep -q 'Error from server (NotFound)' <<<"$err"
+}
+expect_notfound() { # expect_notfound DESC CMD...: CMD fails with NotFound (a refusal or timeout fails)
+	local desc=$1; shift
+	run "$@"
+	if [ "$RC" -ne 0 ] && grep -q 'Error from server (NotFound)' <<<"$ERR"; then pass "$desc"; return 0; fi
+	fail "$desc (expected Error from server (NotFound))"; lk_cmd_diag "$@"
+	return 1
+}
+wait_notfound() { # wait_notfound DESC SECONDS CMD...: pass once CMD fails with NotFound
+	local desc=$1 secs=$2
+	shift 2
+	if lk_wait_for "$secs" notfound "$@"; then pass "$desc"; return 0; fi
+	run "$@"
+	fail "$desc" "waited ${secs}s for NotFound from: $*"; lk_cmd_diag "$@"
+	return 1
+}
+api_notfound() { # api_notfound PATH: the API answers 404 with reason NotFound
+	local code
+	code=$(timeout -k 5 30 ip netns exec "$LK_NS" curl -s --max-time 25 -o "$LK_TMP/nf.body" \
+		-w '%{http_code}' "$LK_URL$1" 2>/dev/null)
+	[ "$code" = 404 ] && grep -q '"reason": *"NotFound"' "$LK_TMP/nf.body"
 }
 expect_code() { # expect_code DESC WANT: after api, CODE == WANT
 	if [ "$CODE" == "$2" ]; then pass "$1"; return 0; fi
@@ -356,6 +419,26 @@ lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
 }
 
 lk_server_stop() { # lk_server_stop [SECONDS]: SIGTERM, wait; LK_STOP_RC, LK_STOP_MS
+	# A non-zero exit (a sanitizer report, a crash, a hang past SECONDS) is a
+	# failure line beyond the plan: a stop mid-test is checked like the last.
+	local pid=$LK_PID
+	lk_server_term "$@"
+	[ -n "$pid" ] || return 0
+	if ! lk_fake && [ "$LK_STOP_RC" != 0 ]; then
+		fail "server (pid $pid) exits with code 0 on SIGTERM (got $LK_STOP_RC after ${LK_STOP_MS} ms)"
+		[ -s "$LK_LOG" ] && lk_diag "server log, last 30 lines" "$(tail -n 30 "$LK_LOG")"
+	fi
+	return 0
+}
+lk_server_kill() { # lk_server_kill: SIGKILL on purpose (a crash test); no status check
+	[ -n "$LK_PID" ] || return 0
+	kill -KILL "$LK_PID" 2>/dev/null
+	wait "$LK_PID" 2>/dev/null
+	LK_STOP_RC=$?
+	LK_PID=
+	return 0
+}
+lk_server_term() { # SIGTERM, wait up to SECONDS, then SIGKILL; no check
 	local t=${1:-15} start end
 	LK_STOP_RC='' LK_STOP_MS=''
 	[ -n "$LK_PID" ] || return 0
@@ -392,13 +475,8 @@ lk_stop() { # stop everything this test started; safe to call twice
 	local p
 	for p in "${LK_BG_PIDS[@]}"; do lk_kill "$p"; done
 	LK_BG_PIDS=()
-	if [ -n "$LK_PID" ]; then
-		lk_server_stop
-		# Sanitizer reports (leaks at exit) and crashes show up here.
-		if ! lk_fake && [ "$LK_STOP_RC" != 0 ]; then
-			fail "server exits with code 0 on SIGTERM (got $LK_STOP_RC after ${LK_STOP_MS} ms)"
-		fi
-	fi
+	# Sanitizer reports (leaks at exit) and crashes show up in the status.
+	[ -n "$LK_PID" ] && lk_server_stop
 	if [ "$LK_NETNS_UP" = 1 ]; then
 		# Anything still running in our node namespace was started by our
 		# server (pods): report it, then end those processes by pid.
@@ -421,7 +499,11 @@ lk_cleanup() {
 			lk_diag "server log, last 30 lines" "$(tail -n 30 "$LK_LOG")"
 		fi
 	fi
-	echo "1..$LK_N"
+	if [ -z "$LK_PLAN" ]; then
+		fail "the file states its plan (lk_plan N) before its first check"
+	elif [ "$LK_N" -ne "$LK_PLAN" ] && [ "$LK_FAILED" -eq 0 ]; then
+		fail "ran $LK_N checks, as many as planned ($LK_PLAN)"
+	fi
 	if [ "${LK_KEEP:-0}" = 1 ]; then
 		echo "# kept $LK_TMP"
 	else

@@ -5,10 +5,14 @@
 #   LABKUBE=... tests/e2e/run.sh t110 t112-errors          # by name or prefix
 #   T="t110 t111" make e2e                                 # the same via make
 #
-# Each test prints "ok"/"not ok" lines (see lib.sh); this adds them up. A file
-# that exits non-zero without a "not ok" line (crash, timeout) counts as one
-# failure. Output of failing files is kept in $LK_LOGDIR. Closes with exactly
-#   e2e: N passed, M failed
+# Each test prints its plan ("1..N", before its first check) and "ok"/"not ok"
+# lines (see lib.sh); this adds them up. A file fails when it prints a "not
+# ok" line, exits non-zero, states no plan (or states it after a check), or
+# runs a number of checks other than its plan (it stopped early, or ran none);
+# each of those counts as one failure when no "not ok" line says more.
+# "ok ... # SKIP reason" lines count as skipped, not passed. Output of failing
+# files is kept in $LK_LOGDIR. Closes with exactly
+#   e2e: N passed, M failed, K skipped
 # and exits non-zero when M > 0. Needs root: tests create network namespaces.
 # LK_JOBS=N runs N files at once (each has its own namespaces).
 set -u
@@ -17,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 jobs=${LK_JOBS:-1}
 per_test_timeout=${LK_TEST_TIMEOUT:-300}
 
-finish() { echo "e2e: $1 passed, $2 failed"; [ "$2" -eq 0 ]; exit $?; }
+finish() { echo "e2e: $1 passed, $2 failed, ${3:-0} skipped"; [ "$2" -eq 0 ]; exit $?; }
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "e2e: these tests need root: each one runs the cluster in network namespaces it creates (try: sudo make e2e)"
@@ -84,14 +88,30 @@ run_one() { # run_one FILE ID: writes $logdir/NAME.log and NAME.rc
 }
 
 report() { # report FILE: one line, plus the failures; updates totals
-	local f=$1 name rc secs ok notok skipped log
+	local f=$1 name rc secs ok notok skipped log plan first ran
 	name=$(basename "$f" .sh)
 	log=$logdir/$name.log
 	read -r rc secs <"$logdir/$name.rc"
 	ok=$(grep -cE '^ok ' "$log")
 	notok=$(grep -cE '^not ok ' "$log")
 	skipped=$(grep -cE '^ok .*# SKIP' "$log")
+	ran=$((ok + notok))
 	ok=$((ok - skipped))
+	# The plan: the first "1..N" line, printed before the first check.
+	plan=$(grep -nE '^1\.\.[0-9]+$' "$log" | head -n 1)
+	first=$(grep -nE '^(not )?ok ' "$log" | head -n 1 | cut -d: -f1)
+	if [ "$notok" -eq 0 ]; then
+		if [ -z "$plan" ]; then
+			echo "not ok - $name states no plan (lk_plan N)" >>"$log"
+			notok=1
+		elif [ -n "$first" ] && [ "${plan%%:*}" -gt "$first" ]; then
+			echo "not ok - $name states its plan after its first check" >>"$log"
+			notok=1
+		elif [ "$ran" -ne "${plan#*..}" ]; then
+			echo "not ok - $name ran $ran checks of the ${plan#*..} it planned" >>"$log"
+			notok=1
+		fi
+	fi
 	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		echo "not ok - $name exited with code $rc" >>"$log"
 		notok=1
@@ -129,6 +149,12 @@ if [ "$jobs" -gt 1 ]; then
 	for f in "${pending[@]}"; do report "$f"; done
 fi
 
-[ "$total_skip" -gt 0 ] && echo "e2e: $total_skip skipped"
+if [ "$total_skip" -gt 0 ]; then # say what was skipped, and why
+	echo "e2e: skipped checks:"
+	for f in "${files[@]}"; do
+		grep -hE '^ok .*# SKIP' "$logdir/$(basename "$f" .sh).log" 2>/dev/null |
+			sed "s/^/    $(basename "$f" .sh): /"
+	done
+fi
 if [ "$total_fail" -eq 0 ] && [ -z "${LK_LOGDIR:-}" ]; then rm -rf "$logdir"; fi
-finish "$total_ok" "$total_fail"
+finish "$total_ok" "$total_fail" "$total_skip"

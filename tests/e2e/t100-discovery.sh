@@ -3,6 +3,7 @@
 # "all" category), api-versions, `get all`, unknown types, and the raw
 # /api, /apis, /api/v1, /apis/apps/v1 documents (kubectl-wire.md §1, §2).
 . "$(dirname "$0")/lib.sh"
+lk_plan $((25 + 25 * $(lk_nversions)))
 lk_start
 
 check_api_resources() {

@@ -3,6 +3,7 @@
 # (kubectl-wire.md §1). labkube reports itself as v1.32.0+labkube...: minor 32
 # keeps 1.31-1.33 inside the supported skew.
 . "$(dirname "$0")/lib.sh"
+lk_plan $((17 + 9 * $(lk_nversions)))
 lk_start
 
 api GET '/version?timeout=32s'

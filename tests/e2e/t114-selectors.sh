@@ -4,6 +4,7 @@
 # status.phase and spec.nodeName on pods), with kubectl and raw lists; a bad
 # field selector gets a 400 with upstream's words (api-machinery.md §3).
 . "$(dirname "$0")/lib.sh"
+lk_plan $((36 + 24 * $(lk_nversions)))
 lk_start
 
 NS=lkt-sel

@@ -5,6 +5,7 @@
 # a list's resourceVersion, delete; errors arrive as ApiException with the
 # Status body.
 . "$(dirname "$0")/lib.sh"
+lk_plan 26
 lk_start
 
 run py <<'PY'
@@ -129,7 +130,8 @@ check("after_delete", lambda: [c.metadata.name for c in v1.list_namespaced_confi
 print("done")
 PY
 PYOUT=$OUT
-[ "$RC" -eq 0 ] || { fail "python script ran (exit $RC)"; lk_diag stderr "$ERR"; }
+if [ "$RC" -eq 0 ]; then pass "python script ran (exit 0)"
+else fail "python script ran (exit $RC)"; lk_diag stderr "$ERR"; fi
 pycheck() { # pycheck NAME WANT(json)
 	expect_eq "python: $1" "$2" "$(sed -n "s/^check $1 //p" <<<"$PYOUT")"
 }
@@ -151,11 +153,7 @@ pycheck after_conflict '{"k": "fresh"}'
 pycheck deploy_created '["d1", 1, "registry.k8s.io/pause:3.9"]'
 pycheck scale '[3, 3]'
 pycheck deploy_listed '["d1"]'
-if lk_service_alloc; then
-	pycheck svc '["ClusterIP", "TCP", 8080, true]'
-else # cluster IPs come with the services issue
-	pycheck svc '["ClusterIP", "TCP", 8080, false]'
-fi
+pycheck svc '["ClusterIP", "TCP", 8080, true]'
 pycheck watch '[["ADDED", "w1"], ["MODIFIED", "w1"], ["DELETED", "w1"]]'
 pycheck deleted_kind '"V1Status"'
 pycheck after_delete '[]'

@@ -6,6 +6,7 @@
 #  - bulk generateName creates all succeed with distinct names (the retry on
 #    a colliding suffix itself is forced in tests/unit/test_write.c).
 . "$(dirname "$0")/lib.sh"
+lk_plan 6
 lk_start
 
 body='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ka1"}}'
@@ -20,9 +21,10 @@ expect_eq "POST, GET, DELETE on one keep-alive connection" "201 200 200" "$OUT"
 
 api GET '/api/v1/namespaces/default/configmaps'
 rv=$(jf 'd["metadata"]["resourceVersion"]' "$BODY")
-run lk_nsexec curl -s -m 5 \
+lk_nsexec curl -s -m 5 -o "$LK_TMP/live.out" \
 	"http://127.0.0.1:$LK_PORT/api/v1/namespaces/default/configmaps?watch=True&resourceVersion=$rv&timeoutSeconds=2" &
 wpid=$!
+LK_BG_PIDS+=("$wpid")
 sleep 0.5
 api POST /api/v1/namespaces/default/configmaps -H 'Content-Type: application/json' \
 	-d '{"metadata":{"name":"wt1"}}'
@@ -30,7 +32,8 @@ expect_code "create during watch" 201
 out=$(lk_nsexec curl -s -m 5 \
 	"http://127.0.0.1:$LK_PORT/api/v1/namespaces/default/configmaps?watch=True&resourceVersion=$rv&timeoutSeconds=1")
 wait "$wpid" 2>/dev/null
-expect_match "watch=True streams events" '"type":"ADDED".*"name":"wt1"' "$out"
+expect_match "watch=True (live, from the list's resourceVersion) streams the create" '"type":"ADDED".*"name":"wt1"' "$(cat "$LK_TMP/live.out" 2>/dev/null)"
+expect_match "watch=True replays events from a resourceVersion" '"type":"ADDED".*"name":"wt1"' "$out"
 
 codes=$(for i in $(seq 1 300); do
 	lk_nsexec curl -s -o /dev/null -w '%{http_code}\n' -XPOST \

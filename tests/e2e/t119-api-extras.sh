@@ -4,6 +4,7 @@
 # watch bookmarks, `describe`, the default ServiceAccount of a namespace and
 # the kubernetes Service's Endpoints and EndpointSlice.
 . "$(dirname "$0")/lib.sh"
+lk_plan $((45 + 9 * $(lk_nversions)))
 lk_start
 
 NS=lkt-x
@@ -32,8 +33,9 @@ api GET "$C/dry"
 expect_code "dry-run object not stored" 404
 expect_ok "kubectl --dry-run=server" kc -n "$NS" create configmap dry2 --dry-run=server
 expect_eq "kubectl prints (server dry run)" "configmap/dry2 created (server dry run)" "$OUT"
-expect_fail "server dry run stored nothing" kc -n "$NS" get cm dry2
+expect_notfound "server dry run stored nothing" kc -n "$NS" get cm dry2
 api POST "$C" -H 'Content-Type: application/json' -d "$(cmjson '"name":"real","labels":{"v":"1"}')"
+expect_code "create real: 201" 201
 RV=$(jf 'd["metadata"]["resourceVersion"]' "$BODY")
 api PATCH "$C/real?dryRun=All" -H 'Content-Type: application/merge-patch+json' -d '{"metadata":{"labels":{"v":"2"}}}'
 expect_code "PATCH ?dryRun=All: 200" 200
@@ -98,7 +100,15 @@ for l in sys.stdin:
         e = json.loads(l); print(e["type"], e["object"]["kind"], e["object"]["metadata"].get("resourceVersion", ""))')
 expect_match "allowWatchBookmarks: a BOOKMARK (kind ConfigMap, with a resourceVersion) before the deadline" \
 	'^BOOKMARK ConfigMap [0-9]+$' "$got"
-got=$(curl_api "$C?watch=true&resourceVersion=$RVB&timeoutSeconds=3" --max-time 10)
+# Without allowWatchBookmarks, over the same 4 s: the stream carries a change
+# made meanwhile (so it was a working watch), and no BOOKMARK.
+curl_api "$C?watch=true&resourceVersion=$RVB&timeoutSeconds=4" --max-time 10 >"$LK_TMP/nobm.out" &
+NOBM=$!
+LK_BG_PIDS+=("$NOBM")
+api POST "$C" -H 'Content-Type: application/json' -d "$(cmjson '"name":"bm-marker"')"
+wait "$NOBM"
+got=$(cat "$LK_TMP/nobm.out")
+expect_match "watch without allowWatchBookmarks carries the change made meanwhile" '"type": *"ADDED".*"name": *"bm-marker"' "$got"
 expect_nomatch "no bookmarks unless asked" 'BOOKMARK' "$got"
 
 # ---- describe

@@ -10,13 +10,16 @@
 # ReplicaSets and their pods (the garbage collector); a progress deadline
 # turns Progressing False and fails `rollout status`. When the node agent
 # runs pods to Ready, also: `rollout status`, a complete rolling update,
-# Recreate (old pods gone before the new RS), revisionHistoryLimit; without
-# it those are skipped (the planner's readiness math is unit-tested).
+# Recreate (every old pod gone before the first pod of the new RS, read
+# from a watch), revisionHistoryLimit. Pods that never become Ready are a
+# failure, not a skip.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "deployment controller" "the fake server runs no controllers"
 	exit 0
 fi
+lk_plan 127
 lk_start
 
 NS=lkt-deploy
@@ -31,7 +34,7 @@ active_pods() {
 }
 pods_are() { [ "$(active_pods "$1" | wc -w)" = "$2" ]; }
 rs_names() { "${K[@]}" get rs -l app=web -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
-rs_count_is() { [ "$(rs_names | grep -c .)" = "$1" ]; }
+rs_count_is() { [ "$("${K[@]}" get rs -l app=web -o json | jf 'str(len(d["items"]))')" = "$1" ]; } # a failing get is no count
 rs_field() { "${K[@]}" get rs "$1" -o jsonpath="$2"; }
 rs_field_is() { [ "$(rs_field "$1" "$2")" = "$3" ]; }
 wait_ok() { # wait_ok DESC SECONDS CMD...
@@ -94,7 +97,7 @@ expect_eq "conditions: Available, then Progressing" "Available Progressing" \
 
 describe() {
 	local v=$1
-	expect_ok "1.$v describe deployment" k "$v" -n "$NS" describe deployment web || return
+	expect_ok "1.$v describe deployment" k "$v" -n "$NS" describe deployment web
 	expect_match "1.$v describe: Replicas line" \
 		'^Replicas:               2 desired \| 2 updated \| 2 total \| [0-2] available \| [0-2] unavailable$' "$OUT"
 	expect_line "1.$v describe: StrategyType" "StrategyType:           RollingUpdate" "$OUT"
@@ -216,11 +219,7 @@ expect_eq "Available False" "False MinimumReplicasUnavailable Deployment does no
 expect_ok "create deployment web2 --replicas=2" "${K[@]}" create deployment web2 \
 	--image=registry.k8s.io/pause:3.9 --replicas=2
 available() { [ "$("${K[@]}" get deploy "$1" -o jsonpath='{.status.availableReplicas}')" = "$2" ]; }
-if ! lk_wait_for 30 available web2 2; then
-	skip "rollouts with ready pods" "pods do not become Ready here"
-	lk_done
-fi
-pass "web2: 2 pods available"
+wait_ok "web2: 2 pods available" 30 available web2 2
 expect_ok "rollout status" "${K[@]}" rollout status deployment/web2 --timeout=30s
 expect_line "rollout status: successfully rolled out" 'deployment "web2" successfully rolled out' "$OUT"
 RSA=$("${K[@]}" get rs -l app=web2 -o jsonpath='{.items[0].metadata.name}')
@@ -246,10 +245,25 @@ expect_ok "set image again" "${K[@]}" set image deployment/web2 pause=registry.k
 expect_ok "rollout status" "${K[@]}" rollout status deployment/web2 --timeout=60s
 two_rs() { [ "$("${K[@]}" get rs -l app=web2 -o name | wc -l)" = 2 ]; }
 wait_ok "only the new ReplicaSet and one old one are kept" 15 two_rs
-gone_rsa() { ! "${K[@]}" get rs "$RSA" >/dev/null 2>&1; }
-wait_ok "the oldest ReplicaSet is deleted" 15 gone_rsa
+wait_notfound "the oldest ReplicaSet is deleted (NotFound)" 15 "${K[@]}" get rs "$RSA"
 
-# Recreate: every old pod is gone before the new ReplicaSet exists.
+# Recreate: every old pod is gone (deleted, or Succeeded/Failed, as
+# upstream's oldPodsRunning reads it) before the first pod of the new
+# ReplicaSet is created. Read from a watch that starts at the resourceVersion
+# of a list taken before `set image`, so no event is missed however late the
+# watch connects; the list gives the old pods.
+# watch_since FILE PATH: FILE.list = the list at PATH, FILE = the watch events
+# from its resourceVersion on (stopped by lk_kill, or lk_stop at the end).
+watch_since() {
+	local rv sep='?'
+	[[ $2 == *\?* ]] && sep='&'
+	curl_api "$2" >"$1.list" || return 1
+	rv=$(jf 'd["metadata"]["resourceVersion"]' <"$1.list") || return 1
+	timeout -k 5 120 ip netns exec "$LK_NS" curl -sN --max-time 115 \
+		"$LK_URL$2${sep}watch=1&resourceVersion=$rv" >"$1" 2>"$1.err" </dev/null &
+	LK_BGPID=$!
+	LK_BG_PIDS+=("$LK_BGPID")
+}
 REC=$(lk_manifest rec.yaml <<'EOF'
 apiVersion: apps/v1
 kind: Deployment
@@ -273,12 +287,50 @@ EOF
 expect_ok "create a Recreate deployment" "${K[@]}" create -f "$REC"
 wait_ok "rec: 2 available" 30 available rec 2
 RSR=$("${K[@]}" get rs -l app=rec -o jsonpath='{.items[0].metadata.name}')
+RHASH=$(rs_field "$RSR" '{.metadata.labels.pod-template-hash}')
+watch_since "$LK_TMP/rec.watch" "/api/v1/namespaces/$NS/pods?labelSelector=app%3Drec" ||
+	fail "rec: list the pods before set image"
+RECW=$LK_BGPID
 expect_ok "set image rec" "${K[@]}" set image deployment/rec c=registry.k8s.io/pause:3.10
 second_rec() { [ "$("${K[@]}" get rs -l app=rec -o name | wc -l)" = 2 ]; }
 wait_ok "rec: a new ReplicaSet" 30 second_rec
-run rs_field "$RSR" '{.spec.replicas}'
-expect_eq "rec: the old ReplicaSet was at 0 before the new one came" "0" "$OUT"
 expect_ok "rec: rollout status" "${K[@]}" rollout status deployment/rec --timeout=60s
+new_rec_pods_seen() { [ "$(grep -c '"ADDED"' "$LK_TMP/rec.watch")" -ge 2 ]; }
+lk_wait_for 5 new_rec_pods_seen
+lk_kill "$RECW"
+run "$LK_PY" - "$LK_TMP/rec.watch" "$RHASH" <<'PY'
+import json, sys
+f, old = sys.argv[1], sys.argv[2]
+def running(p):  # upstream's oldPodsRunning: anything not Succeeded/Failed
+    return p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+def is_old(p):
+    return p["metadata"].get("labels", {}).get("pod-template-hash") == old
+alive = {p["metadata"]["name"] for p in json.load(open(f + ".list"))["items"] if is_old(p) and running(p)}
+print("old pods running at set image: %d" % len(alive))
+s, i, dec, new, bad = open(f).read(), 0, json.JSONDecoder(), 0, []
+while True:
+    while i < len(s) and s[i].isspace():
+        i += 1
+    if i >= len(s):
+        break
+    e, i = dec.raw_decode(s, i)
+    p, n = e["object"], e["object"]["metadata"]["name"]
+    if is_old(p):
+        if e["type"] == "DELETED" or not running(p):
+            alive.discard(n)
+        else:
+            alive.add(n)
+    elif e["type"] == "ADDED":
+        new += 1
+        if alive:
+            bad.append("%s created while old pods ran: %s" % (n, " ".join(sorted(alive))))
+print("new pods created: %d" % new)
+for b in bad:
+    print(b)
+PY
+expect_eq "rec: both old pods were gone before the first new pod was created (watch)" \
+	"$(printf 'old pods running at set image: 2\nnew pods created: 2')" "$OUT"
+[ -n "$ERR" ] && lk_diag stderr "$ERR"
 wait_ok "rec: event Scaled down replica set $RSR from 2 to 0" 10 has_event \
 	"Deployment deployment-controller ScalingReplicaSet Scaled down replica set $RSR from 2 to 0"
 lk_done

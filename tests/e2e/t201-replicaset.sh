@@ -6,9 +6,11 @@
 # status counters and what `get` and `describe` print.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "replicaset controller" "the fake server runs no controllers"
 	exit 0
 fi
+lk_plan 45
 lk_start
 
 NS=lkt-rs
@@ -103,15 +105,31 @@ wait_ok "four pods" 10 pods_are app=kubia 4
 expect_ok "scale to 3" "${K[@]}" scale rs kubia --replicas=3
 wait_ok "three pods" 10 pods_are app=kubia 3
 expect_ok "create a matching orphan pod" "${K[@]}" create -f "$ORPHAN"
-stray_owned() { [ "$("${K[@]}" get pod stray -o jsonpath='{.metadata.ownerReferences[0].name}' 2>/dev/null)" = kubia ] || ! "${K[@]}" get pod stray >/dev/null 2>&1; }
+stray_owned() { # adopted, or deleted as the surplus (NotFound or terminating; not any error)
+	local o
+	o=$("${K[@]}" get pod stray -o jsonpath='{.metadata.ownerReferences[0].name}/{.metadata.deletionTimestamp}' 2>/dev/null)
+	case $o in kubia/* | */?*) return 0 ;; esac
+	notfound "${K[@]}" get pod stray
+}
 wait_ok "the orphan is adopted (or deleted as the surplus)" 10 stray_owned
 wait_ok "three pods, all the ReplicaSet's" 10 adopted_back
 
-# Scale down.
+# Scale down: an event for each of the two pods this step deletes (pods
+# that were active before it and are not after), not earlier ones.
+BEFORE=$(active_pods app=kubia)
 expect_ok "scale rs --replicas=1" "${K[@]}" scale rs kubia --replicas=1
 wait_ok "one pod left" 10 pods_are app=kubia 1
-deletes() { [ "$(events | grep -c '^ReplicaSet replicaset-controller SuccessfulDelete Deleted pod: ')" -ge 2 ]; }
-wait_ok "SuccessfulDelete events" 10 deletes
+LEFT=$(active_pods app=kubia)
+SCALED=$(tr ' ' '\n' <<<"$BEFORE" | grep -vxF -- "$LEFT" | tr '\n' ' ')
+deletes() {
+	local p ev
+	ev=$(events)
+	[ "$(wc -w <<<"$SCALED")" = 2 ] || return 1
+	for p in $SCALED; do
+		grep -Fxq -- "ReplicaSet replicaset-controller SuccessfulDelete Deleted pod: $p" <<<"$ev" || return 1
+	done
+}
+wait_ok "SuccessfulDelete events for the two pods scaled away ($SCALED)" 10 deletes
 
 # ReplicationController (kubectl create -f, the course's kubia-rc.yaml).
 RCY=$(lk_manifest rc.yaml <<'EOF'
@@ -150,10 +168,12 @@ rc_cur() { [ "$("${K[@]}" get rc kubia-rc -o jsonpath='{.status.replicas}')" = "
 wait_ok "RC status replicas 3" 10 rc_cur 3
 expect_ok "get rc" "${K[@]}" get rc
 expect_match "get rc row" '^kubia-rc +3 +3 +[0-3] +[0-9]+s$' "$OUT"
+RBEFORE=$(active_pods app=kubia-rc)
 expect_ok "scale rc --replicas=2" "${K[@]}" scale rc kubia-rc --replicas=2
 expect_eq "scale prints" "replicationcontroller/kubia-rc scaled" "$OUT"
 wait_ok "two RC pods" 10 pods_are app=kubia-rc 2
 wait_ok "RC status replicas 2" 10 rc_cur 2
-rc_deleted() { events | grep -q '^ReplicationController replication-controller SuccessfulDelete Deleted pod: kubia-rc-'; }
-wait_ok "SuccessfulDelete from replication-controller" 10 rc_deleted
+RGONE=$(tr ' ' '\n' <<<"$RBEFORE" | grep -vxF -f <(active_pods app=kubia-rc | tr ' ' '\n') | tr -d '\n')
+rc_deleted() { [ -n "$RGONE" ] && events | grep -Fxq -- "ReplicationController replication-controller SuccessfulDelete Deleted pod: $RGONE"; }
+wait_ok "SuccessfulDelete from replication-controller for the pod scaled away ($RGONE)" 10 rc_deleted
 lk_done

@@ -8,9 +8,11 @@
 # events ("create Pod web-0 in StatefulSet web successful").
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "statefulset controller" "the fake server runs no controllers"
 	exit 0
 fi
+lk_plan 34
 lk_start
 
 NS=lkt-sts
@@ -29,6 +31,19 @@ wait_ok() { # wait_ok DESC SECONDS CMD...
 }
 events() { "${K[@]}" get events -o json | jf '"\n".join("%s %s %s %s" % (e["involvedObject"]["kind"], e["source"].get("component", ""), e["reason"], e["message"]) for e in d["items"])'; }
 has_event() { events | grep -Fxq -- "$1"; }
+# watch_since FILE PATH: FILE.list = the list at PATH, FILE = the watch events
+# from its resourceVersion on: no event is missed however late the watch
+# connects (stopped by lk_kill, or lk_stop at the end).
+watch_since() {
+	local rv sep='?'
+	[[ $2 == *\?* ]] && sep='&'
+	curl_api "$2" >"$1.list" || return 1
+	rv=$(jf 'd["metadata"]["resourceVersion"]' <"$1.list") || return 1
+	timeout -k 5 120 ip netns exec "$LK_NS" curl -sN --max-time 115 \
+		"$LK_URL$2${sep}watch=1&resourceVersion=$rv" >"$1" 2>"$1.err" </dev/null &
+	LK_BGPID=$!
+	LK_BG_PIDS+=("$LK_BGPID")
+}
 
 STS=$(lk_manifest sts.yaml <<'EOF'
 apiVersion: v1
@@ -94,6 +109,10 @@ spec:
         image: registry.k8s.io/pause:3.9
 EOF
 )
+# Every change to the web pods from before they exist, in the API's order.
+watch_since "$LK_TMP/web.watch" "/api/v1/namespaces/$NS/pods?labelSelector=app%3Dweb" ||
+	fail "list the web pods before the StatefulSet exists"
+WEBW=$LK_BGPID
 expect_ok "create headless service and statefulsets" "${K[@]}" create -f "$STS"
 
 # OrderedReady: web-0 first; web-1 only once web-0 is Running and Ready.
@@ -111,12 +130,38 @@ expect_ok "get controllerrevisions" "${K[@]}" get controllerrevisions
 expect_match "revision web-<hash>, statefulset.apps/web, 1" "^$REV +statefulset\\.apps/web +1 +[0-9]+s\$" "$OUT"
 wait_ok "event: create Pod web-0 in StatefulSet web successful" 10 has_event \
 	"StatefulSet statefulset-controller SuccessfulCreate create Pod web-0 in StatefulSet web successful"
-ready0() { [ "$("${K[@]}" get pod web-0 -o jsonpath='{.status.phase}/{.status.conditions[?(@.type=="Ready")].status}')" = "Running/True" ]; }
-if ready0; then
-	wait_ok "web-0 ready: web-1 and web-2 follow" 30 pods_are app=web "web-0 web-1 web-2"
-else
-	expect_eq "web-0 not Running and Ready: web-1 waits" "web-0" "$(active_pods app=web)"
-fi
+wait_ok "web-1 and web-2 follow" 30 pods_are app=web "web-0 web-1 web-2"
+lk_wait_file "$LK_TMP/web.watch" '"name": *"web-2"' 5
+lk_kill "$WEBW"
+# From the watch: at the moment web-N is created, web-(N-1) is Running and
+# Ready (and not being deleted).
+run "$LK_PY" - "$LK_TMP/web.watch" <<'PY'
+import json, sys
+s, i, dec = open(sys.argv[1]).read(), 0, json.JSONDecoder()
+ready, seen, out = {}, [], []
+while True:
+    while i < len(s) and s[i].isspace():
+        i += 1
+    if i >= len(s):
+        break
+    e, i = dec.raw_decode(s, i)
+    p = e["object"]
+    n = p["metadata"]["name"]
+    if e["type"] == "ADDED" and n not in seen:
+        seen.append(n)
+        k = int(n.rsplit("-", 1)[1])
+        if k > 0 and not ready.get("web-%d" % (k - 1)):
+            out.append("%s created before web-%d was Running and Ready" % (n, k - 1))
+    ready[n] = e["type"] != "DELETED" and not p["metadata"].get("deletionTimestamp") and \
+        p.get("status", {}).get("phase") == "Running" and \
+        any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions", []))
+print("created: " + " ".join(seen))
+for o in out:
+    print(o)
+PY
+expect_eq "OrderedReady (watch): web-1 created only once web-0 was Running and Ready, web-2 once web-1 was" \
+	"created: web-0 web-1 web-2" "$OUT"
+[ -n "$ERR" ] && lk_diag stderr "$ERR"
 sts_status() { "${K[@]}" get sts web -o jsonpath='{.status.currentRevision} {.status.updateRevision} {.status.observedGeneration}'; }
 sts_status_is() { [ "$(sts_status)" = "$REV $REV 1" ]; }
 wait_ok "status: current and update revision, observedGeneration 1" 10 sts_status_is
@@ -142,15 +187,17 @@ expect_ok "delete par-0" "${K[@]}" delete pod par-0 --wait=false
 back() { "${K[@]}" get pod par-0 -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null | grep -q . && return 1; pods_are app=par "par-0 par-1"; }
 wait_ok "par-0 is recreated" 20 back
 
-# A template change is a new revision.
+# A template change is a new revision: updateRevision leaves the revision
+# it had before the change and names the new ControllerRevision.
+OLDREV=$("${K[@]}" get sts par -o jsonpath='{.status.updateRevision}')
+expect_match "par: an updateRevision before the change" '^par-[4-9bcdf]{1,10}$' "$OLDREV"
 expect_ok "set image on par" "${K[@]}" set image sts/par c=registry.k8s.io/pause:3.10
-newrev() { [ "$("${K[@]}" get controllerrevisions -o json | jf 'str(len([r for r in d["items"] if r["metadata"]["ownerReferences"][0]["name"] == "par"]))')" = 2 ]; }
+par_revs() { "${K[@]}" get controllerrevisions -o json | jf '" ".join(sorted(r["metadata"]["name"] for r in d["items"] if r["metadata"]["ownerReferences"][0]["name"] == "par"))'; }
+newrev() { [ "$(par_revs | wc -w)" = 2 ]; }
 wait_ok "a second ControllerRevision for par" 10 newrev
-upd() {
-	"${K[@]}" get sts par -o json | jf 'str(d["status"]["updateRevision"] != d["status"]["currentRevision"] or d["status"].get("updatedReplicas") == d["status"]["replicas"])'
-}
-updated() { [ "$(upd)" = True ]; }
-wait_ok "updateRevision moves to the new revision" 10 updated
+NEWREV=$(par_revs | tr ' ' '\n' | grep -vxF -- "$OLDREV")
+updated() { [ -n "$NEWREV" ] && [ "$("${K[@]}" get sts par -o jsonpath='{.status.updateRevision}')" = "$NEWREV" ]; }
+wait_ok "updateRevision moves from $OLDREV to the new revision ($NEWREV)" 10 updated
 expect_ok "rollout history sts/par" "${K[@]}" rollout history sts/par
 expect_line "history: revision 1" "1         <none>" "$OUT"
 expect_line "history: revision 2" "2         <none>" "$OUT"

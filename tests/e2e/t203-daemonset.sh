@@ -7,9 +7,11 @@
 # `get ds`, and events from daemonset-controller.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "daemonset controller" "the fake server runs no controllers"
 	exit 0
 fi
+lk_plan 33
 lk_start
 
 NS=lkt-ds
@@ -95,35 +97,29 @@ expect_ok "delete the agent pod" "${K[@]}" delete pod "$P" --wait=false
 again() { pods_are app=agent 1 && ! active_pods app=agent | grep -qw "$P"; }
 wait_ok "a new agent pod" 15 again
 
-# RollingUpdate: a new template replaces the pod (needs pods that finish
-# terminating, i.e. a node agent).
+# RollingUpdate: a new template replaces the pod (the node agent runs the
+# pod to Ready and finishes its termination).
 avail() { [ "$("${K[@]}" get ds agent -o jsonpath='{.status.numberAvailable}')" = 1 ]; }
-if lk_wait_for 20 avail; then
-	OLDHASH=$("${K[@]}" get pods -l app=agent -o jsonpath='{.items[0].metadata.labels.controller-revision-hash}')
-	expect_ok "set image on the daemonset" "${K[@]}" set image ds/agent c=registry.k8s.io/pause:3.10
-	newpod() { "${K[@]}" get pods -l app=agent -o json | jf '" ".join(sorted(p["metadata"]["labels"]["controller-revision-hash"] + ":" + p["spec"]["containers"][0]["image"] for p in d["items"] if not p["metadata"].get("deletionTimestamp")))'; }
-	replaced_img() { newpod | grep -q ':registry.k8s.io/pause:3.10$' && [ "$(newpod | wc -w)" = 1 ]; }
-	wait_ok "the pod is replaced by one of the new template" 30 replaced_img
-	expect_nomatch "with a new controller-revision-hash" "^$OLDHASH:" "$(newpod)"
-	two_revs() { [ "$("${K[@]}" get controllerrevisions -o name | grep -c agent-)" = 2 ]; }
-	wait_ok "two ControllerRevisions for agent" 10 two_revs
-	wait_ok "status: updated 1" 20 ds_status_is agent 1/1/0/1
-else
-	skip "daemonset rolling update" "the daemon pod does not become available here"
-fi
+wait_ok "the agent pod becomes available (numberAvailable 1)" 20 avail
+OLDHASH=$("${K[@]}" get pods -l app=agent -o jsonpath='{.items[0].metadata.labels.controller-revision-hash}')
+expect_match "the agent pod has a controller-revision-hash" '^[a-z0-9]+$' "$OLDHASH"
+expect_ok "set image on the daemonset" "${K[@]}" set image ds/agent c=registry.k8s.io/pause:3.10
+newpod() { "${K[@]}" get pods -l app=agent -o json | jf '" ".join(sorted(p["metadata"]["labels"]["controller-revision-hash"] + ":" + p["spec"]["containers"][0]["image"] for p in d["items"] if not p["metadata"].get("deletionTimestamp")))'; }
+replaced_img() { newpod | grep -q ':registry.k8s.io/pause:3.10$' && [ "$(newpod | wc -w)" = 1 ]; }
+wait_ok "the pod is replaced by one of the new template" 30 replaced_img
+expect_nomatch "with a new controller-revision-hash" "^$OLDHASH:" "$(newpod)"
+two_revs() { [ "$("${K[@]}" get controllerrevisions -o name | grep -c agent-)" = 2 ]; }
+wait_ok "two ControllerRevisions for agent" 10 two_revs
+wait_ok "status: updated 1" 20 ds_status_is agent 1/1/0/1
 
 # nodeSelector: nothing until the node has the label.
 wait_ok "ssd status: desired 0" 10 ds_status_is ssd 0/0/0/
 expect_eq "no ssd pod" "0" "$(active_pods app=ssd | wc -w)"
-if kc get node "$LK_NODE_NAME" >/dev/null 2>&1; then
-	expect_ok "label the node disktype=ssd" kc label node "$LK_NODE_NAME" disktype=ssd
-	wait_ok "an ssd pod appears" 10 pods_are app=ssd 1
-	wait_ok "ssd status: desired 1, current 1" 10 ds_status_is ssd 1/1/0/1
-	expect_ok "remove the label" kc label node "$LK_NODE_NAME" disktype-
-	wait_ok "the ssd pod goes" 15 pods_are app=ssd 0
-else
-	skip "node labels" "no Node object $LK_NODE_NAME"
-fi
+expect_ok "label the node disktype=ssd" kc label node "$LK_NODE_NAME" disktype=ssd
+wait_ok "an ssd pod appears" 10 pods_are app=ssd 1
+wait_ok "ssd status: desired 1, current 1" 10 ds_status_is ssd 1/1/0/1
+expect_ok "remove the label" kc label node "$LK_NODE_NAME" disktype-
+wait_ok "the ssd pod goes" 15 pods_are app=ssd 0
 
 expect_ok "delete daemonset agent" "${K[@]}" delete ds agent
 wait_ok "its pod is deleted (garbage collector)" 15 pods_are app=agent 0

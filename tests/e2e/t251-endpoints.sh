@@ -6,6 +6,7 @@
 # status (podIP, Ready) is written through the status subresource, as a
 # kubelet would.
 . "$(dirname "$0")/lib.sh"
+lk_plan $((64 + 13 * $(lk_nversions)))
 lk_start
 
 OTHER=lkt-elsewhere
@@ -224,41 +225,60 @@ expect_eq "headless: hostname and the headless label" 'db-0 ' \
 expect_eq "headless slice: hostname and label" 'db-0 ' \
 	"$(kc get endpointslices -l kubernetes.io/service-name=db -o json | jf 'd["items"][0]["endpoints"][0]["hostname"]+" "+d["items"][0]["metadata"]["labels"]["service.kubernetes.io/headless"]')"
 
-# A Service without selector gets no Endpoints from the controller.
+# Steady state: nothing rewrites plain's objects while the controllers work
+# through the changes below (their results are the positive markers).
+rv1=$(kc get endpointslices -l kubernetes.io/service-name=plain -o jsonpath='{.items[0].metadata.resourceVersion}')
+rv2=$(kc get endpoints plain -o jsonpath='{.metadata.resourceVersion}')
+expect_match "steady state: resourceVersions read" '^[0-9]+ [0-9]+$' "$rv1 $rv2"
+
+# A Service without selector gets no Endpoints from the controller. The
+# marker: a selector Service created after it, whose Endpoints and slice
+# show that both controllers got past nosel.
 cat >"$LK_TMP/nosel.yaml" <<'EOF'
 apiVersion: v1
 kind: Service
 metadata: {name: nosel}
 spec:
   ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: marker}
+spec:
+  selector: {app: plain}
+  ports: [{port: 80, targetPort: 8080}]
 EOF
-expect_ok "create service nosel (no selector)" kc create -f "$LK_TMP/nosel.yaml"
-sleep 1
-expect_fail "no Endpoints for a selector-less service" kc get endpoints nosel
+expect_ok "create service nosel (no selector), then service marker" kc create -f "$LK_TMP/nosel.yaml"
+wait_pairs "marker: its Endpoints (the controller got past nosel)" marker "10.244.9.5:8080"
+wait_slices "marker: its slice" marker "10.244.9.5=True"
+expect_notfound "no Endpoints for a selector-less service (NotFound)" kc get endpoints nosel
 expect_eq "no controller slices for it" "0" \
 	"$(kc get endpointslices -l kubernetes.io/service-name=nosel -o json | jf 'len(d["items"])')"
 
 # Deleting the Service removes its Endpoints and slices.
 expect_ok "delete service web" kc delete svc web
-gone() { ! kc get endpoints web >/dev/null 2>&1 &&
-	[ "$(kc get endpointslices -l kubernetes.io/service-name=web -o name | wc -l)" = 0 ]; }
-if lk_wait_for 10 gone; then pass "service gone: Endpoints and slices gone"; else
-	fail "service gone: Endpoints and slices gone"; lk_diag got "$(kc get endpoints,endpointslices 2>&1)"; fi
+gone() { notfound kc get endpoints web &&
+	[ "$(kc get endpointslices -l kubernetes.io/service-name=web -o json | jf 'len(d["items"])')" = 0 ]; }
+if lk_wait_for 10 gone; then pass "service gone: Endpoints NotFound, no slices"; else
+	fail "service gone: Endpoints NotFound, no slices"; lk_diag got "$(kc get endpoints,endpointslices 2>&1)"; fi
 
-# Steady state: nothing rewrites the objects over and over.
-rv1=$(kc get endpointslices -l kubernetes.io/service-name=plain -o jsonpath='{.items[0].metadata.resourceVersion}')
-rv2=$(kc get endpoints plain -o jsonpath='{.metadata.resourceVersion}')
-sleep 2
 expect_eq "steady state: slice not rewritten" "$rv1" \
 	"$(kc get endpointslices -l kubernetes.io/service-name=plain -o jsonpath='{.items[0].metadata.resourceVersion}')"
 expect_eq "steady state: Endpoints not rewritten" "$rv2" "$(kc get endpoints plain -o jsonpath='{.metadata.resourceVersion}')"
 
-# After a restart the controllers resync (a pod changed while down).
-lk_server_stop
+# After a restart the controllers resync: pod p1's IP is changed while the
+# server is down. No API answers then, so the change goes into the store
+# (sqlite3, as an admin repairing it would); nothing announces it, and only
+# a controller that reconciles everything when it starts can notice it.
+lk_server_stop # fails the file unless the server exits 0
+run sqlite3 "$LK_TMP/data/labkube.db" "UPDATE objects SET json = json_set(json, '\$.status.podIP', '10.244.9.7', '\$.status.podIPs', json('[{\"ip\": \"10.244.9.7\"}]')) WHERE resource = 'pods' AND ns = 'default' AND name = 'p1'; SELECT changes();"
+expect_eq "while down: p1's podIP changed in the store (1 row)" "1" "$OUT"
+[ -n "$ERR" ] && lk_diag stderr "$ERR"
 lk_server_start
-podstatus p1 10.244.9.7 True
+expect_eq "after restart: the API shows p1's new IP" "10.244.9.7" "$(kc get pod p1 -o jsonpath='{.status.podIP}')"
 wait_pairs "after restart: the new pod IP" plain "10.244.9.7:8080"
 wait_slices "after restart: the new pod IP in the slice" plain "10.244.9.7=True"
+wait_pairs "after restart: marker follows too" marker "10.244.9.7:8080"
 expect_eq "after restart: still one slice" "1" \
 	"$(kc get endpointslices -l kubernetes.io/service-name=plain -o name | wc -l)"
 

@@ -4,6 +4,7 @@
 # them into an EndpointSlice (create, update, delete), and bad endpoint IPs
 # are refused with upstream's 422 messages.
 . "$(dirname "$0")/lib.sh"
+lk_plan $((39 + 4 * $(lk_nversions)))
 lk_start
 
 mirror_json() { kc get endpointslices -l kubernetes.io/service-name="$1" -o json; }
@@ -50,7 +51,19 @@ expect_eq "owned by the Endpoints" "Endpoints/ext" \
 expect_eq "ports mirrored" '[{"name": "web", "port": 8080, "protocol": "TCP"}]' "$(jf 'd["items"][0]["ports"]' "$o")"
 expect_match "generateName ext-" '^ext-[a-z0-9]{5}$' "$(jf 'd["items"][0]["metadata"]["name"]' "$o")"
 
-# The Endpoints controller does not touch them.
+# The Endpoints controller does not touch them. The marker: a selector
+# Service created after ext gets its Endpoints from that controller.
+cat >"$LK_TMP/sel.yaml" <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: sel}
+spec:
+  selector: {app: none}
+  ports: [{port: 80}]
+EOF
+expect_ok "create service sel (with a selector, after ext)" kc apply -f "$LK_TMP/sel.yaml"
+sel_done() { kc get endpoints sel >/dev/null 2>&1; } # only the controller makes it
+wait_ok "the Endpoints controller made sel's Endpoints (it got past ext)" 10 sel_done
 expect_eq "Endpoints untouched (no trigger-time annotation)" "False" \
 	"$(kc get endpoints ext -o json | jf 'str("endpoints.kubernetes.io/last-change-trigger-time" in d["metadata"].get("annotations", {}))')"
 
@@ -93,7 +106,23 @@ subsets:
   ports: [{port: 9000}]
 EOF
 expect_ok "endpoints first" kc apply -f "$LK_TMP/late.yaml"
-sleep 0.5
+# The marker: Endpoints and their Service created after late, mirrored.
+cat >"$LK_TMP/mark.yaml" <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: mark}
+spec:
+  ports: [{port: 9000}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: mark}
+subsets:
+- addresses: [{ip: 192.0.2.71}]
+  ports: [{port: 9000}]
+EOF
+expect_ok "then a service and endpoints mark" kc apply -f "$LK_TMP/mark.yaml"
+wait_mirror "mark mirrored (the controller got past late)" mark "192.0.2.71=True"
 expect_eq "no service yet: nothing mirrored" "" "$(mirrored late)"
 cat >"$LK_TMP/late-svc.yaml" <<'EOF'
 apiVersion: v1

@@ -5,6 +5,7 @@
 # blocking dependents), the core/v1 ReplicationController default (orphan),
 # dangling references at create, and objects with several owners.
 . "$(dirname "$0")/lib.sh"
+lk_plan 66
 lk_start
 
 uid_of() { kc get "$1" "$2" -o jsonpath='{.metadata.uid}'; }
@@ -35,7 +36,7 @@ owner_with_deps() { # owner_with_deps NAME: a ConfigMap owning a cm, a secret, a
 	dependent Secret "$1-secret" ConfigMap "$1" "$u"
 	dependent Pod "$1-pod" ConfigMap "$1" "$u"
 }
-absent() { ! kc get "$@" >/dev/null 2>&1; }
+absent() { notfound kc get "$@"; } # NotFound, not any error
 all_absent() { absent cm "$1-cm" && absent secret "$1-secret" && absent pod "$1-pod"; }
 wait_gone() { # wait_gone DESC PREFIX
 	if lk_wait_for 10 all_absent "$2"; then pass "$1"; else
@@ -51,7 +52,7 @@ for v in 27 33; do
 done
 
 # A chain: a -> b -> c.
-kc create configmap chain-a >/dev/null
+kc create configmap chain-a >/dev/null || fail "create configmap chain-a"
 dependent ConfigMap chain-b ConfigMap chain-a "$(uid_of cm chain-a)"
 dependent ConfigMap chain-c ConfigMap chain-b "$(uid_of cm chain-b)"
 expect_ok "delete the head of a chain" kc delete cm chain-a
@@ -66,11 +67,11 @@ for v in 27 33; do
 	expect_eq "1.$v orphan: its ownerReferences removed" "False" "$(jf 'str("ownerReferences" in d["metadata"])' "$OUT")"
 	expect_ok "1.$v orphaned pod still there" kc get pod "or$v-pod" -o json
 	expect_eq "1.$v orphan: the pod's reference removed" "False" "$(jf 'str("ownerReferences" in d["metadata"])' "$OUT")"
-	expect_fail "1.$v orphan: the owner is gone" kc get cm "or$v"
+	expect_notfound "1.$v orphan: the owner is gone (NotFound)" kc get cm "or$v"
 done
 
 # Foreground: the owner waits for a blocking dependent held by a finalizer.
-kc create configmap fg >/dev/null
+kc create configmap fg >/dev/null || fail "create configmap fg"
 dependent ConfigMap fg-held ConfigMap fg "$(uid_of cm fg)" 'finalizers: [example.com/hold]'
 dependent Secret fg-secret ConfigMap fg "$(uid_of cm fg)"
 expect_ok "delete --cascade=foreground --wait=false" kc delete cm fg --cascade=foreground --wait=false
@@ -97,7 +98,7 @@ for v in 27 33; do
 done
 
 # The DELETE answer shows the finalizer (raw API).
-kc create configmap raw >/dev/null
+kc create configmap raw >/dev/null || fail "create configmap raw"
 dependent ConfigMap raw-held ConfigMap raw "$(uid_of cm raw)" 'finalizers: [example.com/hold]'
 api DELETE /api/v1/namespaces/default/configmaps/raw -H 'Content-Type: application/json' \
 	-d '{"propagationPolicy":"Foreground"}'
@@ -116,7 +117,7 @@ if lk_wait_for 10 raw_gone; then pass "orphan finalizer processed: owner gone"; 
 expect_ok "held dependent still there" kc get cm raw-held -o json
 expect_eq "held dependent: ownerReferences removed" "False" \
 	"$(jf 'str("ownerReferences" in d["metadata"])' "$OUT")"
-kc patch cm raw-held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+kc patch cm raw-held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null || fail "release raw-held"
 
 # core/v1 ReplicationController: no policy means orphan.
 cat >"$LK_TMP/rc.yaml" <<'EOF'
@@ -145,18 +146,19 @@ ghost_gone() { absent cm ghost; }
 if lk_wait_for 10 ghost_gone; then pass "dangling owner at create: dependent deleted"; else fail "dangling owner at create: dependent deleted"; fi
 
 # An owner recreated with the same name is not the owner.
-kc create configmap same >/dev/null
+kc create configmap same >/dev/null || fail "create configmap same"
 dependent ConfigMap same-dep ConfigMap same "$(uid_of cm same)"
-kc delete cm same --cascade=orphan >/dev/null
-kc create configmap same >/dev/null
-kc patch cm same-dep --type=merge -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"same\",\"uid\":\"0b6a4ac0-0000-4c55-b3d4-7d3c41b6a8a1\"}]}}" >/dev/null
+kc delete cm same --cascade=orphan >/dev/null || fail "delete cm same --cascade=orphan"
+kc create configmap same >/dev/null || fail "create configmap same again"
+kc patch cm same-dep --type=merge -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"same\",\"uid\":\"0b6a4ac0-0000-4c55-b3d4-7d3c41b6a8a1\"}]}}" >/dev/null ||
+	fail "point same-dep at a uid that is not the new owner's"
 samedep_gone() { absent cm same-dep; }
 if lk_wait_for 10 samedep_gone; then pass "uid mismatch: dependent deleted"; else fail "uid mismatch: dependent deleted"; fi
 expect_ok "the new same-named owner stays" kc get cm same
 
 # Two owners: one goes, the reference is stripped, the object stays.
-kc create configmap o1 >/dev/null
-kc create configmap o2 >/dev/null
+kc create configmap o1 >/dev/null || fail "create configmap o1"
+kc create configmap o2 >/dev/null || fail "create configmap o2"
 cat >"$LK_TMP/two.yaml" <<EOF
 apiVersion: v1
 kind: ConfigMap
@@ -175,40 +177,33 @@ expect_ok "delete the other" kc delete cm o2
 two_gone() { absent cm two; }
 if lk_wait_for 10 two_gone; then pass "two owners: gone with the last one"; else fail "two owners: gone with the last one"; fi
 
-# Deployments: when the workload controllers create a ReplicaSet, deleting
-# the Deployment removes it (skipped when no controller made one).
+# Deployments: the workload controllers create a ReplicaSet (no
+# ReplicaSet, or no pod, is a failure), and deleting the Deployment removes it.
+rs_of() { kc get rs -l "app=$1" -o json | jf 'str(len(d["items"]))'; }
+rs_count() { [ "$(rs_of "$1")" = "$2" ]; } # a failing get is not 0
 expect_ok "create deployment gcd (0 replicas)" kc create deployment gcd --image=registry.k8s.io/pause:3.9 --replicas=0
-has_rs() { [ -n "$(kc get rs -l app=gcd -o name 2>/dev/null)" ]; }
-if lk_wait_for 5 has_rs; then
-	expect_ok "delete deployment gcd" kc delete deployment gcd
-	no_rs() { ! has_rs; }
-	if lk_wait_for 10 no_rs; then pass "deployment deleted: its ReplicaSet deleted"; else fail "deployment deleted: its ReplicaSet deleted"; fi
-	# Orphan keeps the ReplicaSet, without its reference.
-	kc create deployment gco --image=registry.k8s.io/pause:3.9 --replicas=0 >/dev/null
-	has_rs_o() { [ -n "$(kc get rs -l app=gco -o name 2>/dev/null)" ]; }
-	lk_wait_for 5 has_rs_o
-	expect_ok "delete deployment --cascade=orphan" kc delete deployment gco --cascade=orphan
-	expect_eq "orphaned ReplicaSet kept, no ownerReferences" "1 False" \
-		"$(kc get rs -l app=gco -o json | jf 'str(len(d["items"]))+" "+str(any("ownerReferences" in i["metadata"] for i in d["items"]))')"
-	# Foreground: kubectl returns once the pods and the ReplicaSet are gone.
-	kc create deployment gcf --image=registry.k8s.io/pause:3.9 --replicas=1 >/dev/null
-	has_pod_f() { [ -n "$(kc get pods -l app=gcf -o name 2>/dev/null)" ]; }
-	if lk_wait_for 10 has_pod_f; then
-		LK_KTIMEOUT=60 expect_ok "delete deployment --cascade=foreground (waits)" \
-			kc delete deployment gcf --cascade=foreground --timeout=50s
-		expect_eq "foreground: no ReplicaSet and no pod left" "0 0" \
-			"$(kc get rs -l app=gcf -o name | wc -l) $(kc get pods -l app=gcf -o name | wc -l)"
-	else
-		skip "deployment --cascade=foreground" "no pod was created for the Deployment"
-	fi
-else
-	skip "deployment deleted: its ReplicaSet deleted" "no ReplicaSet was created for the Deployment"
-fi
+wait_ok "gcd: the deployment controller makes its ReplicaSet" 5 rs_count gcd 1
+expect_ok "delete deployment gcd" kc delete deployment gcd
+wait_ok "deployment deleted: its ReplicaSet deleted" 10 rs_count gcd 0
+# Orphan keeps the ReplicaSet, without its reference.
+expect_ok "create deployment gco (0 replicas)" kc create deployment gco --image=registry.k8s.io/pause:3.9 --replicas=0
+wait_ok "gco: its ReplicaSet" 5 rs_count gco 1
+expect_ok "delete deployment --cascade=orphan" kc delete deployment gco --cascade=orphan
+expect_eq "orphaned ReplicaSet kept, no ownerReferences" "1 False" \
+	"$(kc get rs -l app=gco -o json | jf 'str(len(d["items"]))+" "+str(any("ownerReferences" in i["metadata"] for i in d["items"]))')"
+# Foreground: kubectl returns once the pods and the ReplicaSet are gone.
+expect_ok "create deployment gcf (1 replica)" kc create deployment gcf --image=registry.k8s.io/pause:3.9 --replicas=1
+pod_count() { [ "$(kc get pods -l "app=$1" -o json | jf 'str(len(d["items"]))')" = "$2" ]; }
+wait_ok "gcf: its pod is created" 10 pod_count gcf 1
+LK_KTIMEOUT=60 expect_ok "delete deployment --cascade=foreground (waits)" \
+	kc delete deployment gcf --cascade=foreground --timeout=50s
+expect_eq "foreground: no ReplicaSet and no pod left" "0 0" \
+	"$(rs_of gcf) $(kc get pods -l app=gcf -o json | jf 'str(len(d["items"]))')"
 
 # After a restart the index is rebuilt from the store.
-kc create configmap rs-owner >/dev/null
+kc create configmap rs-owner >/dev/null || fail "create configmap rs-owner"
 dependent ConfigMap rs-dep ConfigMap rs-owner "$(uid_of cm rs-owner)"
-lk_server_stop
+lk_server_stop # fails the file unless the server exits 0
 lk_server_start
 expect_ok "delete an owner after a restart" kc delete cm rs-owner
 rsdep_gone() { absent cm rs-dep; }

@@ -11,9 +11,11 @@
 # FailedMount; init containers run in order first (Init:N/M in kubectl).
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "node agent" "the fake server runs no pods"
 	exit 0
 fi
+lk_plan 39
 lk_start
 
 NS=lkt-fail

@@ -11,9 +11,11 @@
 # the new image; a hostNetwork pod runs with the node's IP.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "node agent" "the fake server runs no pods"
 	exit 0
 fi
+lk_plan 36
 lk_start
 
 NS=lkt-probes

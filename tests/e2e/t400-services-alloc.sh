@@ -5,6 +5,7 @@
 # shows the node IP as EXTERNAL-IP (the lab-local load balancer). Only API
 # behaviour: no traffic goes through a service here (the proxy's tests do).
 . "$(dirname "$0")/lib.sh"
+lk_plan $((23 + 2 * $(lk_nversions)))
 lk_start
 
 in_cidr() { "$LK_PY" -c 'import ipaddress,sys; sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network("10.96.0.0/12") else 1)' "$1"; }
@@ -50,15 +51,23 @@ lbget() {
 kall lbget
 expect_eq "allocateLoadBalancerNodePorts defaulted" "true" "$(svc lb | jf 'd["spec"]["allocateLoadBalancerNodePorts"]')"
 
-# A class of its own: the lab load balancer leaves it alone.
+# A class of its own: the lab load balancer leaves it alone. lbm, created
+# after it, is the marker: once lbm has its ingress the controller has
+# handled lbc too.
 lk_manifest lbc.yaml >/dev/null <<'Y'
 apiVersion: v1
 kind: Service
 metadata: {name: lbc}
 spec: {type: LoadBalancer, loadBalancerClass: example.com/internal-vip, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lbm}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
 Y
-expect_ok "create LB with a loadBalancerClass" kc create -f "$LK_TMP/lbc.yaml"
-sleep 1
+expect_ok "create LB with a loadBalancerClass, then a plain LB" kc create -f "$LK_TMP/lbc.yaml"
+lbmip() { [ "$(svc lbm | jf '(d["status"]["loadBalancer"].get("ingress") or [{}])[0].get("ip", "")')" = "$LK_NODE_IP" ]; }
+wait_ok "the plain LB created after it gets its ingress" 10 lbmip
 run kc get svc lbc --no-headers
 expect_match "other class stays <pending>" '^lbc +LoadBalancer +10\.[0-9.]+ +<pending> ' "$OUT"
 

@@ -3,6 +3,7 @@
 # (upstream's exact texts, shared/specs/services.md §2), for kubectl 1.27,
 # 1.30 and 1.33.
 . "$(dirname "$0")/lib.sh"
+lk_plan $((6 + 12 * $(lk_nversions)))
 lk_start
 
 mk() { # mk FILE NAME SPEC-YAML

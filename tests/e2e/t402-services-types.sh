@@ -4,6 +4,7 @@
 # the old node ports and cluster IP, and only the type changed; allocations
 # follow the type (kept, allocated or released).
 . "$(dirname "$0")/lib.sh"
+lk_plan 26
 lk_start
 
 svc() { curl_api "/api/v1/namespaces/default/services/$1"; }
@@ -77,7 +78,7 @@ expect_ok "replace with the same file" kc replace -f "$LK_TMP/app.yaml"
 expect_eq "replace keeps IP and node port" "$A1" "$(svc app | jf 'd["spec"]["clusterIP"] + " " + str(d["spec"]["ports"][0]["nodePort"])')"
 
 # Delete takes the Endpoints with it.
+wait_ok "app has its Endpoints" 10 curl_api /api/v1/namespaces/default/endpoints/app -f -o /dev/null
 expect_ok "delete app" kc delete svc app
-api GET /api/v1/namespaces/default/endpoints/app
-expect_code "its Endpoints went with it" 404
+wait_ok "its Endpoints went with it (404 NotFound)" 10 api_notfound /api/v1/namespaces/default/endpoints/app
 lk_done

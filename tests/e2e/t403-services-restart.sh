@@ -4,11 +4,19 @@
 # LoadBalancer services addresses of a pool, and loadBalancerIP is honoured
 # when it is a free pool address.
 . "$(dirname "$0")/lib.sh"
+lk_plan 19
 lk_start --lb-pool 192.0.2.100-192.0.2.101 --service-node-port-range 30000-30009
 
 svc() { curl_api "/api/v1/namespaces/default/services/$1"; }
 ingress() { svc "$1" | jf '(d["status"]["loadBalancer"].get("ingress") or [{}])[0].get("ip", "")'; }
 has_ingress() { [ "$(ingress "$1")" = "$2" ]; }
+# The controller's positive marker for a service it cannot serve: a Warning
+# AllocationFailed event (a new Event object per server run).
+af_events() {
+	curl_api /api/v1/namespaces/default/events |
+		jf 'len([e for e in d["items"] if e["involvedObject"]["name"] == "lb3" and e["reason"] == "AllocationFailed"])'
+}
+af_at_least() { local n; n=$(af_events); [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge "$1" ]; }
 
 expect_ok "create NodePort a" kc create service nodeport a --tcp=80
 A=$(svc a | jf 'd["spec"]["clusterIP"] + " " + str(d["spec"]["ports"][0]["nodePort"])')
@@ -25,7 +33,7 @@ if lk_wait_for 10 has_ingress lb1 192.0.2.101; then pass "loadBalancerIP in the 
 expect_ok "create LB b" kc create service loadbalancer lb2 --tcp=81
 if lk_wait_for 10 has_ingress lb2 192.0.2.100; then pass "next pool address"; else fail "next pool address" "$(svc lb2)"; fi
 expect_ok "create LB c" kc create service loadbalancer lb3 --tcp=82
-sleep 1
+wait_ok "the controller reports AllocationFailed for lb3 (event)" 10 af_at_least 1
 run kc get svc lb3 --no-headers
 expect_match "pool exhausted: <pending>" '^lb3 +LoadBalancer +10\.[0-9.]+ +<pending> ' "$OUT"
 
@@ -35,7 +43,7 @@ lk_server_start --lb-pool 192.0.2.100-192.0.2.101 --service-node-port-range 3000
 pass "server restarted"
 AFTER=$(for s in a lb1 lb2 lb3; do svc $s | jf 'd["spec"]["clusterIP"] + " " + str([p.get("nodePort") for p in d["spec"]["ports"]])'; done)
 expect_eq "cluster IPs and node ports kept" "$BEFORE" "$AFTER"
-sleep 1
+wait_ok "the restarted controller has been through the services (lb3's AllocationFailed again)" 10 af_at_least 2
 expect_eq "pool addresses kept" "192.0.2.101 192.0.2.100" "$(ingress lb1) $(ingress lb2)"
 
 printf 'apiVersion: v1\nkind: Service\nmetadata: {name: dup}\nspec: {type: NodePort, ports: [{port: 80, nodePort: %s}]}\n' "$NPA" >"$LK_TMP/dup.yaml"

@@ -4,6 +4,7 @@
 # update adding a condition without lastTransitionTime), ingress refused on
 # a non-LoadBalancer type, and externalIPs shown by kubectl.
 . "$(dirname "$0")/lib.sh"
+lk_plan 16
 lk_start
 
 S=/api/v1/namespaces/default/services
@@ -29,7 +30,11 @@ api PUT "$S/st/status" -H 'Content-Type: application/json' --data-binary "@$LK_T
 expect_code "update /status with a condition without lastTransitionTime" 200
 expect_eq "condition stored, ingress kept" "StatusUpdate 203.0.113.1" \
 	"$(curl_api "$S/st" | jf 'd["status"]["conditions"][0]["type"] + " " + d["status"]["loadBalancer"]["ingress"][0]["ip"]')"
-sleep 1
+# The marker: a plain LoadBalancer created after the status writes gets its
+# ingress only once the controller has handled the writes before it.
+expect_ok "create a plain LB service after the status writes" kc create service loadbalancer mark --tcp=80
+mark_ip() { [ "$(curl_api "$S/mark" | jf '(d["status"]["loadBalancer"].get("ingress") or [{}])[0].get("ip", "")')" = "$LK_NODE_IP" ]; }
+wait_ok "... the lab load balancer gives it the node IP" 10 mark_ip
 expect_eq "the lab load balancer left the other class alone" "203.0.113.1" \
 	"$(curl_api "$S/st" | jf '",".join(i["ip"] for i in d["status"]["loadBalancer"]["ingress"])')"
 

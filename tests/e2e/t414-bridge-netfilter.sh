@@ -2,13 +2,15 @@
 # t414: a pod reaching a Service whose endpoint is another pod of the same
 # bridge gets its answer: the reply is bridged straight back, so only with
 # bridge-nf-call-iptables does conntrack undo the DNAT. The node agent turns
-# it on (it is per network namespace); here it starts switched off.
+# it on (it is per network namespace); here it starts switched off. The
+# module br_netfilter must be loaded (`make deps` loads it): without it the
+# file fails, as a pod reaching a pod through a Service does not work.
 . "$(dirname "$0")/lib.sh"
+lk_plan 5
 lk_netns_up
 lk_kubeconfig
 if ! lk_nsexec sh -c 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables' 2>/dev/null; then
-	skip "pod -> service -> pod on one bridge" "br_netfilter is not loaded on this host"
-	lk_done
+	lk_bail "br_netfilter is loaded (/proc/sys/net/bridge/bridge-nf-call-iptables is missing: run make deps, which loads it, or modprobe br_netfilter)"
 fi
 lk_server_start
 

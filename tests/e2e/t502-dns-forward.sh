@@ -24,9 +24,11 @@
 # too.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "cluster DNS forwarding" "the fake server serves no DNS"
 	exit 0
 fi
+lk_plan 46
 command -v dnsmasq >/dev/null || lk_bail "dnsmasq is installed (Makefile DEB_PKGS: dnsmasq-base)"
 
 DNSMASQ_PID=
@@ -41,11 +43,6 @@ t502_cleanup() {
 }
 trap t502_cleanup EXIT
 
-wait_ok() { # wait_ok DESC SECONDS CMD...
-	local desc=$1 secs=$2
-	shift 2
-	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
-}
 # dq NAME TYPE [dig options]: ask the cluster DNS; ST, FL, AN, RAW as t500.
 S=10.96.0.10
 dq() {
@@ -160,7 +157,10 @@ dq other.example.test A
 check "asked again: same answer" NOERROR "other.example.test. A 198.51.100.81"
 dq other.example.test A
 TTL=$(awk '/^;; ANSWER SECTION:/{getline; print $2}' <<<"$RAW")
-expect_eq "... from the cache: the upstream saw no new query" "$N1" "$(qcount A other.example.test)"
+N2=$(qcount A other.example.test)
+# (N1 >= 1: the upstream's log shows the first ask, so its count means something)
+if [[ $N1 =~ ^[1-9][0-9]*$ ]] && [ "$N2" = "$N1" ]; then pass "... from the cache: the upstream saw no new query"
+else fail "... from the cache: the upstream saw no new query" "queries for other.example.test in dnsmasq's log: '$N1' before, '$N2' after"; fi
 if [[ $TTL =~ ^[0-9]+$ ]] && [ "$TTL" -le 60 ]; then pass "... cached TTL within the upstream's 60 s ($TTL)"
 else fail "... cached TTL within the upstream's 60 s" "got '$TTL'"; fi
 
@@ -306,7 +306,8 @@ time.sleep(100)
 ' "$LK_TMP/flood.sent" >/dev/null 2>"$LK_TMP/flood.err" </dev/null &
 LK_BG_PIDS+=("$!")
 FLOOD_PID=$!
-lk_wait_file "$LK_TMP/flood.sent" sent 60 || fail "the flood was sent" "$(cat "$LK_TMP/flood.err")"
+if lk_wait_file "$LK_TMP/flood.sent" sent 60; then pass "the flood was sent"
+else fail "the flood was sent" "$(cat "$LK_TMP/flood.err")"; fi
 dq kubernetes.default.svc.cluster.local A
 check "during a flood of one unanswered question: cluster names answer" NOERROR \
 	"kubernetes.default.svc.cluster.local. A 10.96.0.1"

@@ -14,17 +14,14 @@
 # --dns-listen, --cluster-domain and --dns-ttl after a restart.
 . "$(dirname "$0")/lib.sh"
 if lk_fake; then
+	lk_plan 1
 	skip "cluster DNS protocol" "the fake server serves no DNS"
 	exit 0
 fi
+lk_plan $((81 + $(lk_nversions)))
 lk_start --dns-upstream=127.0.0.1:9
 
 S=10.96.0.10
-wait_ok() { # wait_ok DESC SECONDS CMD...
-	local desc=$1 secs=$2
-	shift 2
-	if lk_wait_for "$secs" "$@"; then pass "$desc"; else fail "$desc" "waited ${secs}s for: $*"; fi
-}
 dq() { # dq [@SERVER] NAME TYPE [dig options]: ST, FL, AN, RAW, SIZE, EDNS
 	local srv=$S
 	if [[ $1 == @* ]]; then srv=${1#@}; shift; fi
@@ -154,8 +151,6 @@ dq plain.default.svc.cluster.local TYPE65400
 if [ "$ST" = NOERROR ] && [ -z "$AN" ]; then pass "unknown type: NODATA"; else fail "unknown type: NODATA" "status $ST"; fi
 dq version.bind TXT -c CH
 expect_match "class CH gets an answer, not silence" '^(NOERROR|REFUSED|NOTIMP|NXDOMAIN|SERVFAIL)$' "$ST"
-dq cluster.local AXFR +tcp
-expect_match "AXFR is refused or not implemented" 'REFUSED|NOTIMP|Transfer failed|communications error|failed' "$ST $RAW"
 
 # ---- CNAME loops between ExternalName services, case of the question
 M=$(lk_manifest loops.yaml <<'Y'
@@ -195,12 +190,17 @@ expect_match "the question is echoed in the case it was asked" '^;Plain\.DEFAULT
 expect_match "... and the answer's owner name follows it" '^Plain\.DEFAULT\.svc\.Cluster\.Local\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+10\.96\.53\.10$' "$OUT"
 dq cluster.local NS
 NSN=$(awk '$2 == "NS" {print $3}' <<<"$AN")
-if [ -n "$NSN" ]; then
-	dq "$NSN" A
-	if [ "$ST" = NOERROR ] && [ -n "$AN" ]; then pass "the zone's NS ($NSN) has an address"
-	else fail "the zone's NS ($NSN) has an address" "status $ST"; fi
+if [ "$ST" = NOERROR ] && [[ $NSN =~ ^[a-z0-9.-]+\.$ ]] && [ "$(wc -l <<<"$NSN")" = 1 ]; then
+	pass "the zone has one NS record ($NSN)"
 else
-	skip "the zone's NS has an address" "no NS record"
+	fail "the zone has one NS record" "status $ST"; lk_diag dig "$RAW"
+	NSN=
+fi
+if [ -n "$NSN" ]; then dq "$NSN" A; else ST='' AN='' RAW='(no NS name to ask)'; fi
+if [ "$ST" = NOERROR ] && [ "$AN" = "$NSN A 10.96.0.10" ]; then
+	pass "the zone's NS ($NSN) has the kube-dns address"
+else
+	fail "the zone's NS has the kube-dns address" "status $ST"; lk_diag dig "$RAW"
 fi
 
 # ---- raw packets (python, in the node namespace)
@@ -334,6 +334,9 @@ elif CASE == "tcp-pipeline":
     b = header(202, 0x0100, 1) + question("plain.default.svc.cluster.local")
     out = tcp_msgs(frame(a) + frame(b), 2)
     print(" | ".join(summary(m) for m in out))
+elif CASE == "tcp-axfr":
+    out = tcp_msgs(frame(header(301, 0x0000, 1) + question("cluster.local", 252)), 1)
+    print(summary(out[0]) if out else "none")
 elif CASE == "tcp-split":
     # the length prefix and the message in separate writes, byte by byte
     import time
@@ -398,6 +401,8 @@ expect_match "TCP: two pipelined queries on one connection, both answered" \
 	'^id=201 qr=1 opcode=0 rcode=0 tc=0 qd=1 an=1 \| id=202 qr=1 opcode=0 rcode=0 tc=0 qd=1 an=1$' "$OUT"
 raw tcp-split
 expect_match "TCP: a query written byte by byte is answered" '^id=7 qr=1 opcode=0 rcode=0 tc=0 qd=1 an=1$' "$OUT"
+raw tcp-axfr
+expect_match "AXFR of the zone over TCP: REFUSED" '^id=301 qr=1 opcode=0 rcode=5 ' "$OUT"
 raw tcp-junk
 expect_match "TCP junk: FORMERR, or the connection closed" \
 	'^((none|error:[A-Za-z]+|id=[0-9]+ qr=1 opcode=0 rcode=1 [^|]*)( \| |$)){6}$' "$OUT"
@@ -415,14 +420,17 @@ time.sleep(50)
 ' "$LK_TMP/idle.open" >/dev/null 2>"$LK_TMP/idle.err" </dev/null &
 LK_BG_PIDS+=("$!")
 IDLE_PID=$!
-lk_wait_file "$LK_TMP/idle.open" '^open 300$' 30 || fail "300 idle TCP connections opened" "$(cat "$LK_TMP/idle.err")"
+if lk_wait_file "$LK_TMP/idle.open" '^open 300$' 30; then pass "300 idle TCP connections opened"
+else fail "300 idle TCP connections opened" "$(cat "$LK_TMP/idle.err")"; fi
 dq kubernetes.default.svc.cluster.local A +tcp
 expect_eq "300 idle TCP connections open: a new TCP client is answered" \
 	"kubernetes.default.svc.cluster.local. A 10.96.0.1" "$AN"
 lk_kill "$IDLE_PID"
 expect_alive "the server answers after all of it"
-run lk_nsexec dig @$S +time=3 +tries=1 +short "$(printf 'a%.0s' $(seq 63)).$(printf 'b%.0s' $(seq 63)).$(printf 'c%.0s' $(seq 63)).$(printf 'd%.0s' $(seq 50)).cluster.local" A
-expect_eq "a 250-byte name in the zone: no address" "" "$OUT"
+# 250 characters, 252 bytes on the wire (at most 255: dig refuses longer)
+dq "$(printf 'a%.0s' $(seq 63)).$(printf 'b%.0s' $(seq 63)).$(printf 'c%.0s' $(seq 63)).$(printf 'd%.0s' $(seq 44)).cluster.local" A
+if [ "$ST" = NXDOMAIN ] && [ -z "$AN" ]; then pass "a 250-character name in the zone: NXDOMAIN"
+else fail "a 250-character name in the zone: NXDOMAIN" "status $ST"; lk_diag dig "$RAW"; fi
 dq 'my\.svc.default.svc.cluster.local' A
 expect_eq "a label with an escaped dot: NXDOMAIN" NXDOMAIN "$ST"
 run curl_api /readyz
@@ -440,7 +448,8 @@ expect_eq "--dns-ttl=17: the TTL" 17 "$TTL"
 dq dns-version.lab.example TXT
 expect_eq "dns-version in the new zone" 'dns-version.lab.example. TXT "1.1.0"' "$AN"
 dq kubernetes.default.svc.cluster.local A
-expect_nomatch "cluster.local is no longer ours (not answered from the zone)" ' A 10\.96\.0\.1$' "$AN"
+if [ "$ST" = SERVFAIL ] && [ -z "$AN" ]; then pass "cluster.local is no longer ours (forwarded: the refusing upstream gives SERVFAIL)"
+else fail "cluster.local is no longer ours (forwarded: the refusing upstream gives SERVFAIL)" "status $ST"; lk_diag dig "$RAW"; fi
 dq @127.0.0.1 kubernetes.default.svc.lab.example A -p 5353
 expect_eq "--dns-listen 127.0.0.1:5353 (UDP)" "kubernetes.default.svc.lab.example. A 10.96.0.1" "$AN"
 dq @127.0.0.1 kubernetes.default.svc.lab.example A -p 5353 +tcp

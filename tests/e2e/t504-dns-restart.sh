@@ -5,6 +5,7 @@
 # Service to the new IP, pods are told the new nameserver, and names resolve
 # there; a hand-broken kube-dns EndpointSlice is repaired by the next start.
 . "$(dirname "$0")/lib.sh"
+lk_plan 12
 lk_start
 
 rv() { curl_api "/api/v1/namespaces/$1/$2/$3" | jf 'd["metadata"]["resourceVersion"]'; }
@@ -19,8 +20,18 @@ resolves() { # resolves SERVER NAME WANT
 }
 
 BEFORE=$(snapshot)
+expect_match "the six bootstrap objects have resourceVersions" '^[0-9]+( [0-9]+){5}$' "$BEFORE"
 lk_server_stop 15
 lk_server_start
+# The marker: a Service created after the restart gets its Endpoints and
+# EndpointSlice only once the controllers have been through what they
+# queued at start (where a rewrite of the bootstrap objects would happen).
+expect_ok "create a service after the restart" kc create service clusterip marker --tcp=80
+marker_eps() {
+	kc get endpoints marker >/dev/null 2>&1 &&
+		[ -n "$(kc get endpointslices -l kubernetes.io/service-name=marker -o name 2>/dev/null)" ]
+}
+wait_ok "... the controllers give it Endpoints and an EndpointSlice" 15 marker_eps
 expect_eq "same flags: the bootstrap objects are not rewritten" "$BEFORE" "$(snapshot)"
 
 lk_server_stop 15
