@@ -10,7 +10,8 @@
  *	the change log that watches replay from, trimmed by store_compact();
  *	for DELETED, json is the last state stamped with the deletion revision;
  *   meta(key, value)
- *	"compacted", and "rev" as of the last compaction or close.
+ *	"compacted", and "rev" as of the last compaction or close;
+ * and the schema version in PRAGMA user_version (see upgrades[] below).
  * Every revision has its change row until compaction, so the revision at
  * open is the highest of changes.rev, meta.rev and meta.compacted: a commit
  * writes only the rows it changes, no counter row.
@@ -59,6 +60,20 @@ static const char schema[] =
 	" prev_json TEXT, at_unix_time INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
+
+/*
+ * upgrades[v] takes a database from schema version v to v + 1, inside the
+ * transaction that then records STORE_SCHEMA_VERSION. A file without our
+ * tables (new) gets schema[] directly. The versions:
+ *   0  no version recorded: every labkube up to b3e3ef8. Its tables are
+ *      schema[] (before 2776ba6 objects was WITHOUT ROWID; the statements
+ *      below read and write both alike).
+ *   1  the same tables, with the version recorded.
+ * A change to schema[] bumps STORE_SCHEMA_VERSION and adds its upgrade.
+ */
+static const char *const upgrades[STORE_SCHEMA_VERSION] = {
+	[0] = "", /* only the version is new */
+};
 
 /* Every object statement binds ?1 resource, ?2 ns, ?3 name. */
 enum stmt_id {
@@ -916,8 +931,6 @@ static int setup_db(struct store *st, struct lk_err *err)
 	sqlite3_stmt *s = NULL;
 	bool wal;
 
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_MS);
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
 			       NULL) != SQLITE_OK)
 		return db_error(st, err, "open");
@@ -927,10 +940,64 @@ static int setup_db(struct store *st, struct lk_err *err)
 	if (!wal)
 		return lk_error(err, LK_EINTERNAL,
 				"store: cannot switch to WAL mode");
-	if (sqlite3_exec(st->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(st->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, err, "open");
 	return 0;
+}
+
+/* Refuse a schema newer than ours (at open, before anything writes to the
+ * file, and again inside the upgrade's transaction). */
+static int check_version(struct store *st, int64_t *version, struct lk_err *err)
+{
+	*version = query_i64(st, "PRAGMA user_version");
+	if (*version > STORE_SCHEMA_VERSION)
+		return lk_error(err, LK_EINTERNAL,
+				"schema version %lld is newer than this labkube's (%d):"
+				" written by a newer labkube; not opening it",
+				(long long)*version, STORE_SCHEMA_VERSION);
+	if (*version < 0)
+		return lk_error(err, LK_EINTERNAL,
+				"schema version %lld is not one labkube writes",
+				(long long)*version);
+	return 0;
+}
+
+/* Create or upgrade the tables and record the version, in one transaction. */
+static int migrate(struct store *st, const char *path, struct lk_err *err)
+{
+	char setv[64];
+	bool fresh;
+	int64_t from, v;
+
+	snprintf(setv, sizeof(setv), "PRAGMA user_version = %d",
+		 STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(st, err, "open");
+	if (check_version(st, &from, err) < 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	fresh = !query_i64(st, "SELECT count(*) FROM sqlite_master"
+			       " WHERE type = 'table' AND name = 'objects'");
+	if (fresh && sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (v = from; !fresh && v < STORE_SCHEMA_VERSION; v++)
+		if (sqlite3_exec(st->db, upgrades[v], NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	if ((from != STORE_SCHEMA_VERSION || fresh) &&
+	    sqlite3_exec(st->db, setv, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (!fresh && from < STORE_SCHEMA_VERSION)
+		lk_log("store: upgraded '%s' from schema version %lld%s to %d", path,
+		       (long long)from, from ? "" : " (none recorded)",
+		       STORE_SCHEMA_VERSION);
+	return 0;
+fail:
+	db_error(st, err, "open: schema");
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 static int prepare_all(struct store *st, struct lk_err *err)
@@ -970,6 +1037,7 @@ struct store *store_open(const char *path, const struct store_opts *opts,
 {
 	static const struct store_opts dflt = { 10000, 3600 };
 	struct store *st = xcalloc(1, sizeof(*st));
+	int64_t version = 0;
 
 	st->opts = opts ? *opts : dflt;
 	if (sqlite3_open_v2(path, &st->db,
@@ -980,7 +1048,10 @@ struct store *store_open(const char *path, const struct store_opts *opts,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	if (setup_db(st, err) < 0 || prepare_all(st, err) < 0)
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	if (check_version(st, &version, err) < 0 || setup_db(st, err) < 0 ||
+	    migrate(st, path, err) < 0 || prepare_all(st, err) < 0)
 		goto fail;
 	load_revs(st);
 	return st;

@@ -54,7 +54,18 @@ struct store_event {
 /* Return 0 to keep going, non-zero to stop a replay. */
 typedef int (*store_event_fn)(void *arg, const struct store_event *ev);
 
-/* Open or create the database at path; NULL on failure (err set). */
+/*
+ * The schema version, kept in SQLite's user_version. 0 means none recorded:
+ * a database written by a labkube from before versions were recorded (up to
+ * b3e3ef8), whose tables are version 1's. store_open() upgrades an older
+ * database in one transaction before anything reads it (and logs it once),
+ * and refuses one newer than STORE_SCHEMA_VERSION without writing to it.
+ */
+#define STORE_SCHEMA_VERSION 1
+
+/* Open or create the database at path; NULL on failure (err set). A newer
+ * schema is LK_EINTERNAL, "schema version N is newer than ..." naming both
+ * versions. */
 struct store *store_open(const char *path, const struct store_opts *opts,
 			 struct lk_err *err);
 /* Commits anything pending, checkpoints, closes. NULL-safe. */

@@ -3,7 +3,9 @@
  *
  * CRUD and its errors, list order and paging, revisions across reopen, the
  * change feed (only after commit, in order, re-entrant), replay and 410
- * after compaction, counts.
+ * after compaction, counts, the schema version (recorded, an unversioned
+ * data dir upgraded, a newer one refused untouched; the old data dir is
+ * tests/e2e/fixtures/datadir-v0.sql, or $LK_STORE_FIXTURES/...).
  */
 #include <check.h>
 #include <sqlite3.h>
@@ -776,6 +778,143 @@ START_TEST(test_open_fail)
 }
 END_TEST
 
+/* ---- schema version ---- */
+
+static sqlite3 *raw_open(void)
+{
+	sqlite3 *db = NULL;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	return db;
+}
+
+static int64_t raw_i64(const char *q)
+{
+	sqlite3 *db = raw_open();
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK,
+		      "%s: %s", q, sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *q)
+{
+	sqlite3 *db = raw_open();
+	char *msg = NULL;
+
+	ck_assert_msg(sqlite3_exec(db, q, NULL, NULL, &msg) == SQLITE_OK,
+		      "%s: %s", q, msg ? msg : "?");
+	sqlite3_close(db);
+}
+
+static int count_ev(void *arg, const struct store_event *ev)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(test_schema_new)
+{
+	struct store *st = open_store(NULL);
+
+	create(st, "pods", "a", "p");
+	store_free(st);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* reopening a current one changes nothing */
+	st = open_store(NULL);
+	ck_assert_int_eq(store_rev(st), 1);
+	store_free(st);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+}
+END_TEST
+
+/* The data dir of a labkube from before versions: its objects, revisions
+ * and change log are all there after the upgrade. */
+START_TEST(test_schema_unversioned)
+{
+	const char *dir_env = getenv("LK_STORE_FIXTURES");
+	char *fx = xasprintf("%s/datadir-v0.sql",
+			     dir_env ? dir_env : "tests/e2e/fixtures");
+	char *dump = lk_read_file(fx, NULL);
+	struct lk_err err = { 0 };
+	struct store *st;
+	cJSON *cm = NULL;
+	int n = 0;
+
+	ck_assert_msg(dump != NULL, "cannot read %s", fx);
+	raw_exec(dump);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), 0);
+	ck_assert_int_eq(raw_i64("SELECT count(*) FROM objects"), 26);
+
+	st = open_store(NULL);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(store_rev(st), 27);
+	ck_assert_int_eq(store_get(st, "configmaps", "legacy", "old-cm", &cm, &err), 0);
+	ck_assert_str_eq(jstr(cm, "data.answer"), "42");
+	ck_assert_str_eq(jstr(cm, "data.written-by"), "labkube-b3e3ef8");
+	ck_assert_int_eq(rv_of(cm), 27);
+	cJSON_Delete(cm);
+	ck_assert_int_eq(store_count(st, "namespaces", NULL), 5);
+	ck_assert_int_eq(store_replay(st, NULL, 0, count_ev, &n, &err), 0);
+	ck_assert_int_eq(n, 27);
+	/* and it is writable, revisions going on from where they were */
+	ck_assert_int_eq(create(st, "configmaps", "legacy", "new-cm"), 28);
+	commit(st);
+	store_free(st);
+
+	st = open_store(NULL);
+	ck_assert_int_eq(store_rev(st), 28);
+	ck_assert_int_eq(store_count(st, "configmaps", "legacy"), 2);
+	store_free(st);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	free(dump);
+	free(fx);
+}
+END_TEST
+
+/* Newer than this build: refused, naming both versions, file untouched. */
+START_TEST(test_schema_newer)
+{
+	struct lk_err err = { 0 };
+	struct store *st = open_store(NULL);
+	char want[160], q[64];
+	int newer = STORE_SCHEMA_VERSION + 1;
+
+	create(st, "pods", "a", "p");
+	commit(st);
+	store_free(st);
+	snprintf(q, sizeof(q), "PRAGMA user_version = %d", newer);
+	raw_exec(q);
+
+	ck_assert_ptr_null(store_open(path, NULL, &err));
+	ck_assert_int_eq(err.code, LK_EINTERNAL);
+	snprintf(want, sizeof(want),
+		 "schema version %d is newer than this labkube's (%d):"
+		 " written by a newer labkube; not opening it",
+		 newer, STORE_SCHEMA_VERSION);
+	ck_assert_str_eq(err.msg, want);
+	lk_err_clear(&err);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), newer);
+	ck_assert_int_eq(raw_i64("SELECT count(*) FROM objects"), 1);
+
+	/* a newer file with none of today's tables gets none created */
+	teardown();
+	setup();
+	raw_exec("PRAGMA user_version = 99");
+	ck_assert_ptr_null(store_open(path, NULL, &err));
+	ck_assert(strstr(err.msg, "schema version 99 is newer"));
+	lk_err_clear(&err);
+	ck_assert_int_eq(raw_i64("SELECT count(*) FROM sqlite_master"), 0);
+	ck_assert_int_eq(raw_i64("PRAGMA user_version"), 99);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -800,6 +939,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_compact_all);
 	tcase_add_test(tc, test_compact_keeps_young);
 	tcase_add_test(tc, test_open_fail);
+	tcase_add_test(tc, test_schema_new);
+	tcase_add_test(tc, test_schema_unversioned);
+	tcase_add_test(tc, test_schema_newer);
 	suite_add_tcase(s, tc);
 	return s;
 }
