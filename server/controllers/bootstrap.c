@@ -10,7 +10,9 @@
  *    is the DNS responder on the bridge address (dns/), labelled as
  *    kubeadm's CoreDNS Service so `kubectl cluster-info` lists it;
  *  - namespace deletion: a Terminating namespace's content is deleted, then
- *    its `kubernetes` finalizer is dropped and it goes (namespace controller).
+ *    its `kubernetes` finalizer is dropped and it goes (namespace controller);
+ *    content that goes later (a pod after its grace period, an object held
+ *    by finalizers) brings it back to the namespace when it is deleted.
  * Every write goes through the API's write path (server/api/write.h).
  */
 #include <arpa/inet.h>
@@ -25,7 +27,7 @@
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
-static struct store_sub *ns_sub;
+static struct store_sub *ns_sub, *content_sub;
 
 static void ensure(struct labkube *lk, const struct resource *res, const char *ns,
 		   const char *json)
@@ -169,6 +171,22 @@ static int on_namespace(void *arg, const struct store_event *ev)
 	return 0;
 }
 
+/* The deletion of a Terminating namespace's content may be the last one it
+ * waits for. */
+static int on_content(void *arg, const struct store_event *ev)
+{
+	struct labkube *lk = arg;
+	cJSON *ns = NULL;
+
+	if (ev->type != STORE_DELETED || !*ev->ns)
+		return 0;
+	if (store_get(lk->store, "namespaces", "", ev->ns, &ns, NULL) == 0 &&
+	    jget(ns, "metadata.deletionTimestamp"))
+		finalize_namespace(lk, ns);
+	cJSON_Delete(ns);
+	return 0;
+}
+
 /* The first usable address of a CIDR: the kubernetes Service's in the
  * service CIDR, the bridge's (where dns/ listens) in the pod CIDR. */
 static void cidr_first_ip(const char *cidr, char *out)
@@ -258,6 +276,7 @@ int bootstrap_start(struct labkube *lk)
 	struct lk_err err = { 0 };
 
 	ns_sub = store_subscribe(lk->store, "namespaces", on_namespace, lk);
+	content_sub = store_subscribe(lk->store, NULL, on_content, lk);
 	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
 		char *json = xasprintf("{\"metadata\":{\"name\":\"%s\"}}", namespaces[i]);
 		ensure(lk, &res_namespace, "", json);
@@ -285,5 +304,6 @@ int bootstrap_start(struct labkube *lk)
 void bootstrap_stop(struct labkube *lk)
 {
 	store_unsubscribe(ns_sub);
-	ns_sub = NULL;
+	store_unsubscribe(content_sub);
+	ns_sub = content_sub = NULL;
 }

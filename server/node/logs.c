@@ -337,7 +337,11 @@ static void read_more(struct log_stream *s)
 	while (s->fd >= 0 && (n = read(s->fd, buf, sizeof(buf))) > 0)
 		sb_add(&s->raw, buf, (size_t)n);
 	if (stat(s->path, &st) == 0 && st.st_ino != s->ino) {
-		/* rotated: the old file is read to its end, now the new one */
+		/* rotated: the old file is read to its end (again: the shim
+		 * may have written to it after the read above, before its
+		 * rename), now the new one */
+		while (s->fd >= 0 && (n = read(s->fd, buf, sizeof(buf))) > 0)
+			sb_add(&s->raw, buf, (size_t)n);
 		if (s->fd >= 0)
 			close(s->fd);
 		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);

@@ -19,8 +19,12 @@
  * The loop side (sandbox_start/report/stop) spawns it with posix_spawn and
  * reads the answer from a pipe watched by the loop (node.c).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/if_ether.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +94,41 @@ static int wire_host_side(struct nl *node, const struct sb_args *a, int nsfd,
 	return 0;
 }
 
+/*
+ * Announce the pod's address on eth0 (a gratuitous ARP, as the CNI bridge
+ * plugin sends): a pod that comes back with its IP has a new MAC, and the
+ * node's and other pods' neighbour entries still name the old one until
+ * they expire (30 s and more). Best effort: a pod works without it.
+ */
+static void announce(int ifindex, uint32_t ip)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = ifindex,
+				  .sll_protocol = htons(ETH_P_ARP), .sll_halen = ETH_ALEN };
+	struct ether_arp arp = { 0 };
+	struct ifreq ifr = { 0 };
+	uint32_t nip = htonl(ip);
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+
+	if (fd < 0)
+		return;
+	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name) ||
+	    ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		goto out;
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	arp.arp_hrd = htons(ARPHRD_ETHER);
+	arp.arp_pro = htons(ETH_P_IP);
+	arp.arp_hln = ETH_ALEN;
+	arp.arp_pln = 4;
+	arp.arp_op = htons(ARPOP_REQUEST);
+	memcpy(arp.arp_sha, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	memcpy(arp.arp_spa, &nip, 4);
+	memcpy(arp.arp_tpa, &nip, 4);
+	if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		fprintf(stderr, "sandbox: gratuitous ARP: %s\n", strerror(errno));
+out:
+	close(fd);
+}
+
 static int wire_pod_side(const struct sb_args *a, struct lk_err *err)
 {
 	struct nl *pod = nl_open(err);
@@ -109,6 +150,7 @@ static int wire_pod_side(const struct sb_args *a, struct lk_err *err)
 	if (nl_link_up(pod, lo, err) < 0 || nl_addr_add(pod, eth, ip, a->prefix, err) < 0 ||
 	    nl_link_up(pod, eth, err) < 0 || nl_route_default(pod, eth, gw, err) < 0)
 		goto out;
+	announce(eth, ip);
 	rc = 0;
 out:
 	nl_close(pod);
