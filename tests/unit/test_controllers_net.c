@@ -101,6 +101,36 @@ START_TEST(endpoints_ready_and_not_ready)
 }
 END_TEST
 
+/* Which pod updates the Endpoints and EndpointSlice controllers act on:
+ * readiness, address, labels, deletion; not unrelated fields. */
+START_TEST(pod_endpoint_changes)
+{
+	cJSON *a = pod("a", "10.244.0.5", true, "http");
+	cJSON *b = cJSON_Duplicate(a, 1);
+	ck_assert(pod_endpoint_changed(NULL, a));
+	ck_assert(!pod_endpoint_changed(a, b));
+	jset_str(b, "metadata.annotations.note", "x");
+	ck_assert(!pod_endpoint_changed(a, b));
+	jset_str(cJSON_GetArrayItem(jget(b, "status.conditions"), 0), "status", "False");
+	ck_assert_msg(pod_endpoint_changed(a, b), "ready -> not ready is a change");
+	ck_assert_msg(pod_endpoint_changed(b, a), "not ready -> ready is a change");
+	cJSON_Delete(b);
+	b = cJSON_Duplicate(a, 1);
+	jset_str(b, "status.podIP", "10.244.0.6");
+	ck_assert(pod_endpoint_changed(a, b));
+	cJSON_Delete(b);
+	b = cJSON_Duplicate(a, 1);
+	jset_str(b, "metadata.labels.app", "other");
+	ck_assert(pod_endpoint_changed(a, b));
+	cJSON_Delete(b);
+	b = cJSON_Duplicate(a, 1);
+	jset_str(b, "metadata.deletionTimestamp", "2024-05-01T10:10:00Z");
+	ck_assert(pod_endpoint_changed(a, b));
+	cJSON_Delete(b);
+	cJSON_Delete(a);
+}
+END_TEST
+
 /* A named targetPort a pod lacks leaves that pod out of that port only:
  * the ports then have different address sets, so two subsets. */
 START_TEST(endpoints_named_port_per_pod)
@@ -530,6 +560,7 @@ static Suite *net_suite(void)
 	TCase *del = tcase_create("delete");
 
 	tcase_add_test(ep, endpoints_ready_and_not_ready);
+	tcase_add_test(ep, pod_endpoint_changes);
 	tcase_add_test(ep, endpoints_named_port_per_pod);
 	tcase_add_test(ep, endpoints_excluded_pods);
 	tcase_add_test(ep, endpoints_headless_hostname);

@@ -277,6 +277,15 @@ START_TEST(proportional_scaling)
 	expect_step(&p, 0, 1, 2, 5, "up");
 	free(p.steps);
 
+	/* ... and the lower count too (kubectl scale --replicas=1). */
+	struct drs one_down[2] = { R("foo-v1", 100, 0, 0, 2, 3), R("foo-v2", 200, 5, 5, 5, 6) };
+	plan_init(&p, one_down, 2, 1, 1, 1, 0);
+	ck_assert(deploy_scaling_event(&p));
+	deploy_plan_scale(&p);
+	ck_assert_uint_eq(p.nsteps, 1);
+	expect_step(&p, 0, 1, 5, 1, "down");
+	free(p.steps);
+
 	/* Saturated new RS: the old ones go to 0. */
 	struct drs sat[2] = { R("foo-v1", 100, 1, 1, 2, 3), R("foo-v2", 200, 3, 3, 3, 4) };
 	plan_init(&p, sat, 2, 1, 3, 1, 0);
