@@ -20,8 +20,9 @@
 # right after start and after the services were created: it is the whole
 # cluster (API, store, controllers, node agent, proxy, DNS) in one process.
 #
-# Rewrites only the "## DNS" section of LKB_RESULTS (default
-# bench/RESULTS.md; empty = do not write). On exit, even on failure or
+# Every dnsperf run must exit 0, lose no query and get only NOERROR answers,
+# or the run fails with no figure. Writes the "## DNS" section to
+# LKB_SECTION (bench/run.sh), or prints it. On exit, even on failure or
 # Ctrl-C, ends the processes in its namespace (all started by this run) by
 # pid, deletes the namespace and its temporary directory (LKB_KEEP=1 keeps
 # the directory). Needs root, kubectl, dig, dnsperf, dnsmasq.
@@ -72,7 +73,6 @@ trap 'echo "bench dns: interrupted" >&2; exit 130' INT TERM
 for tool in ip kubectl curl dig dnsperf dnsmasq "$py"; do
 	command -v "$tool" >/dev/null 2>&1 || die "missing $tool (make bench installs dnsperf; dnsmasq-base is a build dependency)"
 done
-results=${LKB_RESULTS-$here/RESULTS.md}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lkb-dns.XXXXXX") || die "cannot make a temporary directory"
 mkdir -p "$tmp/home"
@@ -216,7 +216,8 @@ get() { # get FILE FIELD: a figure from dnsperf's statistics
 	esac
 }
 : >"$tmp/rounds.txt"
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+load_before=$("$py" "$here/benchlib.py" load)
+t_start=$(date +%s)
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then order="labkube dnsmasq"; else order="dnsmasq labkube"; fi
 	for who in $order; do
@@ -226,28 +227,39 @@ for r in $(seq "$ROUNDS"); do
 		perf "$addr" "$f" -l "$SECS" || die "dnsperf failed: $(tail -n 5 "$f")"
 		line="$who round=$r qps=$(get "$f" qps) avg_s=$(get "$f" avg) max_s=$(get "$f" max) sent=$(get "$f" sent) lost=$(get "$f" lost) noerror=$(get "$f" noerror)"
 		echo "$line" | tee -a "$tmp/rounds.txt" >&2
+		sent=$(get "$f" sent) lost=$(get "$f" lost) noerror=$(get "$f" noerror)
+		[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$lost" = 0 ] && [ "$noerror" = "$sent" ] ||
+			die "dnsperf against $who, round $r: sent '$sent', lost '$lost', NOERROR '$noerror': $(tail -n 20 "$f")"
 	done
 done
 # latency percentiles at a fixed rate both can sustain
 for who in labkube dnsmasq; do
 	addr=$LK_ADDR
 	[ "$who" = dnsmasq ] && addr=$DM_ADDR
-	perf "$addr" "$tmp/lat-$who.txt" -l 5 -Q "$RATE" -v || die "dnsperf -v failed"
+	f=$tmp/lat-$who.txt
+	perf "$addr" "$f" -l 5 -Q "$RATE" -v || die "dnsperf -v against $who failed: $(tail -n 5 "$f")"
+	sent=$(get "$f" sent) lost=$(get "$f" lost) noerror=$(get "$f" noerror)
+	[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$lost" = 0 ] && [ "$noerror" = "$sent" ] ||
+		die "dnsperf -v against $who: sent '$sent', lost '$lost', NOERROR '$noerror'"
 done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+load_after=$("$py" "$here/benchlib.py" load)
 rss_lk=$(rss_kb "$lk_pid")
 rss_dm=$(rss_kb "$dm_pid")
 kill -0 "$lk_pid" 2>/dev/null || die "labkube died during the runs: $(tail -n 5 "$tmp/labkube.log")"
 
 # ---- figures
 # (a quoted here-document: nothing in it is expanded by the shell)
-"$py" - "$tmp" "$results" "$nq" "$N" "$H" "$ROUNDS" "$SECS" "$RATE" \
-	"$rss_start" "$rss_loaded" "$rss_lk" "$rss_dm" "$here/.." "$load_before" "$load_after" <<'PY'
-import os, re, statistics, sys, platform, subprocess, time
-tmp, results, nq = sys.argv[1], sys.argv[2], sys.argv[3]
+"$py" - "$tmp" "$here" "$nq" "$N" "$H" "$ROUNDS" "$SECS" "$RATE" \
+	"$rss_start" "$rss_loaded" "$rss_lk" "$rss_dm" "$(($(date +%s) - t_start))" "$load_before" "$load_after" <<'PY'
+import os, statistics, sys
+tmp, here, nq = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, here)
+import benchlib
 N, H, ROUNDS, SECS, RATE = (int(x) for x in sys.argv[4:9])
 rss = dict(zip(("start", "loaded", "lk", "dm"), (int(x or 0) for x in sys.argv[9:13])))
-top, load_before, load_after = sys.argv[13], sys.argv[14], sys.argv[15]
+elapsed = sys.argv[13]
+load_before = [float(x) for x in sys.argv[14].split()]
+load_after = [float(x) for x in sys.argv[15].split()]
 rounds = {"labkube": [], "dnsmasq": []}
 for line in open(os.path.join(tmp, "rounds.txt")):
     w = line.split()
@@ -289,37 +301,27 @@ for who, p in (("labkube", pl), ("dnsmasq", pd)):
                       ",".join("%s=%d" % kv for kv in sorted(p["codes"].items()))))
 out.append("dns: rss_kb labkube start=%d with_services=%d after_load=%d | dnsmasq after_load=%d"
            % (rss["start"], rss["loaded"], rss["lk"], rss["dm"]))
-sys.stdout.write("\n".join(out) + "\n")
-if not results:
-    sys.exit(0)
-try:
-    commit = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    if commit and subprocess.run(["git", "-C", top, "status", "--porcelain", "--untracked-files=no"],
-                                 capture_output=True, text=True).stdout.strip():
-        commit += " with uncommitted changes"
-except OSError:
-    commit = "?"
+sys.stderr.write("\n".join(out) + "\n")
+flags = benchlib.load_flags(load_before, load_after)
+for who in ("labkube", "dnsmasq"):
+    flags.append(benchlib.drift("%s q/s" % who, [float(d["qps"]) for d in rounds[who]]))
+per = [float(a["qps"]) / float(b["qps"]) for a, b in zip(rounds["labkube"], rounds["dnsmasq"])]
 L = ["## DNS", "",
-     "Written by `bench/dns.sh` (issue 5; `make bench` runs it, or "
-     "`LABKUBE=build/labkube bench/dns.sh` alone); run it again to regenerate this section. "
-     "%s CPUs, kernel %s, commit %s, %s." % (os.cpu_count(), platform.release(), commit or "?",
-                                             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())), "",
-     "Same machine, same run, in one network namespace: labkube answering %s cluster names "
+     "Written by `bench/dns.sh` (in a network namespace of its own); %s s." % elapsed, "",
+     "Same run, one network namespace: labkube answering %s cluster names "
      "(%d ClusterIP services in 10 namespaces + %d headless services with 3 endpoints each) from its zone on "
      "127.0.0.1:53 (`--dns-listen`), and dnsmasq answering the same names from an `--addn-hosts` file on "
      "127.0.0.2:53 (`--no-resolv --no-hosts --local=/cluster.local/`, default cache). dnsperf 1 thread, "
      "4 sockets, 100 queries in flight, no rate limit, A queries for every name shuffled; %d rounds of %d s "
-     "per server, order alternating; medians. Both servers were checked to give the same answers first. "
-     "Load average (1/5/15 min) %s before the runs, %s after: the machine was shared, so compare the "
-     "ratio rather than the absolute figures." % (nq, N, H, ROUNDS, SECS, load_before, load_after), "",
+     "per server, order alternating; medians. Both servers were checked to give the same answers first "
+     "(every 50th name); every dnsperf run exited 0 with no query lost and every answer NOERROR."
+     % (nq, N, H, ROUNDS, SECS), "",
      "| | labkube | dnsmasq | labkube / dnsmasq |", "|---|--:|--:|--:|",
      "| queries per second (median) | %.0f | %.0f | %.2f |" % (lk_q, dm_q, lk_q / dm_q),
-     "| average latency at full load, us (median) | %s | %s | %.2f |" % (us(lk_a), us(dm_a), lk_a / dm_a),
-     "| queries lost, all rounds | %d | %d | |" % (lost["labkube"], lost["dnsmasq"])]
+     "| average latency at full load, µs (median) | %s | %s | %.2f |" % (us(lk_a), us(dm_a), lk_a / dm_a)]
 if pl and pd:
     for k, name in (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")):
-        L.append("| latency %s at %s q/s, us | %s | %s | %.2f |" % (name, RATE, us(pl[k]), us(pd[k]), pl[k] / pd[k]))
+        L.append("| latency %s at %s q/s, µs | %s | %s | %.2f |" % (name, RATE, us(pl[k]), us(pd[k]), pl[k] / pd[k]))
 L.append("| RSS after the runs, MiB | %.1f | %.1f | |" % (rss["lk"] / 1024, rss["dm"] / 1024))
 L += ["",
       "labkube's RSS is the whole single-node cluster in one process (API server, SQLite store, watch "
@@ -328,17 +330,13 @@ L += ["",
       % (rss["start"] / 1024, rss["loaded"] / 1024, rss["lk"] / 1024), "",
       "Per round (q/s): labkube %s; dnsmasq %s." % (
           ", ".join("%.0f" % float(d["qps"]) for d in rounds["labkube"]),
-          ", ".join("%.0f" % float(d["qps"]) for d in rounds["dnsmasq"])), ""]
-import textwrap
-text = "\n".join(l if l.startswith("|") else textwrap.fill(l, 95, break_on_hyphens=False) for l in L) + "\n"
-old = open(results).read() if os.path.exists(results) else ""
-m = re.search(r"^## DNS\n.*?(?=^## |\Z)", old, flags=re.M | re.S)
-if m:
-    new = old[:m.start()] + text + ("\n" if old[m.end():] else "") + old[m.end():]
-else:
-    new = old.rstrip("\n") + "\n\n" + text
-with open(results + ".tmp", "w") as f:
-    f.write(new)
-os.replace(results + ".tmp", results)
-sys.stdout.write("wrote the DNS section of %s\n" % results)
+          ", ".join("%.0f" % float(d["qps"]) for d in rounds["dnsmasq"])), "",
+      "Reading (computed): labkube answered %.2f× dnsmasq's queries per second at the median "
+      "(per round %.2f–%.2f×), %s; at %s q/s its p99 latency was %.2f× dnsmasq's." % (
+          lk_q / dm_q, min(per), max(per),
+          "ahead in every round" if min(per) > 1 else "behind in every round" if max(per) < 1
+          else "ahead in some rounds and not in others",
+          RATE, pl["p99"] / pd["p99"] if pl and pd else float("nan")), "",
+      benchlib.load_line(load_before, load_after), "", benchlib.flags_block(flags)]
+benchlib.emit("\n".join(L), "DNS")
 PY

@@ -5,7 +5,11 @@ Runs inside the network namespace that run.sh made, so every request goes to
 127.0.0.1 of that namespace. Starts labkube itself (as many times as the cold
 start needs), drives it with wrk, hey and the small HTTP client below, runs
 bench/sqlite_insert beside it as the physical limit of a durable write, and
-prints a table; with --results also writes the Markdown report.
+prints a table on stderr, and writes the "## API" section of the report to
+$LKB_SECTION (bench/benchlib.py; run.sh assembles RESULTS.md). A tool that
+exits non-zero, a non-2xx answer, a socket error, a LIST short of its items
+or a server that does not exit 0 on SIGTERM fails the run: exit 1, no
+section.
 
 Only the standard library: run it with Debian's /usr/bin/python3.
 Every figure is a median over rounds run in this same session, and each
@@ -19,13 +23,16 @@ import json
 import os
 import platform
 import re
-import select
 import shutil
+import struct
 import signal
 import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 PORT = 6443
 HOST = "127.0.0.1"
@@ -60,6 +67,10 @@ def log(msg):
 
 class ServerDied(Exception):
     pass
+
+
+class BenchFailed(Exception):
+    """A tool failed or a request was refused: the run gives no figures."""
 
 
 # ------------------------------------------------------------------ HTTP/1.1
@@ -273,7 +284,11 @@ def run_wrk(url, conns, secs, script=None):
     threads = 1 if conns == 1 else 2
     cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % secs, "--latency",
            "--timeout", "10s"] + (["-s", script] if script else []) + [url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60).stdout
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 60)
+    out = p.stdout
+    if p.returncode != 0:
+        raise BenchFailed("wrk exited with %d for %s: %s" % (p.returncode, url,
+                                                              (p.stderr or out)[-300:]))
     r = {"rps": None, "p50_us": None, "p99_us": None, "non2xx": 0, "sock_err": 0, "n": 0}
     for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M):
         r["p%s_us" % m.group(1)] = unit_us(m.group(2), m.group(3))
@@ -291,8 +306,11 @@ def run_wrk(url, conns, secs, script=None):
         r["sock_err"] = sum(int(x) for x in m.groups())
     if not r["n"]:
         r["p50_us"] = r["p99_us"] = None
-    if r["rps"] is None:
-        log("wrk gave no figures for %s:\n%s" % (url, out))
+    if r["rps"] is None or not r["n"] or r["p50_us"] is None:
+        raise BenchFailed("wrk gave no figures for %s:\n%s" % (url, out))
+    if r["non2xx"] or r["sock_err"]:
+        raise BenchFailed("wrk against %s: %d non-2xx responses and %d socket errors of %d "
+                          "requests" % (url, r["non2xx"], r["sock_err"], r["n"]))
     return r
 
 
@@ -309,16 +327,20 @@ def run_sqlite(args, secs, rows):
     db = os.path.join(args.tmp, "sqlite-%d.db" % time.monotonic_ns())
     out = subprocess.run([args.sqlite_insert, db, str(secs), str(rows)],
                          capture_output=True, text=True, timeout=secs + 60)
+    if out.returncode != 0:
+        raise BenchFailed("sqlite_insert exited with %d: %s" % (out.returncode,
+                                                                out.stderr.strip()[-300:]))
     for suffix in ("", "-wal", "-shm"):
         try:
             os.unlink(db + suffix)
         except OSError:
             pass
-    kv = dict(x.split("=") for x in out.stdout.split())
-    if not kv:
-        log("sqlite_insert failed: %s" % out.stderr.strip())
-        return None
-    return {k: float(v) for k, v in kv.items()}
+    try:
+        kv = {k: float(v) for k, v in (x.split("=") for x in out.stdout.split())}
+        kv["tx_per_s"], kv["rows_per_s"], kv["p50_us"], kv["p99_us"]
+    except (ValueError, KeyError):
+        raise BenchFailed("sqlite_insert printed no figures: %r" % out.stdout[:300])
+    return kv
 
 
 def run_hey_pods(args, n, conns):
@@ -328,7 +350,10 @@ def run_hey_pods(args, n, conns):
     cmd = ["hey", "-n", str(n), "-c", str(conns), "-m", "POST", "-T", "application/json",
            "-D", body, "-t", "30", "http://%s:%d%s" % (HOST, PORT, POD_PATH)]
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    out = p.stdout
+    if p.returncode != 0:
+        raise BenchFailed("hey exited with %d: %s" % (p.returncode, (p.stderr or out)[-300:]))
     wall = time.perf_counter() - t0
     r = {"wall_s": wall, "codes": {}, "errors": []}
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -340,6 +365,11 @@ def run_hey_pods(args, n, conns):
         r["codes"][m.group(1)] = int(m.group(2))
     if "Error distribution:" in out:
         r["errors"] = [l.strip() for l in out.split("Error distribution:")[1].splitlines() if l.strip()]
+    bad = {k: v for k, v in r["codes"].items() if k != "201"}
+    if r["rps"] is None or r["p50_us"] is None or bad or r["errors"] or \
+            r["codes"].get("201") != n:
+        raise BenchFailed("hey creating %d pods: codes %s, errors %s, req/s %s" % (
+            n, r["codes"], r["errors"][:5], r["rps"]))
     return r
 
 # ------------------------------------------------------------------ phases
@@ -351,8 +381,10 @@ def phase_cold(args, res):
     ver = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([args.labkube, "version"], stdout=subprocess.DEVNULL)
+        rc = subprocess.run([args.labkube, "version"], stdout=subprocess.DEVNULL).returncode
         ver.append(time.perf_counter() - t0)
+        if rc != 0:
+            raise BenchFailed("labkube version exited with %d" % rc)
     ready, rss, hwm, stop, rcs, errs = [], [], [], [], [], []
     for i in range(runs):
         srv = Server(args, "cold%d" % i)
@@ -378,6 +410,10 @@ def phase_cold(args, res):
             rcs.append(rc)
             res["logs"].append((srv.logpath, srv.log_text()))
             shutil.rmtree(srv.data, ignore_errors=True)
+    bad = [x for x in rcs if x != 0]
+    if errs or bad or len(ready) != runs:
+        raise BenchFailed("cold start: %s" % "; ".join(
+            errs + (["exit codes after SIGTERM %s" % rcs] if bad else [])))
     res["cold"] = {"runs": runs, "ready_ms": [x * 1e3 for x in ready],
                    "version_ms": [x * 1e3 for x in ver], "rss_kb": rss, "hwm_kb": hwm,
                    "stop_ms": [x * 1e3 for x in stop], "exit_codes": rcs, "errors": errs}
@@ -426,12 +462,45 @@ def phase_post(args, res, srv):
     res["post_bytes"] = len(cm_body(gen="lkb-c16-r0-"))
 
 
+SO_TIMESTAMPNS = 35  # <asm-generic/socket.h>; SCM_TIMESTAMPNS has the same value
+
+
+def recv_stamped(conn):
+    """recvmsg on a Conn with SO_TIMESTAMPNS on: appends the bytes to
+    conn.buf and returns the kernel's receive timestamp of the last segment
+    read (CLOCK_REALTIME, ns), or None when the kernel gave none."""
+    data, anc, _, _ = conn.s.recvmsg(1 << 20, socket.CMSG_SPACE(16))
+    if not data:
+        raise ConnectionError("server closed the connection")
+    conn.buf += data
+    for lvl, typ, d in anc:
+        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(d) >= 16:
+            sec, ns = struct.unpack("qq", d[:16])
+            return sec * 1000000000 + ns
+    return None
+
+
 def phase_watch(args, res, srv):
+    """POST sent -> ADDED line, beside POST sent -> POST reply.
+
+    Each arrival is timed by the kernel, not by this process: both sockets
+    have SO_TIMESTAMPNS on, and recvmsg() hands back, per socket, the time
+    (CLOCK_REALTIME, nanosecond resolution) at which the segment that
+    completed the reply, or the event line, reached that socket. The send
+    time is clock_gettime(CLOCK_REALTIME) just before send(). So the order
+    and the gap of the two arrivals do not depend on which socket this
+    process happens to read first, nor on how long it takes to read. On
+    loopback the stamp is taken on the server's transmit path, a few µs
+    after its write()."""
     n, warm = args.watch_samples, 10
     c = Conn()
     st, _, body = c.request("GET", CM_PATH + "?limit=1")
+    if st != 200:
+        raise BenchFailed("LIST configmaps answered %d" % st)
     rv = json.loads(body)["metadata"]["resourceVersion"]
     w = Conn()
+    for k in (c, w):
+        k.s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     w.send("GET", "%s?watch=true&resourceVersion=%s" % (CM_PATH, rv))
     while b"\r\n\r\n" not in w.buf:
         w.feed()
@@ -439,7 +508,7 @@ def phase_watch(args, res, srv):
     head = bytes(w.buf[:end]).decode("latin-1")
     del w.buf[:end + 4]
     if " 200" not in head.split("\r\n")[0]:
-        raise RuntimeError("watch answered: %s" % head.split("\r\n")[0])
+        raise BenchFailed("watch answered: %s" % head.split("\r\n")[0])
     chunked = "chunked" in head.lower()
     lines = bytearray()
 
@@ -455,62 +524,62 @@ def phase_watch(args, res, srv):
                 return
             size = int(bytes(w.buf[:nl]).split(b";")[0], 16)
             if size == 0:
-                raise RuntimeError("watch stream ended")
+                raise BenchFailed("watch stream ended")
             if len(w.buf) < nl + 2 + size + 2:
                 return
             lines.extend(w.buf[nl + 2:nl + 2 + size])
             del w.buf[:nl + 2 + size + 2]
 
-    ev_lat, rep_lat, gap, errors, early = [], [], [], [], 0
+    c.s.setblocking(True)
+    ev_lat, rep_lat, gap, early = [], [], [], 0
     for i in range(n + warm):
         name = "lkb-w-%d" % i
         body = cm_body(name=name, pad="w")
         t_ev = t_rep = None
-        t0 = time.perf_counter()
+        t0 = time.time_ns()
         c.send("POST", CM_PATH, body)
-        deadline = t0 + 5
-        while t_ev is None or t_rep is None:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                errors.append("sample %d: %s after 5 s" % (
-                    i, "no event" if t_ev is None else "no POST reply"))
+        # The reply first, then the event: each one's time is its socket's
+        # kernel stamp, so the order of these reads does not matter.
+        c.s.settimeout(5)
+        while True:
+            ts = recv_stamped(c)
+            r = c.take()
+            if r:
+                t_rep = ts
+                if r[0] != 201:
+                    raise BenchFailed("watch sample %d: POST answered %d" % (i, r[0]))
                 break
-            rd, _, _ = select.select([c.s, w.s], [], [], left)
-            now = time.perf_counter()
-            if c.s in rd and t_rep is None:
-                c.feed()
-                r = c.take()
-                if r:
-                    t_rep = now
-                    if r[0] != 201:
-                        errors.append("sample %d: POST answered %d" % (i, r[0]))
-            if w.s in rd:
-                w.feed()
-                drain()
-                while b"\n" in lines:
-                    nl = lines.find(b"\n")
-                    line = bytes(lines[:nl])
-                    del lines[:nl + 1]
-                    ev = json.loads(line)
-                    if ev.get("type") == "ADDED" and \
-                            ev["object"]["metadata"]["name"] == name:
-                        t_ev = now
-        if t_ev is None or t_rep is None:
-            if len(errors) > 5:
-                break
-            continue
+        w.s.settimeout(5)
+        while t_ev is None:
+            ts = recv_stamped(w)
+            drain()
+            while b"\n" in lines:
+                nl = lines.find(b"\n")
+                line = bytes(lines[:nl])
+                del lines[:nl + 1]
+                ev = json.loads(line)
+                if ev.get("type") == "ADDED" and ev["object"]["metadata"]["name"] == name:
+                    t_ev = ts
+                    break
+        if lines or w.buf:
+            raise BenchFailed("watch sample %d: more than the one ADDED line arrived" % i)
         if i < warm:
             continue
-        ev_lat.append((t_ev - t0) * 1e6)
-        rep_lat.append((t_rep - t0) * 1e6)
-        gap.append((t_ev - t_rep) * 1e6)
+        if t_ev is None or t_rep is None:
+            raise BenchFailed("watch sample %d: the kernel gave no receive timestamp "
+                              "(SO_TIMESTAMPNS)" % i)
+        ev_lat.append((t_ev - t0) / 1e3)
+        rep_lat.append((t_rep - t0) / 1e3)
+        gap.append((t_ev - t_rep) / 1e3)
         early += t_ev < t_rep
         if i % 50 == 0:
             srv.check("watch sample %d" % i)
     c.close()
     w.close()
     res["watch"] = {"n": len(ev_lat), "ev_us": ev_lat, "rep_us": rep_lat, "gap_us": gap,
-                    "event_first": early, "errors": errors}
+                    "event_first": early,
+                    "same_time": sum(1 for g in gap if g == 0),
+                    "clock": "kernel receive timestamps (SO_TIMESTAMPNS), ns resolution"}
 
 
 def list_once(c, accept, path=POD_PATH):
@@ -532,17 +601,9 @@ def phase_pods(args, res, srv):
     c = Conn(timeout=120)
     _, st, body = list_once(c, "application/json")
     have = count_items(body, False) if st == 200 else 0
-    topped = 0
-    while have < n:  # generateName collisions or errors: make up the count
-        pod = json.loads(json.dumps(POD))
-        del pod["metadata"]["generateName"]
-        pod["metadata"]["name"] = "lkb-pod-extra-%d" % topped
-        st2, _, b2 = c.request("POST", POD_PATH, json.dumps(pod).encode())
-        topped += 1
-        if st2 != 201:
-            raise RuntimeError("cannot create pod: %d %s" % (st2, b2[:300]))
-        have += 1
-    h["topped_up"] = topped
+    if have != n:
+        raise BenchFailed("hey got %d × 201 but the LIST answered %d with %d pods" % (
+            n, st, have))
     res["pods"] = h
     out = {"json": [], "table": [], "json_bytes": 0, "table_bytes": 0,
            "json_items": 0, "table_rows": 0, "paged": [], "pages": 0, "errors": []}
@@ -551,8 +612,7 @@ def phase_pods(args, res, srv):
         for kind, acc in (("json", "application/json"), ("table", TABLE_ACCEPT)):
             t, st, body = list_once(c, acc)
             if st != 200:
-                out["errors"].append("%s LIST answered %d: %s" % (kind, st, body[:200]))
-                continue
+                raise BenchFailed("%s LIST answered %d: %s" % (kind, st, body[:200]))
             out[kind].append(t * 1e3)
             out[kind + "_bytes"] = len(body)
         srv.check("LIST")
@@ -568,8 +628,7 @@ def phase_pods(args, res, srv):
             st, _, body = c.request("GET", POD_PATH + q, accept=TABLE_ACCEPT)
             pages += 1
             if st != 200:
-                out["errors"].append("paged LIST answered %d: %s" % (st, body[:200]))
-                break
+                raise BenchFailed("paged LIST answered %d: %s" % (st, body[:200]))
             d = json.loads(body)
             rows += len(d.get("rows") or [])
             cont = (d.get("metadata") or {}).get("continue") or ""
@@ -577,43 +636,45 @@ def phase_pods(args, res, srv):
                 break
         out["paged"].append((time.perf_counter() - t0) * 1e3)
         out["pages"], out["paged_rows"] = pages, rows
+        if rows != n or cont:
+            raise BenchFailed("paged LIST: %d rows in %d pages, want %d" % (rows, pages, n))
+    if out["json_items"] != n or out["table_rows"] != n:
+        raise BenchFailed("LIST: %d items as JSON, %d Table rows, want %d" % (
+            out["json_items"], out["table_rows"], n))
     c.close()
     res["list"] = out
 
 
 def run_main_server(args, res):
+    """The phases on one server; any failure stops it and fails the run."""
     srv = Server(args, "main")
-    res["main_server"] = {"errors": []}
+    res["main_server"] = {}
     try:
         srv.start()
         srv.wait_ready()
-        try:
-            warm_requests()
-        except OSError as e:
-            res["main_server"]["errors"].append("first requests: %s" % e)
+        st = warm_requests()
+        if st != 201:
+            raise BenchFailed("first requests: POST configmap answered %d" % st)
         for name, fn in (("GET", phase_get), ("watch", phase_watch), ("POST", phase_post),
                          ("pods", phase_pods)):
             log("phase %s" % name)
+            t0 = time.time()
             try:
                 fn(args, res, srv)
             except (ServerDied, RuntimeError, OSError, ValueError, KeyError) as e:
-                res["main_server"]["errors"].append("%s: %s" % (name, e))
-                log("phase %s failed: %s" % (name, e))
-                if not srv.alive():
-                    res["main_server"]["errors"].append(
-                        "server exited with code %s during %s; restarted" % (
-                            srv.proc.returncode, name))
-                    res["logs"].append((srv.logpath, srv.log_text()))
-                    srv = Server(args, "main-after-%s" % name)
-                    srv.start()
-                    srv.wait_ready()
-            if srv.alive():
-                res.setdefault("rss_after", {})[name] = srv.status()
+                raise BenchFailed("phase %s: %s: %s" % (name, type(e).__name__, e))
+            res.setdefault("phase_s", {})[name] = time.time() - t0
+            srv.check("after phase %s" % name)
+            res.setdefault("rss_after", {})[name] = srv.status()
     finally:
         t, rc = srv.stop()
         res["main_server"]["stop_ms"] = t * 1e3 if t is not None else None
         res["main_server"]["exit_code"] = rc
         res["logs"].append((srv.logpath, srv.log_text()))
+    if rc != 0:
+        raise BenchFailed("main server: exit code %s after SIGTERM; log: %s" % (
+            rc, srv.log_text()[-400:]))
+
 
 # ------------------------------------------------------------------ report
 
@@ -637,7 +698,7 @@ def machine(args):
     repo = args.repo
     commit = sh("git -C %s rev-parse --short HEAD" % repo) or "?"
     if sh("git -C %s status --porcelain --untracked-files=no" % repo):
-        commit += " (with uncommitted changes)"
+        commit += " (with uncommitted changes: not reproducible)"
     fs = sh("df -T %s | awk 'NR==2 {print $2\" on \"$1}'" % args.tmp)
     return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(), "mem": mem,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -659,6 +720,15 @@ def fmt_us(us):
     if us >= 1e3:
         return "%.2f ms" % (us / 1e3)
     return "%.0f µs" % us
+
+
+def fmt_fine(us):
+    """µs with a decimal: the watch gap is a difference of ns stamps."""
+    if us is None:
+        return "n/a"
+    if abs(us) >= 1e3:
+        return fmt_us(us)
+    return ("−%.1f µs" % -us) if us < 0 else "%.1f µs" % us
 
 
 def fmt_n(x):
@@ -729,7 +799,7 @@ def build_rows(res):
             busy = (mwrk(rs, "cpu_us") or 0) * (mwrk(rs, "rps") or 0) / 1e6
             rows.append(("create (POST)", "c=%d: server CPU per create" % conns,
                          fmt_us(mwrk(rs, "cpu_us")),
-                         "user + system: the server's one thread on CPU %.0f%% of "
+                         "user + system: the server process on CPU %.0f%% of "
                          "the time" % (busy * 100)))
         rows.append(("group commit", "creates/s at c=16 ÷ SQLite single-row inserts/s",
                      ratio(mwrk(p["post16"], "rps"), sq),
@@ -756,62 +826,52 @@ def build_rows(res):
                      "%d pages, %d rows" % (L["pages"], L.get("paged_rows", 0))))
     w = res.get("watch")
     if w and w["n"]:
-        rows.append(("watch", "POST sent → ADDED line read: p50 / p99 (n=%d)" % w["n"],
+        rows.append(("watch", "POST sent → ADDED line at the watcher: p50 / p99 (n=%d)" % w["n"],
                      "%s / %s" % (fmt_us(median(w["ev_us"])), fmt_us(pct(w["ev_us"], 99))),
                      "POST reply %s / %s" % (fmt_us(median(w["rep_us"])),
                                              fmt_us(pct(w["rep_us"], 99)))))
-        rows.append(("watch", "event − POST reply: p50 / p99",
-                     "%s / %s" % (fmt_us(median(w["gap_us"])), fmt_us(pct(w["gap_us"], 99))),
-                     "event first in %d of %d" % (w["event_first"], w["n"])))
+        rows.append(("watch", "event − POST reply (kernel receive stamps): p50 / p1 / p99",
+                     "%s / %s / %s" % (fmt_fine(median(w["gap_us"])),
+                                       fmt_fine(pct(w["gap_us"], 1)),
+                                       fmt_fine(pct(w["gap_us"], 99))),
+                     "event first in %d of %d, same ns in %d" % (
+                         w["event_first"], w["n"], w["same_time"])))
     ra = res.get("rss_after", {})
     if "pods" in ra:
-        rows.append(("RSS under load", "VmRSS after 10k pods and the LISTs",
+        rows.append(("RSS under load", "VmRSS after %s pods and the LISTs" % fmt_n(
+                     res["list"]["json_items"]),
                      "%.1f MiB" % (ra["pods"]["VmRSS"] / 1024),
                      "VmHWM %.1f MiB" % (ra["pods"]["VmHWM"] / 1024)))
     return rows
 
 
 def anomalies(res):
+    """What did not fail the run but is worth a look: the servers' logs
+    (they run with --quiet, so any line is unusual)."""
     out = []
-    c = res.get("cold", {})
-    out += c.get("errors", [])
-    bad = [x for x in c.get("exit_codes", []) if x not in (0, None)]
-    if bad:
-        out.append("cold start runs: exit codes after SIGTERM %s" % bad)
-    for name, rounds in list(res.get("get", {}).items()) + list(res.get("post", {}).items()):
-        for r in rounds:
-            if r and (r.get("non2xx") or r.get("sock_err")):
-                out.append("%s: %d non-2xx responses, %d socket errors of %d requests%s" % (
-                    name, r.get("non2xx", 0), r.get("sock_err", 0), r.get("n", 0),
-                    " (wrk does not tell the codes: see the 409 note)"
-                    if name.startswith("post") else ""))
-    h = res.get("pods")
-    if h:
-        bad = {k: v for k, v in h["codes"].items() if k != "201"}
-        if bad or h["errors"]:
-            out.append("pod creation: codes %s, errors %s" % (bad, h["errors"][:5]))
-        if "409" in bad:
-            out.append("409 AlreadyExists on a create with generateName is a collision of "
-                       "the 5-letter random suffix (27^5 names: about %.1f expected in "
-                       "%d creates). Kubernetes 1.32 retries the name on the server "
-                       "(KEP-4420, RetryGenerateName GA in 1.32) and does not answer 409; "
-                       "labkube answers 409." % (
-                           sum(h["codes"].values()) ** 2 / 2 / 27 ** 5,
-                           sum(h["codes"].values())))
-        if h.get("topped_up"):
-            out.append("pod creation: %d pods missing after hey, created by name"
-                       % h["topped_up"])
-    out += res.get("list", {}).get("errors", [])
-    out += res.get("watch", {}).get("errors", [])[:10]
-    m = res.get("main_server", {})
-    out += m.get("errors", [])
-    if m.get("exit_code") not in (0, None):
-        out.append("main server: exit code %s after SIGTERM" % m.get("exit_code"))
     for path, text in res.get("logs", []):
         lines = [l for l in text.splitlines() if l.strip()]
         if lines:
             out.append("%s: %d log lines, e.g. %s" % (os.path.basename(path), len(lines),
                                                      " | ".join(lines[:3])[:400]))
+    return out
+
+
+def drift_flags(res):
+    d = benchlib.drift
+    out = []
+    for grp in ("get", "post"):
+        for key, rounds in res.get(grp, {}).items():
+            k = "tx_per_s" if key.startswith("sql") else "rps"
+            out.append(d("`%s` %s" % (key, "tx/s" if k == "tx_per_s" else "req/s"),
+                         [r[k] for r in rounds]))
+    c = res.get("cold")
+    if c:
+        out.append(d("cold start", c["ready_ms"], " ms"))
+    L = res.get("list")
+    if L:
+        for k in ("json", "table", "paged"):
+            out.append(d("LIST %s" % k, L[k], " ms"))
     return out
 
 
@@ -824,7 +884,7 @@ def print_table(rows, out):
 
 
 NOTE = """\
-## What the numbers mean
+### What the numbers mean
 
 - **Cold start** is from the fork of `labkube server` with an empty data dir
   to the first `200` from `/readyz`, polled by a client that retries the
@@ -832,137 +892,166 @@ NOTE = """\
   objects. The peer beside it is the exec of `labkube version`: the part of
   the start-up that is only the process itself.
 - **Idle RSS** is `VmRSS` of the server after start and seven requests
-  (discovery, a LIST, one create, one GET): what a lab machine pays for an
-  idle cluster's API.
+  (discovery, a LIST, one create, one GET).
 - **GET** is wrk against one ConfigMap (about 1 KB) on keep-alive
   connections; `/readyz` on the same server in the same rounds is the floor
   of the HTTP layer alone, so the ratio is what reading and printing the
-  object costs. wrk shares the two cores with the server: at c=16 both are
-  CPU-bound, and the figure is a lower bound of the server's own capacity.
+  object costs. wrk runs on the same CPUs as the server, so req/s is a lower
+  bound of the server's own capacity.
 - **Create** is wrk POSTing ConfigMaps (about 1 KB, `generateName`) and the
   reply is released only after the group's fsync. `bench/sqlite_insert` is
-  the physical limit: the same filesystem, WAL + `synchronous=FULL`, one
-  1 KB row per transaction and no HTTP. At c=1 the API can do at most one
-  commit per request, so creates/s ÷ insert tx/s says how close the request
-  path comes to the disk. At c=16 the writes that arrive in one loop
-  iteration share a commit, so creates/s can exceed the single-row insert
-  rate: that ratio is what group commit buys. SQLite with 16 rows per
-  transaction shows how far batching can go on this disk.
-- **LIST** is 10,000 pending Pods (created first by hey with
-  `generateName`, any that failed made up by name) read whole, as JSON and as a
+  the peer: the same filesystem, WAL + `synchronous=FULL`, one 1 KB row per
+  transaction and no HTTP. At c=1 the API can do at most one commit per
+  request, so creates/s ÷ insert tx/s says how close the request path comes
+  to the disk. At c=16 the writes that arrive in one loop iteration share a
+  commit, so creates/s can exceed the single-row insert rate. SQLite with 16
+  rows per transaction shows how far batching can go on this disk.
+- **LIST** is pending Pods (created first by hey with `generateName`; every
+  one must be answered 201 and then listed) read whole, as JSON and as a
   `meta.k8s.io/v1` Table (the form `kubectl get` asks for), then the Table
   in pages of `limit=500` following `continue`, as kubectl 1.27+ does.
 - **Watch** opens a watch on ConfigMaps from the current resourceVersion and
   creates ConfigMaps one at a time on a second connection: the time from
-  sending the POST to reading the `ADDED` line, beside the time to the POST
-  reply. Both wait for the same commit; the difference is how the server
-  orders the two writes after it.
+  sending the POST to the arrival of the `ADDED` line, beside the time to the
+  arrival of the POST reply. Both arrivals are stamped by the kernel
+  (`SO_TIMESTAMPNS` on each socket: the time the segment that completed the
+  line or the reply reached that socket, nanosecond resolution), so neither
+  the order in which this client reads the two sockets nor its own speed
+  enters the difference. The send time is `clock_gettime(CLOCK_REALTIME)`
+  just before `send()`.
 - **Server CPU per request** is the server's user + system time
-  (`/proc/PID/stat`) over a wrk run divided by the requests served: less
-  sensitive to a noisy neighbour than req/s, and the number to watch when
-  a change makes the request path heavier.
-- Every figure is the median of the rounds of this run (p50/p99 are
-  wrk's, hey's or our own percentiles within a round, then the median over
-  rounds). Compare ratios, not absolute numbers, across machines: the machine
-  is shared and noisy.
+  (`/proc/PID/stat`, clock ticks of 10 ms) over a wrk run divided by the
+  requests served.
+- Every figure is the median of the rounds of this run (p50/p99 are wrk's,
+  hey's or our own percentiles within a round, then the median over rounds).
+  Every wrk, hey and sqlite_insert run must exit 0 with every answer 2xx and
+  no socket error, or the section is not written.
 """
 
 
 def reading(res):
-    """A few sentences on this run's figures, for RESULTS.md."""
+    """Sentences computed from this run's figures: every comparison and
+    judgement below is chosen by the numbers, none is fixed text."""
     out = []
     c, p, L, w = res.get("cold"), res.get("post"), res.get("list"), res.get("watch")
     if c and c["ready_ms"] and c["rss_kb"]:
-        out.append("An empty cluster's API answers `/readyz` %.0f ms after the exec "
-                   "(%s the bare process start) and then holds %.1f MiB resident." % (
+        out.append("An empty cluster's API answered `/readyz` %.1f ms after the exec "
+                   "(median), %s the time of a bare `labkube version` exec, and then held "
+                   "%.1f MiB resident." % (
                        median(c["ready_ms"]), ratio(median(c["ready_ms"]),
                                                   median(c["version_ms"])),
                        median(c["rss_kb"]) / 1024))
-    if p and mwrk(p["post1"], "p50_us") and mwrk(p["sql1"], "p50_us"):
+    g = res.get("get")
+    if g:
+        for conns in (1, 16):
+            a, b = mwrk(g["get%d" % conns], "rps"), mwrk(g["ready%d" % conns], "rps")
+            out.append("At c=%d a GET of one object served %s req/s, %s the rate of "
+                       "`/readyz` on the same server (%s)." % (
+                           conns, fmt_n(a), ratio(a, b),
+                           "reading and printing the object cost %.0f%% of the rate" %
+                           ((1 - a / b) * 100) if a < b else
+                           "no slower than the HTTP floor in this run"))
+    if p:
         p1, s1 = mwrk(p["post1"], "p50_us"), mwrk(p["sql1"], "p50_us")
         cpu1, cpu16 = mwrk(p["post1"], "cpu_us"), mwrk(p["post16"], "cpu_us")
-        r16 = mwrk(p["post16"], "rps")
+        r1, r16 = mwrk(p["post1"], "rps"), mwrk(p["post16"], "rps")
+        sq = mwrk(p["sql1"], "tx_per_s")
+        out.append("A durable create from one client took %s at the median, against %s "
+                   "for the bare SQLite commit on the same disk: %s; the server spent %s "
+                   "of CPU per create." % (
+                       fmt_us(p1), fmt_us(s1),
+                       "the request path added %s" % fmt_us(p1 - s1) if p1 >= s1 else
+                       "%s less than the bare commit" % fmt_us(s1 - p1), fmt_us(cpu1)))
         busy = (cpu16 or 0) * (r16 or 0) / 1e6
-        out.append("A durable create from one client takes %s at the median, against "
-                   "%s for the bare SQLite commit on the same disk: the request path "
-                   "(HTTP, JSON, validation, the object and change-log rows) adds %s, "
-                   "and the server spends %s of CPU per create." % (
-                       fmt_us(p1), fmt_us(s1), fmt_us(p1 - s1), fmt_us(cpu1)))
-        if busy >= 0.7:
-            why = ("the server's one thread was on CPU %.0f%% of the time (the rest "
-                   "includes its fsync waits), so at this disk speed creates are "
-                   "bounded by the request path's CPU, not by fsync" % (busy * 100))
+        if busy >= 0.9:
+            why = ("the server process was on CPU %.0f%% of the time, so at this disk "
+                   "speed creates were bounded by the request path's CPU" % (busy * 100))
+        elif busy < 0.5:
+            why = ("the server process was on CPU only %.0f%% of the time, so waiting "
+                   "(for fsync, or for the CPU wrk held) bounded creates" % (busy * 100))
         else:
-            why = ("the server's thread was on CPU only %.0f%% of the time, so the "
-                   "disk's fsync is what bounds creates here" % (busy * 100))
-        out.append("With 16 clients group commit carries %s creates/s, %s the "
-                   "single-row commit rate (%s per create); %s." % (
-                       fmt_n(r16), ratio(r16, mwrk(p["sql1"], "tx_per_s")),
-                       fmt_us(cpu16), why))
+            why = ("the server process was on CPU %.0f%% of the time: these figures do "
+                   "not tell whether CPU or fsync bounded creates" % (busy * 100))
+        out.append("With 16 clients %s creates/s were carried, %s the rate of one client "
+                   "and %s SQLite's single-row commit rate (%s group commit); %s." % (
+                       fmt_n(r16), ratio(r16, r1), ratio(r16, sq),
+                       "above it:" if r16 > sq else "not above it: no gain shown from",
+                       why))
     if L and median(L["json"]) and median(L["table"]):
         ra = res.get("rss_after", {}).get("pods")
-        out.append("Listing %s Pods takes %.0f ms as JSON and %.0f ms as a Table "
+        out.append("Listing %s Pods took %.0f ms as JSON and %.0f ms as a Table "
                    "(%s)%s." % (
                        fmt_n(L["json_items"]), median(L["json"]), median(L["table"]),
                        ratio(median(L["table"]), median(L["json"])),
                        "; the server's resident peak reached %.0f MiB while doing it" %
                        (ra["VmHWM"] / 1024) if ra else ""))
     if w and w["n"]:
-        out.append("A watcher reads the ADDED event %s after the POST is sent (p99 %s); "
-                   "the POST's own reply arrives after %s (median; event minus reply %s): "
-                   "events are not held back behind replies." % (
+        gm = median(w["gap_us"])
+        ef, n = w["event_first"], w["n"]
+        if ef * 2 > n:
+            order = "the event reached the watcher before the reply reached the client in " \
+                    "%d of %d samples" % (ef, n)
+        else:
+            order = "the reply reached the client first (or at the same ns) in %d of %d " \
+                    "samples" % (n - ef, n)
+        out.append("The ADDED event reached the watcher %s after the POST was sent "
+                   "(p99 %s); the POST's reply arrived after %s: %s, and the event came "
+                   "%s %s the reply at the median (kernel stamps)." % (
                        fmt_us(median(w["ev_us"])), fmt_us(pct(w["ev_us"], 99)),
-                       fmt_us(median(w["rep_us"])), fmt_us(median(w["gap_us"]))))
+                       fmt_us(median(w["rep_us"])), order, fmt_fine(abs(gm)),
+                       "after" if gm > 0 else "before" if gm < 0 else "at the same time as"))
     return out
 
 
-def write_results(path, res, rows, anom, args):
+def section(res, rows, anom, flags, args):
     m = res["machine"]
-    with open(path + ".tmp", "w") as f:
-        f.write("# labkube API benchmarks\n\n")
-        f.write("Written by `make bench` (bench/run.sh, bench/lkbench.py); run it again to "
-                "regenerate this file.\n\n")
-        f.write("| | |\n|---|---|\n")
-        for k, v in (("date", m["date"]), ("commit", m["commit"]), ("binary", m["labkube"]),
-                     ("machine", "%s CPUs, %s, %s RAM" % (m["nproc"], m["cpu"], m["mem"])),
-                     ("kernel", m["kernel"]), ("data dir filesystem", m["fs"]),
-                     ("load average (1, 5, 15 min)", "%s at the start, %s at the end" % (
-                         m["load"], m.get("load_end", "?"))),
-                     ("clients", "wrk %s, hey %s, Python %s client" % (
-                         m["wrk"].replace("wrk ", ""), m["hey"], platform.python_version())),
-                     ("rounds", "%d rounds of %d s per wrk figure; %d watch samples; "
-                      "%d cold starts; %d LISTs each" % (
-                          args.rounds, args.secs, args.watch_samples, args.cold_runs,
-                          args.list_runs)),
-                     ("network", "loopback of a network namespace made for the run")):
-            f.write("| %s | %s |\n" % (k, v))
-        f.write("\n## Figures\n\n| what | | figure | beside it, same run |\n|---|---|--:|---|\n")
-        for r in rows:
-            f.write("| %s | %s | %s | %s |\n" % tuple(x.replace("|", "\\|") for x in r))
-        f.write("\n## Reading this run\n\n%s\n" % "\n".join(reading(res)))
-        f.write("\n## Rounds\n\nPer round, for the spread (req/s; p50/p99):\n\n")
-        for grp in ("get", "post"):
-            for key, rounds in res.get(grp, {}).items():
-                if key.startswith("sql"):
-                    vals = ", ".join("%s tx/s (%s rows/s; %s/%s)" % (
-                        fmt_n(r["tx_per_s"]), fmt_n(r["rows_per_s"]), fmt_us(r["p50_us"]),
-                        fmt_us(r["p99_us"])) for r in rounds if r)
-                else:
-                    vals = ", ".join("%s (%s/%s)" % (fmt_n(r["rps"]), fmt_us(r["p50_us"]),
-                                                     fmt_us(r["p99_us"])) for r in rounds)
-                f.write("- `%s`: %s\n" % (key, vals))
-        c = res.get("cold")
-        if c:
-            f.write("- cold start ms: %s\n" % ", ".join("%.1f" % x for x in c["ready_ms"]))
-        f.write("\n## Anomalies seen in this run\n\n")
-        if anom:
-            for a in anom:
-                f.write("- %s\n" % a.replace("\n", " "))
-        else:
-            f.write("None: every request answered 2xx, no socket errors, the server "
-                    "logged nothing and exited 0 on SIGTERM.\n")
-        f.write("\n" + NOTE)
-    os.replace(path + ".tmp", path)
+    o = []
+    o.append("## API\n\nWritten by bench/lkbench.py (run by bench/run.sh in a network "
+             "namespace of its own: every request to 127.0.0.1 there); %.0f s.\n\n" %
+             res["elapsed_s"])
+    o.append("| | |\n|---|---|\n")
+    for k, v in (("clients", "wrk %s, hey %s, Python %s client" % (
+                     m["wrk"].replace("wrk ", ""), m["hey"], platform.python_version())),
+                 ("rounds", "%d rounds of %d s per wrk figure, the peer first in odd rounds; "
+                  "%d watch samples; %d cold starts; %d LISTs of %s pods each" % (
+                      args.rounds, args.secs, args.watch_samples, args.cold_runs,
+                      args.list_runs, fmt_n(args.pods))),
+                 ("data dir filesystem", m["fs"]),
+                 ("network", "loopback of a network namespace made for the run")):
+        o.append("| %s | %s |\n" % (k, v))
+    o.append("\n### Figures\n\n| what | | figure | beside it, same run |\n|---|---|--:|---|\n")
+    for r in rows:
+        o.append("| %s | %s | %s | %s |\n" % tuple(x.replace("|", "\\|") for x in r))
+    o.append("\n### Reading (computed from the figures)\n\n%s\n" % "\n".join(reading(res)))
+    o.append("\n### Rounds\n\nPer round (req/s; p50/p99):\n\n")
+    for grp in ("get", "post"):
+        for key, rounds in res.get(grp, {}).items():
+            if key.startswith("sql"):
+                vals = ", ".join("%s tx/s (%s rows/s; %s/%s)" % (
+                    fmt_n(r["tx_per_s"]), fmt_n(r["rows_per_s"]), fmt_us(r["p50_us"]),
+                    fmt_us(r["p99_us"])) for r in rounds)
+            else:
+                vals = ", ".join("%s (%s/%s)" % (fmt_n(r["rps"]), fmt_us(r["p50_us"]),
+                                                 fmt_us(r["p99_us"])) for r in rounds)
+            o.append("- `%s`: %s\n" % (key, vals))
+    c = res.get("cold")
+    if c:
+        o.append("- cold start ms: %s\n" % ", ".join("%.1f" % x for x in c["ready_ms"]))
+    L = res.get("list")
+    if L:
+        o.append("- LIST ms, JSON: %s; Table: %s; paged Table: %s\n" % tuple(
+            ", ".join("%.0f" % x for x in L[k]) for k in ("json", "table", "paged")))
+    o.append("\n### Load and drift\n\n%s\n\n%s" % (
+        benchlib.load_line(res["load0"], res["load1"]), benchlib.flags_block(flags)))
+    o.append("\n### Anomalies\n\n")
+    if anom:
+        for a in anom:
+            o.append("- %s\n" % a.replace("\n", " "))
+    else:
+        o.append("None: the servers logged nothing and exited 0 on SIGTERM (every request "
+                 "answered 2xx, and every tool exited 0, or there would be no section).\n")
+    o.append("\n" + NOTE)
+    return "".join(o)
 
 
 def main():
@@ -971,7 +1060,6 @@ def main():
     ap.add_argument("--sqlite-insert", required=True)
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--repo", default=".")
-    ap.add_argument("--results")
     ap.add_argument("--json")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
@@ -982,27 +1070,31 @@ def main():
     args.list_runs = 5
     res = {"logs": []}
     res["machine"] = machine(args)
+    res["load0"] = benchlib.loadavg()
     t0 = time.time()
-    log("phase cold start")
-    phase_cold(args, res)
-    run_main_server(args, res)
+    try:
+        log("phase cold start")
+        phase_cold(args, res)
+        run_main_server(args, res)
+    except (BenchFailed, ServerDied, OSError, subprocess.TimeoutExpired) as e:
+        log("FAILED: %s" % e)
+        for path, text in res["logs"]:
+            if text.strip():
+                log("%s, last lines:\n%s" % (path, "\n".join(text.splitlines()[-10:])))
+        return 1
     res["elapsed_s"] = time.time() - t0
-    res["machine"]["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    res["load1"] = benchlib.loadavg()
     rows = build_rows(res)
     anom = anomalies(res)
+    flags = benchlib.load_flags(res["load0"], res["load1"]) + drift_flags(res)
     m = res["machine"]
-    sys.stdout.write("labkube API benchmarks: %s, %s CPUs %s, kernel %s, commit %s\n\n" % (
+    sys.stderr.write("labkube API benchmarks: %s, %s CPUs %s, kernel %s, commit %s\n\n" % (
         m["date"], m["nproc"], m["cpu"], m["kernel"], m["commit"]))
-    print_table(rows, sys.stdout)
-    if anom:
-        sys.stdout.write("\nanomalies:\n" + "".join("  - %s\n" % a for a in anom))
-    sys.stdout.write("\n(%.0f s)\n" % res["elapsed_s"])
+    print_table(rows, sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({k: v for k, v in res.items() if k != "logs"}, f, indent=1)
-    if args.results:
-        write_results(args.results, res, rows, anom, args)
-        sys.stdout.write("wrote %s\n" % args.results)
+    benchlib.emit(section(res, rows, anom, flags, args), "API")
     return 0
 
 

@@ -17,8 +17,9 @@ pause` processes (a netns and an exec each) started directly, and N plain
 `labkube _image gcr.io/google-samples/node-hello:1.0` processes (each in its
 own netns) for the memory of the bare container process.
 
-Writes the "## Pods" section of --results (replacing only that section) and
-raw figures to --json.
+Writes the "## Pods" section to $LKB_SECTION (bench/benchlib.py) and raw
+figures to --json; any anomaly (a round short of N Ready, a pod or process
+left behind, the server's exit status after SIGTERM not 0) fails the run.
 """
 import argparse
 import json
@@ -30,6 +31,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 IMAGE = "gcr.io/google-samples/node-hello:1.0"
 PORT = 16443
@@ -184,10 +188,13 @@ class Bench:
         if self.server and self.server.poll() is None:
             self.server.send_signal(signal.SIGTERM)
             try:
-                self.server.wait(10)
+                rc = self.server.wait(10)
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
+                rc = "killed after 10 s"
+            if rc != 0:
+                self.anom.append("server exit status after SIGTERM: %s" % rc)
 
     def ready_pods(self, name):
         out = self.kubectl("get", "pods", "-l", "app=" + name, "-o",
@@ -289,6 +296,20 @@ class Bench:
     def peer_round(self, n):
         """N `unshare --net labkube _image pause` started directly: seconds
         until all N have exec'd the applet (cmdline shows `_image`)."""
+        # The previous round's veths go only when the kernel has destroyed
+        # its killed processes' namespaces, which is asynchronous: wait for
+        # that first (untimed), so that neither names nor the kernel's
+        # clean-up work carry over into this round; the names are per round
+        # all the same.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
+            if r.returncode == 0 and " lkf" not in r.stdout:
+                break
+            time.sleep(0.1)
+        else:
+            self.anom.append("floor veths of the previous round still there after 60 s")
+        self.floor_no = getattr(self, "floor_no", 0) + 1
         t0 = time.perf_counter()
         procs = []
         for _ in range(n):
@@ -307,8 +328,9 @@ class Bench:
         t = time.perf_counter() - t0
         # Then one veth pair per process, its inner end moved into the
         # process's namespace, both ends up: one `ip -batch` for all N.
-        batch = "".join("link add lkf%d type veth peer name eth0 netns %d\nlink set lkf%d up\n"
-                        % (i, p.pid, i) for i, p in enumerate(procs))
+        batch = "".join("link add lkf%dx%d type veth peer name eth0 netns %d\n"
+                        "link set lkf%dx%d up\n" % (self.floor_no, i, p.pid, self.floor_no, i)
+                        for i, p in enumerate(procs))
         r = subprocess.run(["ip", "-batch", "-"], input=batch, capture_output=True, text=True)
         if r.returncode != 0:
             self.anom.append("floor veths: %s" % r.stderr.strip()[:200])
@@ -386,8 +408,8 @@ def section(res, args):
     L = []
     L.append("## Pods")
     L.append("")
-    L.append("Written by bench/pods.sh (bench/pods.py; `make bench` runs it after the API part, "
-             "`LABKUBE=build/labkube bench/pods.sh` alone); run it again to regenerate this section.")
+    L.append("Written by bench/pods.sh (bench/pods.py, in a network namespace of its own); %.0f s."
+             % res["elapsed_s"])
     L.append("")
     L.append("| | |\n|---|---|")
     for k, v in res["meta"]:
@@ -444,7 +466,7 @@ def section(res, args):
                  fmt_mib(pu), fmt_mib(pp), fmt_mib(prr), len(pause), IMAGE, fmt_mib(hu),
                  fmt_mib(hp), fmt_mib(hr), len(hello)))
     L.append("")
-    L.append("Reading: the time is from the exec of `kubectl create deployment` to the watch "
+    L.append("Method: the time is from the exec of `kubectl create deployment` to the watch "
              "line where the Deployment's `readyReplicas` reaches N (readyReplicas counts pods "
              "whose `Ready` condition is True; checked afterwards against the pods themselves). "
              "It includes kubectl's own start (~%s for the create) and every controller step "
@@ -470,31 +492,17 @@ def section(res, args):
         "N=%s %s" % (k, ", ".join("%s / %s" % (fmt_s(t), fmt_s(tv)) for t, tv in
                                   zip(v, res["floor_veth"][k]))) for k, v in res["floor"].items()) + ".")
     L.append("")
-    if res["anom"]:
-        L.append("Anomalies: " + " ".join("%s." % a.rstrip(".") for a in res["anom"]))
-    else:
-        L.append("Anomalies: none (every round reached N Ready, the pods' own Ready conditions "
-                 "agreed, and every delete left no pod and no process behind).")
+    flags = benchlib.load_flags(res["load0"], res["load1"])
+    for n in args.sizes:
+        rs = [x for x in res["rounds"] if x["n"] == n]
+        ms = lambda xs: [x * 1e3 for x in xs if x is not None]
+        flags.append(benchlib.drift("N=%d create → Ready" % n, ms(x["ready_s"] for x in rs), " ms"))
+        flags.append(benchlib.drift("N=%d floor" % n, ms(res["floor_veth"].get(str(n), [])), " ms"))
+        flags.append(benchlib.drift("N=%d delete → gone" % n, ms(x["delete_s"] for x in rs), " ms"))
+    L.append(benchlib.load_line(res["load0"], res["load1"]))
     L.append("")
+    L.append(benchlib.flags_block(flags))
     return "\n".join(L)
-
-
-def write_section(path, text):
-    try:
-        with open(path) as f:
-            old = f.read()
-    except FileNotFoundError:
-        old = ""
-    # Replace "## Pods" up to the next "## " heading (or the end).
-    m = re.search(r"^## Pods\n.*?(?=^## |\Z)", old, flags=re.M | re.S)
-    if m:
-        new = old[:m.start()] + text + ("\n" if old[m.end():] else "") + old[m.end():]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    tmp = path + ".tmp-pods"
-    with open(tmp, "w") as f:
-        f.write(new)
-    os.rename(tmp, path)
 
 
 def main():
@@ -502,7 +510,6 @@ def main():
     ap.add_argument("--labkube", required=True)
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--repo", required=True)
-    ap.add_argument("--results")
     ap.add_argument("--json")
     ap.add_argument("--sizes", default="1,10,100")
     ap.add_argument("--rounds", type=int, default=3)
@@ -512,7 +519,7 @@ def main():
 
     b = Bench(args)
     t_start = time.time()
-    load0 = loadavg()
+    load0 = benchlib.loadavg()
     res = {"rounds": [], "floor": {}, "floor_veth": {}, "floor_mem": [], "peer_hello": []}
     try:
         b.start_server()
@@ -541,23 +548,13 @@ def main():
         b.kill_started()
         b.stop_server()
     res["anom"] = b.anom
-    try:
-        commit = subprocess.run(["git", "-C", args.repo, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", args.repo, "status", "--porcelain"],
-                               capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit, dirty = "?", ""
+    res["load0"], res["load1"] = load0, benchlib.loadavg()
+    res["elapsed_s"] = time.time() - t_start
     ver = subprocess.run([args.labkube, "version"], capture_output=True, text=True).stdout.strip()
     kv = subprocess.run(["kubectl", "version", "--client"], capture_output=True,
                         text=True).stdout.splitlines()
     res["meta"] = [
-        ("date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t_start))),
-        ("commit", commit + (" (with uncommitted changes)" if dirty else "")),
         ("binary", ver.splitlines()[0] if ver else "?"),
-        ("machine", machine()),
-        ("kernel", os.uname().release),
-        ("load average (1, 5, 15 min)", "%s at the start, %s at the end" % (load0, loadavg())),
         ("client", kv[0] if kv else "kubectl"),
         ("image", "`%s` (built in), no probes: Ready once the container runs" % IMAGE),
         ("rounds", "%d per N, N = %s, deployment deleted and its processes gone between rounds; "
@@ -565,17 +562,18 @@ def main():
                        args.rounds, ", ".join(map(str, args.sizes)))),
         ("network", "a network namespace made for the run (loopback, a veth pair for the node IP, "
                     "the pods' bridge inside it)"),
-        ("elapsed", "%.0f s" % (time.time() - t_start)),
     ]
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)
     text = section(res, args)
-    sys.stdout.write("\n" + text + "\n")
-    if args.results:
-        write_section(args.results, text)
-        sys.stdout.write("wrote the Pods section of %s\n" % args.results)
+    if res["anom"]:
+        sys.stdout.write("\n" + text + "\n")
+        sys.stderr.write("bench pods: FAILED: %s\n" % "; ".join(res["anom"]))
+        return 1
+    benchlib.emit(text, "Pods")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

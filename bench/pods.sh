@@ -6,15 +6,15 @@
 #
 # Makes a network namespace of its own (lkb-pods-PID) with loopback and a
 # veth pair for the node IP (both ends inside), runs bench/pods.py in it
-# (server, kubectl, the peer processes), and rewrites only the "## Pods"
-# section of bench/RESULTS.md. The pods' bridge, veths and namespaces all
+# (server, kubectl, the peer processes), and writes the "## Pods" section
+# to LKB_SECTION (bench/run.sh), or prints it; a round that does not reach N
+# Ready, or leaves a pod or a process behind, fails the run with no section. The pods' bridge, veths and namespaces all
 # live inside that namespace. On exit, even on failure or Ctrl-C, it ends the
 # processes this run started by pid (those in its namespace, and the pods'
 # sandbox/shim/container processes, found by their data dir), deletes the
 # namespace and its temporary directory.
 #
-# Environment: LKB_RESULTS (default bench/RESULTS.md; empty = do not write),
-# LKB_PODS_SIZES (default 1,10,100), LKB_PODS_ROUNDS (default 3),
+# Environment: LKB_PODS_SIZES (default 1,10,100), LKB_PODS_ROUNDS (default 3),
 # LKB_KEEP=1 (keep the temporary directory). Needs root, kubectl, curl.
 set -u
 
@@ -74,7 +74,6 @@ trap 'echo "bench pods: interrupted" >&2; exit 130' INT TERM
 for tool in ip kubectl curl unshare "$py"; do
 	command -v "$tool" >/dev/null 2>&1 || die "missing $tool"
 done
-results=${LKB_RESULTS-$here/RESULTS.md}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lkb-pods.XXXXXX") || die "cannot make a temporary directory"
 mkdir -p "$tmp/home"
@@ -94,8 +93,8 @@ ip -n "$ns" link add lkb0 type veth peer name lkb1 &&
 
 # HOME and kubectl's cache dir point into the temporary directory.
 ip netns exec "$ns" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME="$tmp/home" KUBECONFIG="$tmp/home/none" TMPDIR="$tmp" LANG=C.UTF-8 \
+	HOME="$tmp/home" KUBECONFIG="$tmp/home/none" TMPDIR="$tmp" LANG=C.UTF-8 LKB_SECTION="${LKB_SECTION:-}" \
 	"$py" "$here/pods.py" --labkube "$tmp/labkube" --tmp "$tmp" --repo "$top" \
 	--json "$tmp/pods.json" --sizes "${LKB_PODS_SIZES:-1,10,100}" \
-	--rounds "${LKB_PODS_ROUNDS:-3}" ${results:+--results "$results"} </dev/null &
+	--rounds "${LKB_PODS_ROUNDS:-3}" </dev/null &
 wait $!

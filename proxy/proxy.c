@@ -384,9 +384,9 @@ out:
 }
 
 /* `labkube proxy bench N`: N services x 2 endpoints (the addresses of
- * shared/recipes/nft-ruleset.py) programmed in the namespace it runs in:
+ * bench/kube-proxy-nft.py) programmed in the namespace it runs in:
  * a full sync, then one service's endpoint changed (incremental). Only for
- * bench/proxy-sync.sh, inside a throw-away namespace. */
+ * bench/proxy-sync.py, inside a throw-away namespace. */
 static void synth(struct proxy_plan *p, int n, int changed)
 {
 	memset(p, 0, sizeof(*p));
