@@ -95,12 +95,12 @@ static int wire_host_side(struct nl *node, const struct sb_args *a, int nsfd,
 }
 
 /*
- * Announce the pod's address on eth0 (a gratuitous ARP, as the CNI bridge
+ * Announce the pod's address on eth0 (gratuitous ARPs, as the CNI bridge
  * plugin sends): a pod that comes back with its IP has a new MAC, and the
  * node's and other pods' neighbour entries still name the old one until
  * they expire (30 s and more). Best effort: a pod works without it.
  */
-static void announce(int ifindex, uint32_t ip)
+static void send_garp(int ifindex, uint32_t ip)
 {
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = ifindex,
 				  .sll_protocol = htons(ETH_P_ARP), .sll_halen = ETH_ALEN };
@@ -150,7 +150,6 @@ static int wire_pod_side(const struct sb_args *a, struct lk_err *err)
 	if (nl_link_up(pod, lo, err) < 0 || nl_addr_add(pod, eth, ip, a->prefix, err) < 0 ||
 	    nl_link_up(pod, eth, err) < 0 || nl_route_default(pod, eth, gw, err) < 0)
 		goto out;
-	announce(eth, ip);
 	rc = 0;
 out:
 	nl_close(pod);
@@ -186,17 +185,44 @@ out:
 	return rc;
 }
 
-static void wait_for_eth0_gone(void)
+/*
+ * The sandbox's life once the pod is running: announce the pod's address,
+ * then wait until eth0 goes (the node deleted the veth). The device is
+ * usable only after the kernel's link watch has activated it, asynchronously
+ * after the link came up (a frame sent before is dropped), so the
+ * announcement is repeated a few times, as arping -U -c does, on the poll
+ * timeouts of the wait: off the pod's start-up path, and with the monitor
+ * already open so that a veth deleted meanwhile is still seen.
+ */
+static void wait_for_eth0_gone(const char *ip_s)
 {
+	static const int garp_ms[] = { 0, 50, 200, 750 }; /* apart */
 	struct nl *mon = nl_open_monitor(NULL);
+	int eth = (int)if_nametoindex("eth0");
+	size_t sent = 0;
+	uint32_t ip = 0;
+
+	if (!eth || ip_parse(ip_s, &ip) < 0)
+		sent = ARRAY_SIZE(garp_ms);
 	if (!mon) {
+		for (; sent < ARRAY_SIZE(garp_ms); sent++) {
+			usleep((useconds_t)garp_ms[sent] * 1000);
+			send_garp(eth, ip);
+		}
 		for (;;)
 			pause();
 	}
 	for (;;) {
 		struct pollfd pfd = { .fd = nl_fd(mon), .events = POLLIN };
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		int wait = sent < ARRAY_SIZE(garp_ms) ? garp_ms[sent] : -1;
+		int n = poll(&pfd, 1, wait);
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n == 0) {
+			send_garp(eth, ip);
+			sent++;
+			continue;
+		}
 		if ((pfd.revents & POLLIN) && nl_link_gone(mon, "eth0"))
 			break;
 	}
@@ -247,7 +273,7 @@ int node_sandbox_main(int argc, char **argv)
 		dup2(devnull, 1);
 		close(devnull);
 	}
-	wait_for_eth0_gone();
+	wait_for_eth0_gone(a.ip);
 	return 0;
 }
 
