@@ -4,7 +4,6 @@
  * flags and --help, and the start/stop order of the components.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <limits.h>
@@ -18,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/lockfile.h"
 #include "common/loop.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -278,6 +278,64 @@ static void write_kubeconfigs(struct labkube *lk, char **used)
 	}
 }
 
+/* ---- one cluster per data dir and per network namespace ---- */
+
+#define RUN_DIR "/run/labkube"
+
+/* The data dir's lock: a second server on it would share its database. */
+static int lock_data_dir(struct lockfile *lf, const char *dir)
+{
+	char *path = xasprintf("%s/lock", dir);
+	pid_t pid;
+	int rc = lockfile_take(lf, path, &pid), e = errno;
+
+	if (rc < 0 && e == EWOULDBLOCK)
+		lk_log("labkube: data dir '%s' is in use by another labkube server (pid %d)",
+		       dir, (int)pid);
+	else if (rc < 0)
+		lk_log("labkube: cannot lock data dir '%s': %s: %s", dir, path, strerror(e));
+	free(path);
+	return rc;
+}
+
+/* The network namespace's lock: a second server there would fight over the
+ * bridge, the nftables table and the addresses. An unprivileged server,
+ * which cannot write RUN_DIR, programs nothing there and goes without (its
+ * API address alone is exclusive). */
+static int lock_netns(struct lockfile *lf)
+{
+	char *path = lockfile_netns_path(RUN_DIR), *ns;
+	const char *what = path;
+	pid_t pid = 0;
+	int rc = -1, e = errno;
+
+	if (!path)
+		what = "/proc/self/ns/net";
+	else if (mkdir(RUN_DIR, 0755) < 0 && errno != EEXIST)
+		e = errno, what = RUN_DIR;
+	else if ((rc = lockfile_take(lf, path, &pid)) < 0)
+		e = errno;
+	if (rc < 0 && geteuid() != 0 && (e == EACCES || e == EPERM || e == EROFS))
+		rc = 0;
+	if (rc < 0) {
+		ns = lockfile_netns_name();
+		if (e == EWOULDBLOCK)
+			lk_log("labkube: %s is in use by another labkube (pid %d)", ns, (int)pid);
+		else
+			lk_log("labkube: cannot lock %s: %s: %s", ns, what, strerror(e));
+		free(ns);
+	}
+	free(path);
+	return rc;
+}
+
+static int lock_cluster(struct lockfile *dir_lock, struct lockfile *ns_lock, const char *dir)
+{
+	if (lock_data_dir(dir_lock, dir) < 0 || lock_netns(ns_lock) < 0)
+		return -1;
+	return 0;
+}
+
 /* ---- the server ---- */
 
 static void on_signal(struct loop *l, int fd, int events, void *arg)
@@ -302,6 +360,7 @@ static int cmd_server(int argc, char **argv)
 {
 	struct labkube lk = { 0 };
 	struct lk_err err = { 0 };
+	struct lockfile dir_lock = LOCKFILE_INIT, ns_lock = LOCKFILE_INIT;
 	struct store_opts so;
 	sigset_t mask;
 	int sfd, rc = 1;
@@ -319,6 +378,8 @@ static int cmd_server(int argc, char **argv)
 
 	if (mkdir_p(lk.cfg.data_dir) < 0)
 		lk_die("labkube: cannot create data dir '%s': %s", lk.cfg.data_dir, strerror(errno));
+	if (lock_cluster(&dir_lock, &ns_lock, lk.cfg.data_dir) < 0)
+		goto out;
 	dbpath = xasprintf("%s/labkube.db", lk.cfg.data_dir);
 	so.keep_revisions = lk.cfg.history_revisions;
 	so.keep_seconds = lk.cfg.history_seconds;
@@ -357,6 +418,8 @@ out:
 	store_free(lk.store);
 	svcalloc_reset();
 	loop_free(lk.loop);
+	lockfile_release(&ns_lock);
+	lockfile_release(&dir_lock);
 	lk_err_clear(&err);
 	config_release(&lk.cfg);
 	free(dbpath);
@@ -365,80 +428,32 @@ out:
 	return rc;
 }
 
-/* Whether pid runs `labkube server`: argv[1] is "server" and argv[0]'s base
- * name is labkube, or its executable is this one (a renamed or build-tree
- * binary; exe: this program's stat). */
-static bool is_server(pid_t pid, const struct stat *exe)
-{
-	char path[64], cmd[256] = "";
-	struct stat st;
-	size_t n, l0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return false;
-	n = fread(cmd, 1, sizeof(cmd) - 1, f);
-	fclose(f);
-	cmd[n] = 0;     /* argv[0] NUL argv[1] ... */
-	l0 = strlen(cmd);
-	if (l0 + 1 >= n || strcmp(cmd + l0 + 1, "server"))
-		return false;
-	const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
-	if (!strcmp(base, "labkube"))
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	return exe && stat(path, &st) == 0 && st.st_ino == exe->st_ino && st.st_dev == exe->st_dev;
-}
-
-/* A `labkube server` in this network namespace (its pid), or 0. */
-static pid_t server_running(void)
-{
-	struct stat self, exe, st;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	pid_t found = 0;
-	bool have_exe = stat("/proc/self/exe", &exe) == 0;
-
-	if (!d || stat("/proc/self/ns/net", &self) < 0) {
-		if (d)
-			closedir(d);
-		return 0;
-	}
-	while (!found && (de = readdir(d))) {
-		char path[64];
-		pid_t pid = (pid_t)atoi(de->d_name);
-		if (pid <= 0 || pid == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		if (stat(path, &st) < 0 || st.st_ino != self.st_ino || st.st_dev != self.st_dev)
-			continue;
-		if (is_server(pid, have_exe ? &exe : NULL))
-			found = pid;
-	}
-	closedir(d);
-	return found;
-}
-
 /* `labkube cleanup`: everything labkube created on this host (the proxy's
  * table and route, the node's bridge and veths). Refused while a server
- * runs in this network namespace: it would rebuild them at once. */
+ * runs in this network namespace: it would rebuild them at once. It holds
+ * the namespace's lock meanwhile, so no server starts halfway through. */
 static int cmd_cleanup(int argc, char **argv)
 {
-	char nerr[4096];
-	pid_t pid = server_running();
+	struct lockfile ns_lock = LOCKFILE_INIT;
+	char nerr[4096], *path = lockfile_netns_path(RUN_DIR);
+	pid_t pid = 0;
 	int rc;
 
-	if (pid) {
+	if (path)
+		mkdir(RUN_DIR, 0755);   /* without it, no server holds the lock */
+	if (path && lockfile_take(&ns_lock, path, &pid) < 0 && errno == EWOULDBLOCK) {
 		fprintf(stderr, "labkube cleanup: a labkube server (pid %d) runs in this network "
 			"namespace; stop it first\n", (int)pid);
+		free(path);
 		return 1;
 	}
+	free(path);
 	rc = proxy_cleanup_cmd(argc, argv);
 	if (node_host_cleanup(stdout, nerr, sizeof(nerr)) < 0) {
 		fprintf(stderr, "labkube cleanup: %s\n", nerr);
 		rc = 1;
 	}
+	lockfile_release(&ns_lock);
 	return rc;
 }
 
