@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -264,26 +265,54 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct lk_er
 	return 0;
 }
 
+/* The API's listening socket, opened here rather than by MHD so that a
+ * failure names the address with the bind's own errno. SO_REUSEADDR only:
+ * a restart binds again while the last run's connections sit in TIME_WAIT,
+ * but a port some process listens on is refused (EADDRINUSE). Never
+ * SO_REUSEPORT (what MHD_OPTION_LISTENING_ADDRESS_REUSE 1 sets on Linux):
+ * with it a second server would bind the same address and the kernel would
+ * split kubectl's connections between two clusters. */
+static int listen_socket(const struct sockaddr_in *sa, const char *text, struct lk_err *err)
+{
+	int one = 1, e;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return lk_error(err, LK_EINTERNAL, "cannot listen on %s: %s", text,
+				strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		e = errno;
+		close(fd);
+		return lk_error(err, LK_EINTERNAL, "cannot listen on %s: %s", text, strerror(e));
+	}
+	return fd;
+}
+
 struct api *api_new(struct labkube *lk, struct lk_err *err)
 {
 	struct api *api = xcalloc(1, sizeof(*api));
 	struct sockaddr_in sa;
+	int fd;
 
 	api->lk = lk;
-	if (parse_listen(lk->cfg.listen, &sa, err) < 0)
+	if (parse_listen(lk->cfg.listen, &sa, err) < 0 ||
+	    (fd = listen_socket(&sa, lk->cfg.listen, err)) < 0)
 		goto fail;
+	/* MHD owns fd once started (MHD_stop_daemon closes it), not before. */
 	api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 				    MHD_USE_ERROR_LOG,
 				    0, NULL, NULL, on_request, api,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-				    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
 				    MHD_OPTION_END);
 	if (!api->mhd) {
-		lk_error(err, LK_EINTERNAL, "cannot listen on %s: %s", lk->cfg.listen,
+		lk_error(err, LK_EINTERNAL, "cannot serve on %s: %s", lk->cfg.listen,
 			 strerror(errno));
+		close(fd);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *info =
