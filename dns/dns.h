@@ -229,9 +229,13 @@ bool dnszone_answer(const struct dns_zone *z, const struct dns_query *q, struct 
 
 /* ---- the component (server.c) ---- */
 
+/* -1 when an address cannot be bound (logged, naming it): the server does
+ * not start. dns_stop() after a failed start releases what it made. */
 int dns_start(struct labkube *lk);
 void dns_stop(struct labkube *lk);
-/* Why DNS is not being served (NULL when it is). For /readyz. */
+/* Why DNS is not served where pods ask (NULL when it is): the bridge address
+ * refused for lack of privilege, the one bind failure that is not fatal.
+ * For /readyz. */
 const char *dns_ready_reason(void);
 
 #endif

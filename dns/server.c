@@ -6,8 +6,17 @@
  * from their caches at start, then by their change handlers). Listeners:
  * UDP and TCP on port 53 of the bridge address (first address of the pod
  * CIDR; bound with IP_FREEBIND since the bridge may appear after us) and on
- * every --dns-listen address. A bind failure is logged once and reported by
- * dns_ready_reason(); the other listeners still serve.
+ * every --dns-listen address.
+ *
+ * An address that cannot be bound fails the start, as it does for CoreDNS
+ * (its pod exits, "listen udp ...: bind: address already in use") and for
+ * the API's --listen: one line names it, e.g. "dns: cannot listen on
+ * 10.244.0.1:53: Address already in use", and the server exits non-zero
+ * rather than run a cluster whose pods cannot resolve names. IP_FREEBIND
+ * lifts only the "address not (yet) on an interface" check: a port taken on
+ * that address, or on 0.0.0.0, still fails. UDP and TCP go together: a
+ * listener is both or neither. The one exception, stated in
+ * listeners_open(): the bridge address refused for lack of privilege.
  *
  * UDP: recvmmsg a batch, answer each (zone answers encoded into reused
  * buffers, no allocation per query), sendmmsg the batch; replies leave from
@@ -593,17 +602,6 @@ const char *dns_ready_reason(void)
 	return ds.running ? ds.reason : NULL;
 }
 
-static void listen_fail(struct listener *l, const char *proto, int err)
-{
-	char *r = xasprintf("dns: cannot listen on %s%s: %s", l->addr.text,
-			    strcmp(proto, "udp") ? " (tcp)" : "", strerror(err));
-	lk_log("%s", r);
-	if (!ds.reason)
-		ds.reason = r;
-	else
-		free(r);
-}
-
 static int open_sock(struct listener *l, int type, bool freebind)
 {
 	int one = 1, fam = l->addr.sa.ss_family;
@@ -629,21 +627,51 @@ static int open_sock(struct listener *l, int type, bool freebind)
 	return fd;
 }
 
-static void listener_open(struct listener *l, bool freebind)
+/* Both sockets of a listener, or neither: -1 with errno, *tcp set when it
+ * was TCP that failed. */
+static int listener_open(struct listener *l, bool freebind, bool *tcp)
 {
-	l->ufd = open_sock(l, SOCK_DGRAM, freebind);
-	if (l->ufd < 0) {
-		listen_fail(l, "udp", errno);
-		l->tfd = -1;
-		return;
+	*tcp = false;
+	if ((l->ufd = open_sock(l, SOCK_DGRAM, freebind)) < 0)
+		return -1;
+	if ((l->tfd = open_sock(l, SOCK_STREAM, freebind)) < 0) {
+		int e = errno;
+		close(l->ufd);
+		l->ufd = -1;
+		*tcp = true;
+		errno = e;
+		return -1;
 	}
-	l->tfd = open_sock(l, SOCK_STREAM, freebind);
-	if (l->tfd < 0)
-		listen_fail(l, "tcp", errno);
 	loop_fd_add(ds.lk->loop, l->ufd, LOOP_READ, on_udp, l);
-	if (l->tfd >= 0)
-		loop_fd_add(ds.lk->loop, l->tfd, LOOP_READ, on_accept, l);
-	l->up = true;           /* UDP serves, whatever TCP did */
+	loop_fd_add(ds.lk->loop, l->tfd, LOOP_READ, on_accept, l);
+	l->up = true;
+	return 0;
+}
+
+/* Every listener, or the start fails naming the first address that cannot
+ * be bound. The one exception is the bridge address (ls[0]) refused for
+ * lack of privilege (EACCES: port 53 without CAP_NET_BIND_SERVICE): such a
+ * server runs no pods either, so nothing would ask there; it is said once
+ * and is the DNS readiness reason. */
+static int listeners_open(void)
+{
+	bool tcp;
+
+	for (int i = 0; i < ds.nls; i++) {
+		struct listener *l = &ds.ls[i];
+		if (listener_open(l, i == 0, &tcp) == 0)
+			continue;
+		char *r = xasprintf("dns: cannot listen on %s%s: %s", l->addr.text,
+				    tcp ? " (tcp)" : "", strerror(errno));
+		lk_log("%s", r);
+		if (i == 0 && errno == EACCES) {
+			ds.reason = r;
+			continue;
+		}
+		free(r);
+		return -1;
+	}
+	return 0;
 }
 
 /* The bridge address plus --dns-listen; -1 on a bad flag. */
@@ -666,6 +694,8 @@ static int listeners_parse(const struct config *cfg)
 	for (int i = 0; i < n; i++)
 		if (!dnsaddr_equal(&extra[i], &ds.ls[0].addr))
 			ds.ls[ds.nls++].addr = extra[i];
+	for (int i = 0; i < ds.nls; i++)
+		ds.ls[i].ufd = ds.ls[i].tfd = -1;
 	return 0;
 }
 
@@ -719,11 +749,15 @@ static void on_slice(void *arg, enum store_ev_type type, const cJSON *obj, const
 static void log_serving(const struct dns_addr *ups, int nups)
 {
 	struct strbuf sb = STRBUF_INIT;
+	int k = 0;
 	sb_addf(&sb, "dns: serving %s on", ds.lk->cfg.cluster_domain);
-	for (int i = 0, k = 0; i < ds.nls; i++)
+	for (int i = 0; i < ds.nls; i++)
 		if (ds.ls[i].up)
-			sb_addf(&sb, "%s %s%s", k++ ? "," : "", ds.ls[i].addr.text,
-				ds.ls[i].tfd >= 0 ? "" : " (udp only)");
+			sb_addf(&sb, "%s %s", k++ ? "," : "", ds.ls[i].addr.text);
+	if (!k) {               /* listeners_open() said why */
+		sb_release(&sb);
+		return;
+	}
 	sb_adds(&sb, " (udp+tcp), upstream");
 	for (int i = 0; i < nups; i++)
 		sb_addf(&sb, "%s %s", i ? "," : "", ups[i].text);
@@ -757,9 +791,9 @@ int dns_start(struct labkube *lk)
 	informer_on(ds.slices, on_slice, NULL);
 	ds.cache = dnscache_new(CACHE_ENTRIES, CACHE_BYTES);
 	ds.fwd = fwd_new(lk->loop, ups, nups, ds.cache);
-	for (int i = 0; i < ds.nls; i++)
-		listener_open(&ds.ls[i], i == 0);
 	ds.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
+	if (listeners_open() < 0)
+		return -1;      /* the caller's dns_stop() undoes the rest */
 	log_serving(ups, nups);
 	return 0;
 }
