@@ -661,10 +661,11 @@ static int listeners_open(void)
 		struct listener *l = &ds.ls[i];
 		if (listener_open(l, i == 0, &tcp) == 0)
 			continue;
+		int e = errno;
 		char *r = xasprintf("dns: cannot listen on %s%s: %s", l->addr.text,
-				    tcp ? " (tcp)" : "", strerror(errno));
+				    tcp ? " (tcp)" : "", strerror(e));
 		lk_log("%s", r);
-		if (i == 0 && errno == EACCES) {
+		if (i == 0 && e == EACCES) {
 			ds.reason = r;
 			continue;
 		}
