@@ -55,6 +55,7 @@
 #           matches EREGEX CMD (CMD's output contains / matches)
 # Traffic:  ncurl (curl -s -m 3 in the node namespace), ocurl (outside)
 # JSON:     jf EXPR [JSON]  (python expression over d; strings print raw)
+# Procs:    procs_with TEXT, no_procs_with TEXT, proc_id PID; watch_since FILE PATH
 #
 # Environment: LABKUBE (binary, required unless LABKUBE_FAKE=1), LK_ID
 # (unique id, set by run.sh), LK_VERSIONS ("27 30 33"), LK_PORT (6443),
@@ -533,3 +534,28 @@ lk_manifest() { # lk_manifest NAME <yaml: writes $LK_TMP/NAME, prints the path
 	echo "$LK_TMP/$1"
 }
 lk_strip_ansi() { sed -E 's/\x1b\[[0-9;]*m//g'; }
+procs_with() { # procs_with TEXT: pids whose command line holds TEXT (never this shell's)
+	local p c
+	for p in /proc/[0-9]*; do
+		case ${p#/proc/} in "$$" | "$BASHPID") continue ;; esac
+		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		case $c in *"$1"*) printf '%s ' "${p#/proc/}" ;; esac
+	done
+}
+no_procs_with() { [ -z "$(procs_with "$1")" ]; }
+# proc_id PID: "PID:STARTTIME" (field 22 of /proc/PID/stat), so that a
+# recycled pid is not taken for the same process.
+proc_id() { [ -r "/proc/$1/stat" ] && echo "$1:$(awk '{print $22}' "/proc/$1/stat")"; }
+# watch_since FILE PATH: FILE.list = the list at PATH, FILE = the raw watch
+# events from that list's resourceVersion on, so no event is missed however
+# late the watch connects (stopped by lk_kill, or lk_stop at the end).
+watch_since() {
+	local rv sep='?'
+	[[ $2 == *\?* ]] && sep='&'
+	curl_api "$2" >"$1.list" || return 1
+	rv=$(jf 'd["metadata"]["resourceVersion"]' <"$1.list") || return 1
+	timeout -k 5 120 ip netns exec "$LK_NS" curl -sN --max-time 115 \
+		"$LK_URL$2${sep}watch=1&resourceVersion=$rv" >"$1" 2>"$1.err" </dev/null &
+	LK_BGPID=$!
+	LK_BG_PIDS+=("$LK_BGPID")
+}

@@ -21,17 +21,6 @@ X=lkt-nsdel
 K=(kc -n "$X")
 DATA=$LK_TMP/data
 
-procs_with() { # pids whose command line holds $1 (never this shell's)
-	local p c
-	for p in /proc/[0-9]*; do
-		case ${p#/proc/} in "$$" | "$BASHPID") continue ;; esac
-		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case $c in *"$1"*) printf '%s ' "${p#/proc/}" ;; esac
-	done
-}
-# A process as "PID:STARTTIME" (field 22 of /proc/PID/stat), so that a
-# recycled pid is not taken for the same process.
-proc_id() { [ -r "/proc/$1/stat" ] && echo "$1:$(awk '{print $22}' "/proc/$1/stat")"; }
 proc_alive() { # proc_alive PID:START: that process runs (not a zombie)
 	local pid=${1%%:*} st
 	st=$(awk '{print $3 ":" $22}' "/proc/$pid/stat" 2>/dev/null) || return 1

@@ -61,14 +61,6 @@ forget() { # forget PID: a reaped process is not ended again at exit
 	LK_BG_PIDS=("${keep[@]}")
 }
 reap() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; forget "$1"; } # reap PID
-procs_with() { # pids whose command line holds $1 (never this shell's)
-	local p c
-	for p in /proc/[0-9]*; do
-		case ${p#/proc/} in "$$" | "$BASHPID") continue ;; esac
-		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case $c in *"$1"*) printf '%s ' "${p#/proc/}" ;; esac
-	done
-}
 nspids() { ip netns pids "$1" 2>/dev/null | sort -n | tr '\n' ' '; }
 ready() { [ "$(ncurl "$LK_URL/readyz")" = ok ]; }
 

@@ -250,20 +250,8 @@ wait_notfound "the oldest ReplicaSet is deleted (NotFound)" 15 "${K[@]}" get rs 
 # Recreate: every old pod is gone (deleted, or Succeeded/Failed, as
 # upstream's oldPodsRunning reads it) before the first pod of the new
 # ReplicaSet is created. Read from a watch that starts at the resourceVersion
-# of a list taken before `set image`, so no event is missed however late the
-# watch connects; the list gives the old pods.
-# watch_since FILE PATH: FILE.list = the list at PATH, FILE = the watch events
-# from its resourceVersion on (stopped by lk_kill, or lk_stop at the end).
-watch_since() {
-	local rv sep='?'
-	[[ $2 == *\?* ]] && sep='&'
-	curl_api "$2" >"$1.list" || return 1
-	rv=$(jf 'd["metadata"]["resourceVersion"]' <"$1.list") || return 1
-	timeout -k 5 120 ip netns exec "$LK_NS" curl -sN --max-time 115 \
-		"$LK_URL$2${sep}watch=1&resourceVersion=$rv" >"$1" 2>"$1.err" </dev/null &
-	LK_BGPID=$!
-	LK_BG_PIDS+=("$LK_BGPID")
-}
+# of a list taken before `set image` (watch_since), so no event is missed
+# however late the watch connects; the list gives the old pods.
 REC=$(lk_manifest rec.yaml <<'EOF'
 apiVersion: apps/v1
 kind: Deployment

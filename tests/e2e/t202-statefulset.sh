@@ -31,19 +31,6 @@ wait_ok() { # wait_ok DESC SECONDS CMD...
 }
 events() { "${K[@]}" get events -o json | jf '"\n".join("%s %s %s %s" % (e["involvedObject"]["kind"], e["source"].get("component", ""), e["reason"], e["message"]) for e in d["items"])'; }
 has_event() { events | grep -Fxq -- "$1"; }
-# watch_since FILE PATH: FILE.list = the list at PATH, FILE = the watch events
-# from its resourceVersion on: no event is missed however late the watch
-# connects (stopped by lk_kill, or lk_stop at the end).
-watch_since() {
-	local rv sep='?'
-	[[ $2 == *\?* ]] && sep='&'
-	curl_api "$2" >"$1.list" || return 1
-	rv=$(jf 'd["metadata"]["resourceVersion"]' <"$1.list") || return 1
-	timeout -k 5 120 ip netns exec "$LK_NS" curl -sN --max-time 115 \
-		"$LK_URL$2${sep}watch=1&resourceVersion=$rv" >"$1" 2>"$1.err" </dev/null &
-	LK_BGPID=$!
-	LK_BG_PIDS+=("$LK_BGPID")
-}
 
 STS=$(lk_manifest sts.yaml <<'EOF'
 apiVersion: v1

@@ -23,14 +23,6 @@ fi
 lk_start
 DATA=$LK_TMP/data
 
-procs_with() { # pids whose command line holds $1 (never this shell's)
-	local p c
-	for p in /proc/[0-9]*; do
-		case ${p#/proc/} in "$$" | "$BASHPID") continue ;; esac
-		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case $c in *"$1"*) printf '%s ' "${p#/proc/}" ;; esac
-	done
-}
 proc_gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 all_gone() { local p; for p in "$@"; do proc_gone "$p" || return 1; done; }
 ctr_pid() { # ctr_pid UID: its container's init pid, as the shim recorded it

@@ -28,15 +28,6 @@ pod_field() { "${K[@]}" get pod "$1" -o jsonpath="$2"; }
 pod_field_is() { [ "$(pod_field "$1" "$2")" = "$3" ]; }
 phase_is() { pod_field_is "$1" '{.status.phase}' "$2"; }
 log_has() { "${K[@]}" logs "$1" ${3:+-c "$3"} 2>/dev/null | grep -Fxq -- "$2"; }
-procs_with() { # pids whose command line holds $1 (never this shell's)
-	local p c
-	for p in /proc/[0-9]*; do
-		case ${p#/proc/} in "$$" | "$BASHPID") continue ;; esac
-		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case $c in *"$1"*) printf '%s ' "${p#/proc/}" ;; esac
-	done
-}
-no_procs_with() { [ -z "$(procs_with "$1")" ]; }
 no_pod_procs() { no_procs_with "_sandbox $LK_TMP/data" && no_procs_with "_shim $LK_TMP/data"; }
 link_gone() { # link_gone DESC DEV: ip says DEV does not exist (not any error)
 	run lk_nsexec ip -o link show "$2"

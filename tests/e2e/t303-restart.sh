@@ -39,15 +39,6 @@ answer() { # answer IP...: each answers "Hello Kubernetes!"
 }
 serving() { answer $(web_ips); }
 state_is() { [ "$(state)" = "$1" ]; }
-procs_with() { # pids whose command line holds $1 (never this shell's)
-	local p c
-	for p in /proc/[0-9]*; do
-		case ${p#/proc/} in "$$" | "$BASHPID") continue ;; esac
-		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case $c in *"$1"*) printf '%s ' "${p#/proc/}" ;; esac
-	done
-}
-no_procs_with() { [ -z "$(procs_with "$1")" ]; }
 link_gone() { # link_gone DESC DEV: ip says DEV does not exist (not any error)
 	run lk_nsexec ip -o link show "$2"
 	if [ "$RC" -ne 0 ] && grep -q 'does not exist' <<<"$ERR"; then pass "$1"; return 0; fi

@@ -15,7 +15,6 @@ fi
 lk_start
 DATA=$LK_TMP/data
 
-proc_id() { [ -r "/proc/$1/stat" ] && echo "$1:$(awk '{print $22}' "/proc/$1/stat")"; }
 proc_alive() { # proc_alive PID:START: that process runs (not a zombie)
 	local pid=${1%%:*} st
 	st=$(awk '{print $3 ":" $22}' "/proc/$pid/stat" 2>/dev/null) || return 1
