@@ -25,7 +25,7 @@
 #include "server/api/api.h"
 #include "server/controllers/controllers.h"
 #include "server/labkube.h"
-#include "server/node/images.h"
+#include "images/images.h"
 #include "server/node/node.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"

@@ -26,7 +26,7 @@
 #include "common/loop.h"
 #include "server/controllers/informer.h"
 #include "server/labkube.h"
-#include "server/node/images.h"
+#include "images/images.h"
 #include "server/node/node_internal.h"
 
 char *ctr_dir(const struct npod *p, const struct nctr *c)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t390: the built-in images (server/node/images.h), each run directly as
+# t390: the built-in images (images/images.h), each run directly as
 # the node agent runs it (`labkube _image REF ARGS...`) on loopback inside a
 # network namespace of this test's own, with a UTS namespace whose hostname
 # plays the pod name and a mount namespace for the "volumes". Asserts what a

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_images.c: the built-in image catalog (server/node/images.h):
+ * tests/unit/test_images.c: the built-in image catalog (images/images.h):
  * reference matching (registries, owners, tags, digests, ports, case,
  * non-matches), Kubernetes' command resolution (command replaces
  * ENTRYPOINT, args replaces CMD; built-in vs host; busybox applets and
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define V(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NONE ((const char *const *)NULL)

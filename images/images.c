@@ -1,5 +1,5 @@
 /*
- * server/node/images.c: the catalog of built-in images (see images.h), the
+ * images/images.c: the catalog of built-in images (see images.h), the
  * reference matching, Kubernetes' command resolution, and the two applets.
  *
  * The catalog is one table; an entry is a line. The built-ins live in
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define V(...) ((const char *const[]){ __VA_ARGS__, NULL })
 

@@ -1,5 +1,5 @@
 /*
- * server/node/img_pause.c: registry.k8s.io/pause, the sandbox image
+ * images/img_pause.c: registry.k8s.io/pause, the sandbox image
  * (kubernetes/build/pause/linux/pause.c): warns when it is not PID 1,
  * reaps children, and on SIGINT or SIGTERM prints "Shutting down, got
  * signal: Terminated" and exits 0. "-v" prints its version (the tag).
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 static volatile sig_atomic_t got_signal;
 

@@ -1,5 +1,5 @@
 /*
- * server/node/img_util.c: what every built-in image shares besides its
+ * images/img_util.c: what every built-in image shares besides its
  * sockets: output in the formats of the upstream programs (Go's log, klog,
  * %q, %v of a float, Duration.String, encoding/json strings) and command
  * line flags parsed as cobra/pflag and Go's flag package parse them.
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 const char *img_hostname(void)
 {

@@ -1,5 +1,5 @@
 /*
- * server/node/images.h: the catalog of built-in images.
+ * images/images.h: the catalog of built-in images.
  *
  * No registry is reachable on a lab machine, so an image reference is
  * matched by its repository name, regardless of registry and tag
@@ -98,7 +98,7 @@ int images_cmd(int argc, char **argv);
 #ifdef IMG_INTERNAL
 /*
  * ---------------------------------------------------------------------
- * For server/node/img_*.c only (they #define IMG_INTERNAL): the pieces
+ * For images/img_*.c only (they #define IMG_INTERNAL): the pieces
  * every built-in image shares. A built-in runs alone in its own process
  * (re-executed labkube), single-threaded, on one common/loop; it may block
  * where its upstream blocks (a command's output, a dial), or run a slow

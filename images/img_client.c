@@ -1,5 +1,5 @@
 /*
- * server/node/img_client.c: the one HTTP client a built-in needs: agnhost
+ * images/img_client.c: the one HTTP client a built-in needs: agnhost
  * netexec's /dial, which GETs http://HOST:PORT/REQUEST with a 5 s timeout
  * and returns the body whatever the status (Go's http.Client.Get).
  *
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 static int64_t left_ms(uint64_t deadline)
 {

@@ -1,5 +1,5 @@
 /*
- * server/node/img_files.c: static files for the built-in web servers:
+ * images/img_files.c: static files for the built-in web servers:
  * nginx's /usr/share/nginx/html, httpd's htdocs and agnhost's
  * test-webserver (Go's http.FileServer over "/"). A pod that mounts a
  * volume there (a ConfigMap, an emptyDir a sidecar writes) sees its files
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define MAX_FILE (64 * 1024 * 1024)
 

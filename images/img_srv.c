@@ -1,5 +1,5 @@
 /*
- * server/node/img_srv.c: the process skeleton of a built-in image: one
+ * images/img_srv.c: the process skeleton of a built-in image: one
  * common/loop, a signalfd for TERM/INT/QUIT/CHLD, and listening sockets
  * (TCP with an accept callback, UDP with a datagram callback). HTTP sits
  * on top of it in img_http.c.
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 struct owned {
 	void *p;

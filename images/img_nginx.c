@@ -1,5 +1,5 @@
 /*
- * server/node/img_nginx.c: the nginx image (docker-library/nginx, stock
+ * images/img_nginx.c: the nginx image (docker-library/nginx, stock
  * default.conf): /docker-entrypoint.sh's start-up lines, then nginx on :80
  * ([::]:80 too) serving /usr/share/nginx/html with index.html, its welcome
  * page and 50x.html built in for when the pod has no such directory,
@@ -21,7 +21,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define NGINX_ROOT "/usr/share/nginx/html"
 

@@ -1,5 +1,5 @@
 /*
- * server/node/img_netexec.c: `agnhost netexec`, the conformance tests'
+ * images/img_netexec.c: `agnhost netexec`, the conformance tests'
  * workhorse (test/images/agnhost/netexec/netexec.go): an HTTP server on
  * --http-port (8080) with /, /clientip, /header, /dial, /echo, /exit,
  * /healthz, /readyz, /hostname, /hostName, /redirect, /shell, /upload and
@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 static struct {
 	int http_port, udp_port, sctp_port, delay_shutdown;

@@ -1,5 +1,5 @@
 /*
- * server/node/img_agnhost.c: registry.k8s.io/e2e-test-images/agnhost, the
+ * images/img_agnhost.c: registry.k8s.io/e2e-test-images/agnhost, the
  * image the upstream conformance tests run (kubernetes/kubernetes
  * test/images/agnhost): the cobra command ("app") and its subcommands
  * that are not servers: pause, dns-suffix, dns-server-list, etc-hosts,
@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 /* ------------------------------------------------------------- the command */
 

@@ -1,5 +1,5 @@
 /*
- * server/node/img_http.c: the HTTP/1.1 server every built-in image serves
+ * images/img_http.c: the HTTP/1.1 server every built-in image serves
  * with: non-blocking connections on the image's one loop, keep-alive and
  * pipelining (RFC 9112 §9), Content-Length and chunked request bodies,
  * "Expect: 100-continue", HEAD, idle timeouts, a route table matched like
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY (64 * 1024 * 1024)

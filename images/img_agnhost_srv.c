@@ -1,5 +1,5 @@
 /*
- * server/node/img_agnhost_srv.c: agnhost's small servers (see
+ * images/img_agnhost_srv.c: agnhost's small servers (see
  * img_agnhost.c for the command):
  *
  *   liveness        :8080 /healthz 200 "ok" for 10 s, then 500; /started;
@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "server/node/images.h"
+#include "images/images.h"
 
 extern char **environ;
 

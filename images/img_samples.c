@@ -1,5 +1,5 @@
 /*
- * server/node/img_samples.c: the small sample apps of tutorials and books:
+ * images/img_samples.c: the small sample apps of tutorials and books:
  *
  *   gcr.io/google-samples/node-hello   Node http server: "Hello Kubernetes!"
  *                                      (kubernetes-engine-samples, $PORT or 8080)
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 static int env_port(int dflt)
 {

@@ -1,5 +1,5 @@
 /*
- * server/node/img_httpd.c: the httpd image (docker-library/httpd, stock
+ * images/img_httpd.c: the httpd image (docker-library/httpd, stock
  * httpd.conf): httpd-foreground on :80 serving /usr/local/apache2/htdocs
  * with index.html, its "It works!" page built in for when the pod has no
  * such directory, Apache's error pages, the "common" access log on stdout
@@ -18,7 +18,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define HTTPD_ROOT "/usr/local/apache2/htdocs"
 

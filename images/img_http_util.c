@@ -1,5 +1,5 @@
 /*
- * server/node/img_http_util.c: the request and response helpers of the
+ * images/img_http_util.c: the request and response helpers of the
  * built-in HTTP servers (img_http.c): header and form lookups, percent
  * decoding, status texts, Go's http.Error and http.Redirect, and the access
  * logs of nginx ("main") and Apache ("common").
@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 /* ----------------------------------------------------------- status */
 

@@ -1,5 +1,5 @@
 /*
- * server/node/img_kubia.c: the apps of "Kubernetes in Action" (Marko
+ * images/img_kubia.c: the apps of "Kubernetes in Action" (Marko
  * Lukša, github.com/luksa/kubernetes-in-action), Node http servers on 8080:
  *
  *   luksa/kubia (any owner), tags latest/v1   "You've hit POD\n"
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/node/images.h"
+#include "images/images.h"
 
 #define KUBIA_DATA "/var/data/kubia.txt"
 
