@@ -8,13 +8,12 @@
  * img_netexec.c), on one shared skeleton: img_srv.c (loop, signals,
  * sockets), img_http.c + img_http_util.c (HTTP/1.1 server), img_files.c
  * (static files), img_client.c (HTTP client), img_util.c (Go-style output,
- * flags).
+ * flags); their shared kit is declared in img.h.
  *
  * Follows: Kubernetes "Define a Command and Arguments for a Container"
  * (command replaces ENTRYPOINT, args replaces CMD) and the distribution
  * reference grammar (registry[:port]/path[:tag][@digest]).
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,7 +22,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "images/images.h"
+#include "images/img.h"
 
 #define V(...) ((const char *const[]){ __VA_ARGS__, NULL })
 

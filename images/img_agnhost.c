@@ -12,7 +12,6 @@
  * resource-consumer and the other subcommands that need the API or TLS;
  * asking for them says so.
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -26,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 /* ------------------------------------------------------------- the command */
 

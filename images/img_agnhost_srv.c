@@ -15,7 +15,6 @@
  * deleted pod does not hold its grace period. TLS and SCTP ports of porter
  * are reported as unsupported.
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "images/images.h"
+#include "images/img.h"
 
 extern char **environ;
 

@@ -7,7 +7,6 @@
  * delimited by Content-Length, chunked encoding or the end of the stream.
  * Errors are worded like Go's net/http so /dial's "errors" read the same.
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,7 +17,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "images/images.h"
+#include "images/img.h"
 
 static int64_t left_ms(uint64_t deadline)
 {

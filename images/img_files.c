@@ -8,7 +8,6 @@
  * Whole files are read into the response (lab pages are small); no ranges,
  * no conditional requests. Paths with a ".." segment name nothing.
  */
-#define IMG_INTERNAL
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 #define MAX_FILE (64 * 1024 * 1024)
 

@@ -10,7 +10,6 @@
  * Not here: TLS, HTTP/2, request smuggling defences beyond refusing both
  * Content-Length and Transfer-Encoding; these are lab servers.
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,7 +22,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "images/images.h"
+#include "images/img.h"
 
 #define MAX_HEAD (64 * 1024)
 #define MAX_BODY (64 * 1024 * 1024)

@@ -7,7 +7,6 @@
  * Follows Go's net/http (FormValue, Redirect, Error), RFC 3986 percent
  * encoding and the two servers' documented log formats.
  */
-#define IMG_INTERNAL
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 /* ----------------------------------------------------------- status */
 

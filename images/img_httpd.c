@@ -10,7 +10,6 @@
  * Apache/2.4.38 (Unix)). httpd.conf is not read; "-v" and "-t" answer as
  * httpd does.
  */
-#define IMG_INTERNAL
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 #define HTTPD_ROOT "/usr/local/apache2/htdocs"
 

@@ -11,7 +11,6 @@
  * Each logs as its app.js does ("Received request from ::ffff:10.244.0.1").
  * Which app runs is chosen by repository and tag, one table.
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 #define KUBIA_DATA "/var/data/kubia.txt"
 

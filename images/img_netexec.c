@@ -14,7 +14,6 @@
  * try failed; /healthz is 412 without a UDP server). Not supported: TLS
  * (--tls-cert-file serves plain HTTP, with a log line) and SCTP.
  */
-#define IMG_INTERNAL
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -29,7 +28,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "images/images.h"
+#include "images/img.h"
 
 static struct {
 	int http_port, udp_port, sctp_port, delay_shutdown;

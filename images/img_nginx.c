@@ -12,7 +12,6 @@
  * ignored; "-v", "-t" answer as nginx does. Any other command after the
  * entrypoint runs on the host, as the entrypoint would exec it.
  */
-#define IMG_INTERNAL
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 #define NGINX_ROOT "/usr/share/nginx/html"
 

@@ -4,7 +4,6 @@
  * reaps children, and on SIGINT or SIGTERM prints "Shutting down, got
  * signal: Terminated" and exits 0. "-v" prints its version (the tag).
  */
-#define IMG_INTERNAL
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 static volatile sig_atomic_t got_signal;
 

@@ -12,12 +12,11 @@
  * Each answers exactly what its upstream source answers, with the headers
  * its runtime adds (Node's chunked writeHead, Go's sniffed Content-Type).
  */
-#define IMG_INTERNAL
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 static int env_port(int dflt)
 {

@@ -8,7 +8,6 @@
  * ":port", falling back to 0.0.0.0 when the kernel has no IPv6. Children
  * (forked handlers, orphans when the image is PID 1) are reaped on SIGCHLD.
  */
-#define IMG_INTERNAL
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +21,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "images/images.h"
+#include "images/img.h"
 
 struct owned {
 	void *p;

@@ -8,7 +8,6 @@
  * and flag packages, and spf13/pflag, so that the built-ins print what the
  * real images print. Not a general implementation of any of them.
  */
-#define IMG_INTERNAL
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -21,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "images/images.h"
+#include "images/img.h"
 
 const char *img_hostname(void)
 {

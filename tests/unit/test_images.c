@@ -9,7 +9,6 @@
  *
  * libcheck forks each test, so the tests that set $PATH do not leak it.
  */
-#define IMG_INTERNAL
 #include <check.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "images/images.h"
+#include "images/img.h"
 
 #define V(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NONE ((const char *const *)NULL)
