@@ -392,7 +392,11 @@ static void container_child(const cJSON *spec, int out, int err, int efd)
 	exe = look_path(argv[0], path, buf, sizeof(buf), efd);
 	drop_caps(spec, efd);
 	set_user(spec, efd);
-	devnull = open("/dev/null", O_RDONLY);
+	/* close-on-exec: only its copy on fd 0 reaches the container (dup2
+	 * clears the flag on the copy; already on 0, it keeps no flag) */
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull == 0)
+		fcntl(0, F_SETFD, 0);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		die_child(efd, "cannot set up stdio: %s", strerror(errno));
 	signal(SIGPIPE, SIG_DFL);

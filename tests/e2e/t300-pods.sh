@@ -14,7 +14,7 @@ if lk_fake; then
 	skip "node agent" "the fake server runs no pods"
 	exit 0
 fi
-lk_plan 84
+lk_plan 85
 lk_start
 
 NS=lkt-pods
@@ -85,7 +85,7 @@ spec:
     args:
     - env | sort; echo "HOST=$(hostname)"; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf;
       echo ---; cat /etc/hostname; ls /var/run/secrets/kubernetes.io/serviceaccount;
-      cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo "PID1=$$$$"
+      cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo "PID1=$$$$"; echo FDS-BEGIN; ls /proc/$$$$/fd; echo FDS-END
     env:
     - name: COLOR
       valueFrom: {configMapKeyRef: {name: cfg, key: color}}
@@ -124,6 +124,9 @@ for line in "REDIS_MASTER_SERVICE_HOST=$REDIS_IP" "REDIS_MASTER_SERVICE_PORT=637
 	"KUBERNETES_PORT=tcp://$KUBE_IP:443" "KUBERNETES_PORT_443_TCP_PROTO=tcp"; do
 	expect_line "service variable $line" "$line" "$LOG"
 done
+# The container's process inherits stdin, stdout and stderr, nothing else.
+expect_eq "the container starts with only fds 0, 1 and 2 open" "0 1 2" \
+	"$(sed -n '/^FDS-BEGIN$/,/^FDS-END$/p' <<<"$LOG" | grep -vxE 'FDS-(BEGIN|END)' | tr '\n' ' ' | sed 's/ $//')"
 expect_line "env from a ConfigMap" "COLOR=blue" "$LOG"
 expect_line "env from a Secret" "PASSWORD=s3cret" "$LOG"
 expect_line "envFrom with a prefix" "CFG_size=L" "$LOG"
