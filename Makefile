@@ -9,6 +9,9 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wvla \
             -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
             -fno-strict-aliasing -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Unsafe libc calls (strcpy, sprintf, strtok, ...) are compile errors in every
+# source and unit test: see common/banned.h.
+CFLAGS   += -include common/banned.h
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 ifeq ($(CI),true)
 CFLAGS   += -Werror

@@ -80,9 +80,10 @@ int dnsaddr_parse(const char *s, uint16_t defport, struct dns_addr *out)
 		memcpy(ip, s, (size_t)(colon - s));
 		ip[colon - s] = '\0';
 	} else {
-		if (strlen(s) >= sizeof(ip))
+		size_t n = strlen(s);
+		if (n >= sizeof(ip))
 			return -1;
-		strcpy(ip, s);
+		memcpy(ip, s, n + 1);
 	}
 	return set_addr(ip, port, out);
 }

@@ -22,7 +22,8 @@
 static int split(char *path, char **segs)
 {
 	int n = 0;
-	for (char *tok = strtok(path, "/"); tok; tok = strtok(NULL, "/")) {
+	char *save = NULL;
+	for (char *tok = strtok_r(path, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		if (n == MAX_SEGS)
 			return -1;
 		segs[n++] = tok;
@@ -32,9 +33,10 @@ static int split(char *path, char **segs)
 
 static bool copy_seg(char *dst, size_t len, const char *src)
 {
-	if (strlen(src) >= len)
+	size_t n = strlen(src);
+	if (n >= len)
 		return false;
-	strcpy(dst, src);
+	memcpy(dst, src, n + 1);
 	return true;
 }
 

@@ -105,7 +105,9 @@ static void reserve_ips(struct node *n)
 {
 	uint32_t ip, max = 0;
 	char *path = xasprintf("%s/last-ip", n->podsdir), *text = lk_read_file(path, NULL);
-	if (text && ip_parse(strtok(text, "\n"), &ip) == 0 && ipam_contains(&n->ipam, ip))
+	if (text)
+		text[strcspn(text, "\n")] = '\0';
+	if (text && ip_parse(text, &ip) == 0 && ipam_contains(&n->ipam, ip))
 		max = ip;
 	free(text);
 	free(path);
@@ -114,7 +116,9 @@ static void reserve_ips(struct node *n)
 			continue;
 		path = xasprintf("%s/ip", p->dir);
 		text = lk_read_file(path, NULL);
-		const char *s = text ? strtok(text, "\n") : NULL;
+		if (text)
+			text[strcspn(text, "\n")] = '\0';
+		const char *s = text && *text ? text : NULL;
 		if (!s && !p->finished)
 			s = jstr(p->obj, "status.podIP");
 		if (s && ip_parse(s, &ip) == 0 && ipam_reserve(&n->ipam, ip) == 0) {

@@ -236,8 +236,9 @@ static int pod_files(struct node *n, struct npod *p)
 	ca = xasprintf("%s/ca.crt", n->datadir);
 	char *cadata = lk_read_file(ca, NULL), *token = xasprintf("labkube-token-%s", p->uid);
 	rc |= put(p->dir, "meta", meta) | put(p->dir, "hosts", hosts);
-	strcat(host, "\n");
-	rc |= put(p->dir, "hostname", host) | put(p->dir, "resolv.conf", resolv);
+	char *hostline = xasprintf("%s\n", host);
+	rc |= put(p->dir, "hostname", hostline) | put(p->dir, "resolv.conf", resolv);
+	free(hostline);
 	rc |= put(sa, "token", token) | put(sa, "namespace", p->ns);
 	rc |= put(sa, "ca.crt", cadata ? cadata : "");
 	free(cadata);

@@ -463,7 +463,7 @@ static void store_teardown(void)
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
-	strcpy(dir, "/tmp/lk-test-netctl-XXXXXX");
+	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-netctl-XXXXXX");
 }
 
 /* Delete (ns default) with a policy; the stored object after, or NULL. */

@@ -231,12 +231,12 @@ START_TEST(compression)
 	rr->u.srv.prio = 0;
 	rr->u.srv.weight = 100;
 	rr->u.srv.port = 80;
-	strcpy(rr->u.srv.target, "web-0.web.default.svc.cluster.local");
+	snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "%s", "web-0.web.default.svc.cluster.local");
 	add_a(&a, DNS_SEC_AR, "web-0.web.default.svc.cluster.local", 5);
 	rr = dns_answer_add(&a, DNS_SEC_AR, "x.default.svc.cluster.local", DNS_T_CNAME, 30);
-	strcpy(rr->u.target, "Y.Default.svc.cluster.local");
+	snprintf(rr->u.target, sizeof(rr->u.target), "%s", "Y.Default.svc.cluster.local");
 	rr = dns_answer_add(&a, DNS_SEC_AR, "X.default.svc.cluster.local", DNS_T_CNAME, 30);
-	strcpy(rr->u.target, "y.default.svc.cluster.local");
+	snprintf(rr->u.target, sizeof(rr->u.target), "%s", "y.default.svc.cluster.local");
 	n = dnswire_encode(&q, &a, buf, q.udp_size);
 	o = 12 + 42 + 4;
 	/* SRV: owner is the question; the target is written out in full. */
@@ -285,14 +285,14 @@ START_TEST(all_types)
 	rr = dns_answer_add(&a, DNS_SEC_AN, q.name, DNS_T_AAAA, 40);
 	rr->u.aaaa[15] = 1;
 	rr = dns_answer_add(&a, DNS_SEC_AN, q.name, DNS_T_TXT, 50);
-	strcpy(rr->u.txt, "1.1.0");
+	snprintf(rr->u.txt, sizeof(rr->u.txt), "%s", "1.1.0");
 	rr = dns_answer_add(&a, DNS_SEC_AN, "1.0.96.10.in-addr.arpa", DNS_T_PTR, 20);
-	strcpy(rr->u.target, "kubernetes.default.svc.cluster.local");
+	snprintf(rr->u.target, sizeof(rr->u.target), "%s", "kubernetes.default.svc.cluster.local");
 	rr = dns_answer_add(&a, DNS_SEC_NS, "cluster.local", DNS_T_NS, 60);
-	strcpy(rr->u.target, "ns.dns.cluster.local");
+	snprintf(rr->u.target, sizeof(rr->u.target), "%s", "ns.dns.cluster.local");
 	rr = dns_answer_add(&a, DNS_SEC_NS, "cluster.local", DNS_T_SOA, 30);
-	strcpy(rr->u.soa.mname, "ns.dns.cluster.local");
-	strcpy(rr->u.soa.rname, "hostmaster.cluster.local");
+	snprintf(rr->u.soa.mname, sizeof(rr->u.soa.mname), "%s", "ns.dns.cluster.local");
+	snprintf(rr->u.soa.rname, sizeof(rr->u.soa.rname), "%s", "hostmaster.cluster.local");
 	rr->u.soa.minimum = 5;
 	dns_answer_add(&a, DNS_SEC_NS, "cluster.local", 99, 30);     /* not ours: skipped */
 	n = dnswire_encode(&q, &a, buf, DNS_TCP_MAX);

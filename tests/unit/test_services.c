@@ -54,7 +54,7 @@ static void teardown(void)
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
-	strcpy(dir, "/tmp/lk-test-svc-XXXXXX");
+	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-svc-XXXXXX");
 	svcalloc_reset();
 }
 

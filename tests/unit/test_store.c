@@ -26,7 +26,7 @@ static char path[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/lk-test-store.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-store.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/state.db", dir);
 }

@@ -35,7 +35,7 @@ static void teardown(void)
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
-	strcpy(dir, "/tmp/lk-test-write-XXXXXX");
+	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-write-XXXXXX");
 	lk_random_seed(0);
 }
 
