@@ -278,7 +278,7 @@ static enum res srv_answer(const struct dns_zone *z, const struct sname *sn, con
 
 	if (!n)
 		return RES_NODATA;
-	srv_each(z, sn, name, q, a, SRV_ADD, (uint16_t)(100 / n ? 100 / n : 1));
+	srv_each(z, sn, name, q, a, SRV_ADD, (uint16_t)((100 / n) ? (100 / n) : 1));
 	srv_each(z, sn, name, q, a, SRV_EXTRA, 0);
 	return RES_DATA;
 }

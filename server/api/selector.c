@@ -703,8 +703,9 @@ static int parse_values(struct parser *ps, char ***v, size_t *n)
 static int parse_exact_value(struct parser *ps, char ***v, size_t *n)
 {
 	enum tok t;
-	struct item *it = peek(ps, VALUES, &t);
+	struct item *it;
 
+	peek(ps, VALUES, &t);
 	if (t == T_EOS || t == T_COMMA) {
 		set_insert(v, n, "");
 		return 0;

@@ -858,7 +858,7 @@ static int special_items(struct smp *x, struct vec *orig, struct vec *patch,
 	for (size_t i = 0; i < patch->n; i++) {
 		cJSON *v = patch->v[i];
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(v, "$patch");
-		const char *ds = cJSON_IsString(d) ? d->valuestring : "";
+		const char *ds = cJSON_IsString(d) ? cJSON_GetStringValue(d) : "";
 		long k;
 
 		if (!d) {
@@ -1352,7 +1352,7 @@ static int merge_map(struct smp *x, cJSON *o, cJSON *p, const struct sm_type *t)
 	cJSON *d = cJSON_GetObjectItemCaseSensitive(p, "$patch"), *c, *next;
 
 	if (d) {
-		const char *ds = cJSON_IsString(d) ? d->valuestring : "";
+		const char *ds = cJSON_IsString(d) ? cJSON_GetStringValue(d) : "";
 		if (!strcmp(ds, "replace")) {
 			cJSON_Delete(cJSON_DetachItemViaPointer(p, d));
 			c = o->child;

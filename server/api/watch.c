@@ -34,7 +34,7 @@ struct watch {
 	const char *include;
 	struct strbuf buf;
 	size_t off;
-	bool suspended, closed, started, hup_off;
+	bool suspended, closed, hup_off;
 	int fd;
 	int64_t last_rev;
 	struct store_sub *sub;

@@ -559,7 +559,9 @@ int obj_delete(struct store *st, const struct resource *res, const char *ns,
 		goto out;
 	}
 	bool changed = gc_finalizers(res, old, o->propagation);
-	bool hold = !finalizers_empty(old) | graceful(res, old, o, &grace);
+	/* graceful() always runs: it sets grace even when finalizers hold. */
+	bool graceful_hold = graceful(res, old, o, &grace);
+	bool hold = !finalizers_empty(old) || graceful_hold;
 	if (hold) {
 		if (!jget(old, "metadata.deletionTimestamp")) {
 			lk_rfc3339(time(NULL) + grace, ts);

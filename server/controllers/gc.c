@@ -557,8 +557,8 @@ static void act(struct gc *g, const char *item, const struct resource *res,
 		struct delete_opts o = { .propagation = plan->policy, .grace = -1,
 					 .uid = jstr(obj, "metadata.uid") };
 		cJSON *out = NULL;
-		bool gone;
-		if (obj_delete(g->lk->store, res, ns, name, &o, &out, &gone, &err) < 0 &&
+		bool deleted;
+		if (obj_delete(g->lk->store, res, ns, name, &o, &out, &deleted, &err) < 0 &&
 		    err.code != LK_ECONFLICT)
 			retry(g, item, "delete", &err);
 		cJSON_Delete(out);

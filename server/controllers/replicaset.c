@@ -479,7 +479,7 @@ static int prank_cmp(const void *pa, const void *pb)
 		return a->ready ? 1 : -1;
 	if (a->cost != b->cost)
 		return a->cost < b->cost ? -1 : 1;
-	if (a->ready && b->ready && a->ready_at != b->ready_at)
+	if (a->ready && a->ready_at != b->ready_at) /* b->ready == a->ready here */
 		return time_rank(a->ready_at, b->ready_at, a->uid, b->uid);
 	if (a->restarts != b->restarts)
 		return a->restarts > b->restarts ? -1 : 1;
