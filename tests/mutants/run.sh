@@ -8,8 +8,10 @@
 # Each NN-name.patch is a deliberate breakage (a unified diff, applied with
 # -p1 and no fuzz) under a header of "# " lines saying what it breaks; one
 # of them, "# tests: NAME...", names the tests that must catch it: unit
-# binaries (test_store: build/tests/test_store through tests/unit/run.sh)
-# and e2e files (t251: tests/e2e/run.sh t251), in the order to run them.
+# binaries (test_store: build/tests/test_store through tests/unit/run.sh),
+# e2e files (t251: tests/e2e/run.sh t251) and source checks (lint-includes:
+# tests/lint/includes.sh, which reads the patched sources and builds
+# nothing), in the order to run them.
 #
 # Nothing here touches the working tree or its build directory. A snapshot
 # is copied into a scratch directory once (the files git knows or would
@@ -72,7 +74,8 @@ for p in "${patches[@]}"; do
 		test_*) [ -f "$top/tests/unit/$t.c" ] || die "$m: no unit test tests/unit/$t.c" ;;
 		t[0-9]*) compgen -G "$top/tests/e2e/$t*.sh" >/dev/null || die "$m: no e2e file tests/e2e/$t*.sh"
 			need_root=1 ;;
-		*) die "$m: '$t' is neither a unit binary (test_*) nor an e2e file (tNNN)" ;;
+		lint-*) [ -x "$top/tests/lint/${t#lint-}.sh" ] || die "$m: no source check tests/lint/${t#lint-}.sh" ;;
+		*) die "$m: '$t' is neither a unit binary (test_*), an e2e file (tNNN) nor a source check (lint-*)" ;;
 		esac
 	done
 	TESTS[$m]="${ts[*]}"
@@ -119,6 +122,7 @@ targets_for() { # targets_for TEST...: the make targets those tests run
 	for t in "$@"; do
 		case $t in
 		test_*) out+=("$build/tests/$t") ;;
+		lint-*) ;; # reads sources: nothing to build
 		*) e2e=1 ;;
 		esac
 	done
@@ -132,6 +136,8 @@ run_test() {
 	case $t in
 	test_*)
 		(cd "$dir" && timeout -k 10 "$unit_timeout" tests/unit/run.sh "$build/tests/$t") >"$log" 2>&1 ;;
+	lint-*)
+		"$dir/tests/lint/${t#lint-}.sh" "$dir" >"$log" 2>&1 ;;
 	*)
 		mkdir -p "$dir/e2e-logs"
 		LABKUBE="$dir/$build/labkube" LK_LOGDIR="$dir/e2e-logs" \
@@ -141,7 +147,7 @@ run_test() {
 
 # why LOG: the first line that says what failed
 why() {
-	{ grep -m1 -E '^\s*not ok|:[0-9]+:[FE]:' "$1" || grep -m1 -E '^FAIL ' "$1"; } |
+	{ grep -m1 -E '^\s*not ok|:[0-9]+:[FE]:' "$1" || grep -m1 -E '^(FAIL |lint-[a-z]+: )' "$1"; } |
 		sed -E 's/^\s+//' | cut -c1-200
 }
 
@@ -149,8 +155,9 @@ why() {
 # each mutant recompiles only what its patch changes.
 all_tests=()
 for m in "${!TESTS[@]}"; do read -r -a ts <<<"${TESTS[$m]}"; all_tests+=("${ts[@]}"); done
-# shellcheck disable=SC2046
-make -C "$base" --no-print-directory "${mkvars[@]}" $(targets_for "${all_tests[@]}" | tr ' ' '\n' | sort -u) \
+base_targets=$(targets_for "${all_tests[@]}" | tr ' ' '\n' | sort -u)
+# shellcheck disable=SC2086
+[ -z "$base_targets" ] || make -C "$base" --no-print-directory "${mkvars[@]}" $base_targets \
 	>"$scratch/base-build.log" 2>&1 ||
 	die "the unpatched snapshot does not build: $(grep -m1 -E 'error|Error' "$scratch/base-build.log")"
 
@@ -185,16 +192,18 @@ for p in "${patches[@]}"; do
 		rm -rf "$dir"
 		continue
 	fi
-	# shellcheck disable=SC2046
-	if ! make -C "$dir" --no-print-directory "${mkvars[@]}" $(targets_for "${ts[@]}") >"$log" 2>&1; then
+	targets=$(targets_for "${ts[@]}")
+	# shellcheck disable=SC2086
+	if [ -n "$targets" ] && ! make -C "$dir" --no-print-directory "${mkvars[@]}" $targets >"$log" 2>&1; then
 		results+=("ERROR  $m: does not build: $(grep -m1 -E 'error' "$log")")
 		echo "${results[-1]}"
 		rm -rf "$dir"
 		continue
 	fi
 	# the mutation must be in what runs: every patched .c recompiled
+	# (unless its tests build nothing: a source check reads the patch itself)
 	missing=
-	while read -r f; do
+	[ -n "$targets" ] && while read -r f; do
 		case $f in *.c) grep -qE -- "-c $f( |$)" "$log" || missing="$missing $f" ;; esac
 	done < <(sed -n -E 's|^\+\+\+ b/([^[:space:]]+).*|\1|p' "$p")
 	if [ -n "$missing" ]; then
