@@ -116,7 +116,7 @@ while IFS= read -r -d '' f; do
 			continue
 		fi
 		echo "lint-includes: $f includes \"$h\": $layer/ may include only:" \
-			"$(for r in "${RULES[@]}"; do [ "${r%%:*}" = "$layer" ] && echo "${r#*:}"; done)" \
+			"$(for r in "${RULES[@]}"; do [ "${r%%:*}" = "$layer" ] && echo "${r#*: }"; done)" \
 			"(ARCHITECTURE.md)"
 		bad=$((bad + 1))
 	done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
