@@ -295,13 +295,11 @@ def is_old(p):
     return p["metadata"].get("labels", {}).get("pod-template-hash") == old
 alive = {p["metadata"]["name"] for p in json.load(open(f + ".list"))["items"] if is_old(p) and running(p)}
 print("old pods running at set image: %d" % len(alive))
-s, i, dec, new, bad = open(f).read(), 0, json.JSONDecoder(), 0, []
-while True:
-    while i < len(s) and s[i].isspace():
-        i += 1
-    if i >= len(s):
-        break
-    e, i = dec.raw_decode(s, i)
+new, bad = 0, []
+for line in open(f):  # one event per line
+    if not line.strip():
+        continue
+    e = json.loads(line)
     p, n = e["object"], e["object"]["metadata"]["name"]
     if is_old(p):
         if e["type"] == "DELETED" or not running(p):

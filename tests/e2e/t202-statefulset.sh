@@ -124,14 +124,11 @@ lk_kill "$WEBW"
 # Ready (and not being deleted).
 run "$LK_PY" - "$LK_TMP/web.watch" <<'PY'
 import json, sys
-s, i, dec = open(sys.argv[1]).read(), 0, json.JSONDecoder()
 ready, seen, out = {}, [], []
-while True:
-    while i < len(s) and s[i].isspace():
-        i += 1
-    if i >= len(s):
-        break
-    e, i = dec.raw_decode(s, i)
+for line in open(sys.argv[1]):  # one event per line
+    if not line.strip():
+        continue
+    e = json.loads(line)
     p = e["object"]
     n = p["metadata"]["name"]
     if e["type"] == "ADDED" and n not in seen:
