@@ -204,16 +204,9 @@ static void wait_for_eth0_gone(const char *ip_s)
 
 	if (!eth || ip_parse(ip_s, &ip) < 0)
 		sent = ARRAY_SIZE(garp_ms);
-	if (!mon) {
-		for (; sent < ARRAY_SIZE(garp_ms); sent++) {
-			usleep((useconds_t)garp_ms[sent] * 1000);
-			send_garp(eth, ip);
-		}
-		for (;;)
-			pause();
-	}
 	for (;;) {
-		struct pollfd pfd = { .fd = nl_fd(mon), .events = POLLIN };
+		/* without a monitor, poll ignores the fd: timeouts, then forever */
+		struct pollfd pfd = { .fd = mon ? nl_fd(mon) : -1, .events = POLLIN };
 		int wait = sent < ARRAY_SIZE(garp_ms) ? garp_ms[sent] : -1;
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno != EINTR)
