@@ -144,12 +144,24 @@ static bool empty_namespace(struct labkube *lk, const char *ns)
 	return empty;
 }
 
-static void finalize_namespace(struct labkube *lk, const cJSON *ns)
+/* Nothing of any namespaced kind is left in ns (counted, nothing deleted). */
+static bool namespace_is_empty(struct labkube *lk, const char *ns)
+{
+	for (size_t i = 0; i < resource_count; i++) {
+		const struct resource *res = resource_table[i];
+		char storage[128];
+		if (res->namespaced && !res->storage &&
+		    store_count(lk->store, resource_storage(res, storage), ns) > 0)
+			return false;
+	}
+	return true;
+}
+
+/* The namespace controller's last step: drop the `kubernetes` finalizer. */
+static void drop_finalizer(struct labkube *lk, const cJSON *ns)
 {
 	const char *name = jstr_or(ns, "metadata.name", "");
 	struct lk_err err = { 0 };
-	if (!empty_namespace(lk, name))
-		return;
 	cJSON *obj = cJSON_Duplicate(ns, 1);
 	jset(obj, "spec.finalizers", cJSON_CreateArray());
 	if (obj_update(lk->store, &res_namespace, "", name, obj, 0, &err) < 0 &&
@@ -164,15 +176,16 @@ static int on_namespace(void *arg, const struct store_event *ev)
 	struct labkube *lk = arg;
 	if (ev->type == STORE_DELETED)
 		return 0;
-	if (jget(ev->obj, "metadata.deletionTimestamp"))
-		finalize_namespace(lk, ev->obj);
-	else
+	if (!jget(ev->obj, "metadata.deletionTimestamp"))
 		ensure_default_sa(lk, ev->name);
+	else if (empty_namespace(lk, ev->name))
+		drop_finalizer(lk, ev->obj);
 	return 0;
 }
 
 /* The deletion of a Terminating namespace's content may be the last one it
- * waits for. */
+ * waits for: its content was already deleted (on_namespace), so this only
+ * counts what is left, and drops the finalizer once nothing is. */
 static int on_content(void *arg, const struct store_event *ev)
 {
 	struct labkube *lk = arg;
@@ -181,8 +194,8 @@ static int on_content(void *arg, const struct store_event *ev)
 	if (ev->type != STORE_DELETED || !*ev->ns)
 		return 0;
 	if (store_get(lk->store, "namespaces", "", ev->ns, &ns, NULL) == 0 &&
-	    jget(ns, "metadata.deletionTimestamp"))
-		finalize_namespace(lk, ns);
+	    jget(ns, "metadata.deletionTimestamp") && namespace_is_empty(lk, ev->ns))
+		drop_finalizer(lk, ns);
 	cJSON_Delete(ns);
 	return 0;
 }
