@@ -23,7 +23,7 @@ BUILD    := build-san
 endif
 
 # Every .c under these folders is part of the binary; main lives in server/main.c.
-SRC_DIRS := common images server server/api server/store server/resources \
+SRC_DIRS := common images server server/api server/store server/resources server/registry \
             server/controllers server/node proxy dns
 SRCS     := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)

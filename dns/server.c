@@ -44,8 +44,8 @@
 #include "common/util.h"
 #include "dns/dns.h"
 #include "dns/dns_internal.h"
-#include "server/controllers/informer.h"
 #include "server/labkube.h"
+#include "server/registry/informer.h"
 #include "server/resources/resources.h"
 
 #define MAX_LISTEN 16
@@ -784,8 +784,8 @@ int dns_start(struct labkube *lk)
 	dns_answer_init(&ds.ans);
 	ds.zone = dnszone_new(cfg->cluster_domain, cfg->dns_ttl > 0 ? (uint32_t)cfg->dns_ttl : 0,
 			      cfg->service_cidr, cfg->pod_cidr);
-	ds.svcs = informer_new(lk, &res_service);
-	ds.slices = informer_new(lk, &res_endpointslice);
+	ds.svcs = informer_new(lk->reg, &res_service);
+	ds.slices = informer_new(lk->reg, &res_endpointslice);
 	informer_foreach(ds.svcs, NULL, add_service, NULL);
 	informer_foreach(ds.slices, NULL, add_slice, NULL);
 	informer_on(ds.svcs, on_service, NULL);

@@ -26,8 +26,8 @@
 #include "common/loop.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
-#include "server/controllers/informer.h"
 #include "server/labkube.h"
+#include "server/registry/informer.h"
 #include "server/resources/resources.h"
 
 static struct proxy {
@@ -230,9 +230,9 @@ int proxy_start(struct labkube *lk)
 	 * CVE-2020-8558 guard in filter-prerouting goes with it) */
 	write_sysctl("/proc/sys/net/ipv4/conf/all/route_localnet", "1");
 	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-	px.svcs = informer_new(lk, &res_service);
-	px.slices = informer_new(lk, &res_endpointslice);
-	px.nodes = informer_new(lk, &res_node);
+	px.svcs = informer_new(lk->reg, &res_service);
+	px.slices = informer_new(lk->reg, &res_endpointslice);
+	px.nodes = informer_new(lk->reg, &res_node);
 	informer_on(px.svcs, on_change, NULL);
 	informer_on(px.slices, on_change, NULL);
 	informer_on(px.nodes, on_change, NULL);

@@ -15,6 +15,7 @@
 
 struct loop;
 struct store;
+struct registry;
 struct api;
 struct node;
 
@@ -41,6 +42,7 @@ struct labkube {
 	struct config cfg;
 	struct loop *loop;
 	struct store *store;
+	struct registry *reg;     /* the write path, informers, events (server/registry) */
 	struct api *api;
 	struct node *node;      /* the node agent (server/node), NULL when off */
 	char server_url[128];   /* http://ADDR:PORT */

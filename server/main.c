@@ -21,12 +21,13 @@
 #include "common/loop.h"
 #include "common/util.h"
 #include "dns/dns.h"
+#include "images/images.h"
 #include "proxy/proxy.h"
 #include "server/api/api.h"
 #include "server/controllers/controllers.h"
 #include "server/labkube.h"
-#include "images/images.h"
 #include "server/node/node.h"
+#include "server/registry/registry.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"
 
@@ -389,6 +390,7 @@ static int cmd_server(int argc, char **argv)
 		lk_log("labkube: cannot open store '%s': %s", dbpath, err.msg);
 		goto out;
 	}
+	lk.reg = registry_new(lk.loop, lk.store);
 	/* Service allocators: ranges from the flags, state from the store. */
 	if (svcalloc_init(&lk) < 0)
 		goto out;
@@ -415,6 +417,7 @@ out:
 	node_stop(&lk);
 	controllers_stop(&lk);
 	api_free(lk.api);
+	registry_free(lk.reg);
 	store_free(lk.store);
 	svcalloc_reset();
 	loop_free(lk.loop);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "server/api/internal.h"
-#include "server/api/selector.h"
+#include "server/registry/selector.h"
 #include "server/resources/resources.h"
 
 struct list_filter {

@@ -12,14 +12,19 @@
 #include "common/json.h"
 #include "server/api/internal.h"
 #include "server/api/patch.h"
-#include "server/api/write.h"
 #include "server/labkube.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
 static struct store *store_of(struct req *r)
 {
 	return r->api->lk->store;
+}
+
+static struct registry *reg_of(struct req *r)
+{
+	return r->api->lk->reg;
 }
 
 bool api_wants_table(struct req *r)
@@ -240,7 +245,7 @@ static void create(struct req *r, struct rurl *u)
 		return;
 	}
 	if (body_decode(r, &obj, &err) < 0 ||
-	    obj_create(store_of(r), u->res, u->ns, obj, dry_run(r) ? WRITE_DRY_RUN : 0, &err) < 0) {
+	    obj_create(reg_of(r), u->res, u->ns, obj, dry_run(r) ? WRITE_DRY_RUN : 0, &err) < 0) {
 		cJSON_Delete(obj);
 		reply_err(r, &err);
 		return;
@@ -282,7 +287,7 @@ static void write_back(struct req *r, struct rurl *u, cJSON *obj, int ok_status)
 	} else if (!strcmp(u->sub, "status")) {
 		flags |= WRITE_STATUS;
 	}
-	if (obj_update(store_of(r), u->res, u->ns, u->name, obj, flags, &err) < 0) {
+	if (obj_update(reg_of(r), u->res, u->ns, u->name, obj, flags, &err) < 0) {
 		cJSON_Delete(obj);
 		reply_err(r, &err);
 		return;
@@ -439,7 +444,7 @@ static void delete_one(struct req *r, struct rurl *u)
 		return;
 	}
 	if (delete_options(r, &o, &body, &err) < 0 ||
-	    obj_delete(store_of(r), u->res, u->ns, u->name, &o, &out, &gone, &err) < 0) {
+	    obj_delete(reg_of(r), u->res, u->ns, u->name, &o, &out, &gone, &err) < 0) {
 		cJSON_Delete(body);
 		reply_err(r, &err);
 		return;
@@ -496,7 +501,7 @@ static void delete_collection(struct req *r, struct rurl *u)
 		bool gone;
 		const char *ns = cJSON_GetArrayItem(pair, 0)->valuestring;
 		const char *name = cJSON_GetArrayItem(pair, 1)->valuestring;
-		if (obj_delete(store_of(r), u->res, ns, name, &o, &out, &gone, &err) == 0)
+		if (obj_delete(reg_of(r), u->res, ns, name, &o, &out, &gone, &err) == 0)
 			cJSON_AddItemToArray(items, api_served(u->res, out));
 		lk_err_clear(&err);
 	}

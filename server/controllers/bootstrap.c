@@ -13,7 +13,7 @@
  *    its `kubernetes` finalizer is dropped and it goes (namespace controller);
  *    content that goes later (a pod after its grace period, an object held
  *    by finalizers) brings it back to the namespace when it is deleted.
- * Every write goes through the API's write path (server/api/write.h).
+ * Every write goes through the API's write path (server/registry/write.h).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -22,8 +22,8 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
 #include "server/labkube.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
@@ -34,7 +34,7 @@ static void ensure(struct labkube *lk, const struct resource *res, const char *n
 {
 	struct lk_err err = { 0 };
 	cJSON *obj = cJSON_Parse(json);
-	if (obj_create(lk->store, res, ns, obj, 0, &err) < 0 && err.code != LK_EEXISTS)
+	if (obj_create(lk->reg, res, ns, obj, 0, &err) < 0 && err.code != LK_EEXISTS)
 		lk_log("bootstrap: cannot create %s '%s/%s': %s", res->kind, ns,
 		       jstr_or(obj, "metadata.name", ""), err.msg);
 	lk_err_clear(&err);
@@ -67,13 +67,13 @@ static void ensure_current(struct labkube *lk, const struct resource *res, const
 		goto out;
 	if (res == &res_service && !cJSON_Compare(jget(want, "spec.clusterIP"),
 						  jget(have, "spec.clusterIP"), true)) {
-		if (obj_delete(lk->store, res, ns, name, &del, &out, &gone, &err) < 0)
+		if (obj_delete(lk->reg, res, ns, name, &del, &out, &gone, &err) < 0)
 			goto fail;
 		goto create;
 	}
 	for (const char *const *p = owned; *p; p++)
 		jset(have, *p, cJSON_Duplicate(jget(want, *p), true));
-	if (obj_update(lk->store, res, ns, name, have, 0, &err) < 0)
+	if (obj_update(lk->reg, res, ns, name, have, 0, &err) < 0)
 		goto fail;
 	goto out;
 create:
@@ -133,7 +133,7 @@ static bool empty_namespace(struct labkube *lk, const char *ns)
 			struct lk_err err = { 0 };
 			bool gone = false;
 			cJSON *out = NULL;
-			if (obj_delete(lk->store, res, ns, it->valuestring, &o, &out, &gone, &err) < 0)
+			if (obj_delete(lk->reg, res, ns, it->valuestring, &o, &out, &gone, &err) < 0)
 				gone = err.code == LK_ENOTFOUND;
 			empty = empty && gone;
 			cJSON_Delete(out);
@@ -164,7 +164,7 @@ static void drop_finalizer(struct labkube *lk, const cJSON *ns)
 	struct lk_err err = { 0 };
 	cJSON *obj = cJSON_Duplicate(ns, 1);
 	jset(obj, "spec.finalizers", cJSON_CreateArray());
-	if (obj_update(lk->store, &res_namespace, "", name, obj, 0, &err) < 0 &&
+	if (obj_update(lk->reg, &res_namespace, "", name, obj, 0, &err) < 0 &&
 	    err.code != LK_ENOTFOUND)
 		lk_log("namespace: cannot finalize '%s': %s", name, err.msg);
 	lk_err_clear(&err);

@@ -25,10 +25,12 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/selector.h"
-#include "server/api/write.h"
 #include "server/controllers/workload.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/selector.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define COMPONENT "daemonset-controller"
@@ -203,7 +205,7 @@ static int snapshot(struct dsync *s, const cJSON *data, long long rev)
 			     wl_owner_ref(s->ds));
 	jset(cr, "data", cJSON_Duplicate(data, 1));
 	jset_int(cr, "revision", rev);
-	if (obj_create(s->lk->store, &res_controllerrevision, s->ns, cr, 0, &err) < 0 &&
+	if (obj_create(s->lk->reg, &res_controllerrevision, s->ns, cr, 0, &err) < 0 &&
 	    (err.code != LK_EEXISTS ||
 	     store_get(s->lk->store, "controllerrevisions.apps", s->ns, name, &cur, NULL) < 0 ||
 	     !jequal(jget(cur, "data"), data))) {
@@ -282,7 +284,7 @@ static void cleanup_history(struct dsync *s)
 		struct lk_err err = { 0 };
 		cJSON *out = NULL;
 		bool gone;
-		obj_delete(s->lk->store, &res_controllerrevision, s->ns,
+		obj_delete(s->lk->reg, &res_controllerrevision, s->ns,
 			   jstr_or(dead[i], "metadata.name", ""), &o, &out, &gone, &err);
 		cJSON_Delete(out);
 		lk_err_clear(&err);
@@ -326,12 +328,12 @@ static void create_pod(struct dsync *s, const char *node)
 	struct lk_err err = { 0 };
 	cJSON *pod = new_pod(s, node);
 	s->acted = true;
-	if (obj_create(s->lk->store, &res_pod, s->ns, pod, 0, &err) < 0) {
+	if (obj_create(s->lk->reg, &res_pod, s->ns, pod, 0, &err) < 0) {
 		s->failed = true;
-		event_record(s->lk, s->ds, COMPONENT, "Warning", "FailedCreate", "Error creating: %s",
+		event_record(s->lk->reg, s->ds, COMPONENT, "Warning", "FailedCreate", "Error creating: %s",
 			     err.msg);
 	} else {
-		event_record(s->lk, s->ds, COMPONENT, "Normal", "SuccessfulCreate", "Created pod: %s",
+		event_record(s->lk->reg, s->ds, COMPONENT, "Normal", "SuccessfulCreate", "Created pod: %s",
 			     jstr_or(pod, "metadata.name", ""));
 	}
 	lk_err_clear(&err);
@@ -346,12 +348,12 @@ static void delete_pod(struct dsync *s, const cJSON *pod)
 	cJSON *out = NULL;
 	bool gone;
 	s->acted = true;
-	if (obj_delete(s->lk->store, &res_pod, s->ns, name, &o, &out, &gone, &err) < 0) {
+	if (obj_delete(s->lk->reg, &res_pod, s->ns, name, &o, &out, &gone, &err) < 0) {
 		if (err.code != LK_ENOTFOUND)
-			event_record(s->lk, s->ds, COMPONENT, "Warning", "FailedDelete",
+			event_record(s->lk->reg, s->ds, COMPONENT, "Warning", "FailedDelete",
 				     "Error deleting: %s", err.msg);
 	} else {
-		event_record(s->lk, s->ds, COMPONENT, "Normal", "SuccessfulDelete", "Deleted pod: %s", name);
+		event_record(s->lk->reg, s->ds, COMPONENT, "Normal", "SuccessfulDelete", "Deleted pod: %s", name);
 	}
 	cJSON_Delete(out);
 	lk_err_clear(&err);
@@ -396,7 +398,7 @@ static void manage_node(struct dsync *s, const cJSON *node, const cJSON **buf)
 		if (!keep) {
 			delete_pod(s, buf[i]);
 		} else if (!strcmp(phase, "Failed")) {
-			event_record(s->lk, s->ds, COMPONENT, "Warning", "FailedDaemonPod",
+			event_record(s->lk->reg, s->ds, COMPONENT, "Warning", "FailedDaemonPod",
 				     "Found failed daemon pod %s/%s on node %s, will try to kill it",
 				     s->ns, jstr_or(buf[i], "metadata.name", ""), name);
 			delete_pod(s, buf[i]);

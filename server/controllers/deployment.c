@@ -30,10 +30,12 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/selector.h"
-#include "server/api/write.h"
 #include "server/controllers/workload.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/selector.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define COMPONENT "deployment-controller"
@@ -856,7 +858,7 @@ static void create_failed(struct dsync *s, const cJSON *rs, const struct lk_err 
 	if (has_deadline(s->d))
 		wl_cond_set(jobj(s->d, "status"), wl_cond_new("Progressing", "False",
 			    "ReplicaSetCreateError", msg, time(NULL), true));
-	event_record(s->lk, s->cached, COMPONENT, "Warning", "ReplicaSetCreateError", "%s", msg);
+	event_record(s->lk->reg, s->cached, COMPONENT, "Warning", "ReplicaSetCreateError", "%s", msg);
 	free(msg);
 }
 
@@ -874,7 +876,7 @@ static int create_new(struct dsync *s)
 	rs = new_rs_object(s, hash);
 	jset_int(rs, "spec.replicas", replicas);
 	new_rs_annotations(s->d, rs, rev, false, s->p.surge);
-	ret = obj_create(s->lk->store, &res_replicaset, s->ns, rs, 0, &err);
+	ret = obj_create(s->lk->reg, &res_replicaset, s->ns, rs, 0, &err);
 	if (ret < 0 && err.code == LK_EEXISTS)
 		ret = create_exists(s, rs);
 	else if (ret < 0)
@@ -896,7 +898,7 @@ static int create_new(struct dsync *s)
 	if (ret == 1)
 		return 0;
 	if (replicas > 0)
-		event_record(s->lk, s->cached, COMPONENT, "Normal", "ScalingReplicaSet",
+		event_record(s->lk->reg, s->cached, COMPONENT, "Normal", "ScalingReplicaSet",
 			     "Scaled up replica set %s from 0 to %d", s->v[s->n - 1].name, replicas);
 	snprintf(revs, sizeof(revs), "%lld", rev);
 	set_revision(s->d, revs);
@@ -924,7 +926,7 @@ static void apply_steps(struct dsync *s)
 		if (update_rs(s, st->idx) < 0)
 			return;
 		if (size)
-			event_record(s->lk, s->cached, COMPONENT, "Normal", "ScalingReplicaSet",
+			event_record(s->lk->reg, s->cached, COMPONENT, "Normal", "ScalingReplicaSet",
 				     "Scaled %s replica set %s from %d to %d", st->op,
 				     s->v[st->idx].name, st->from, st->to);
 	}
@@ -961,7 +963,7 @@ static void cleanup(struct dsync *s)
 		if (jint(old[i], "status.replicas", 0) || jint(old[i], "spec.replicas", 1) ||
 		    jint(old[i], "metadata.generation", 0) > jint(old[i], "status.observedGeneration", 0))
 			continue;
-		obj_delete(s->lk->store, &res_replicaset, s->ns, jstr_or(old[i], "metadata.name", ""),
+		obj_delete(s->lk->reg, &res_replicaset, s->ns, jstr_or(old[i], "metadata.name", ""),
 			   &o, &out, &gone, &err);
 		cJSON_Delete(out);
 		lk_err_clear(&err);
@@ -1144,7 +1146,7 @@ static void deploy_sync(void *arg, const char *key)
 	s.cached = d;
 	s.d = cJSON_Duplicate(d, 1);
 	if (selects_all(d)) {
-		event_record(s.lk, d, COMPONENT, "Warning", "SelectingAll",
+		event_record(s.lk->reg, d, COMPONENT, "Warning", "SelectingAll",
 			     "This deployment is selecting all pods. A non-empty selector is required.");
 	} else {
 		run(&s);

@@ -24,11 +24,13 @@
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
-#include "server/api/selector.h"
-#include "server/api/write.h"
-#include "server/controllers/informer.h"
 #include "server/controllers/netctl.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/selector.h"
+#include "server/registry/workqueue.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 /* ---- shared informers ---- */
@@ -53,7 +55,7 @@ struct informer *netctl_informer(struct labkube *lk, const struct resource *res)
 	if (!free_slot)
 		lk_die("controllers: too many shared informers");
 	free_slot->res = res;
-	free_slot->inf = informer_new(lk, res);
+	free_slot->inf = informer_new(lk->reg, res);
 	free_slot->refs = 1;
 	return free_slot->inf;
 }
@@ -613,7 +615,7 @@ static void write_failed(struct epc *c, const cJSON *svc, const char *key, bool 
 		return;
 	}
 	lk_log("endpoints: cannot %s '%s': %s", create ? "create" : "update", key, err->msg);
-	event_record(c->lk, svc, COMPONENT, "Warning",
+	event_record(c->lk->reg, svc, COMPONENT, "Warning",
 		     create ? "FailedToCreateEndpoint" : "FailedToUpdateEndpoint",
 		     "Failed to %s endpoint %s: %s", create ? "create" : "update", key, err->msg);
 	workqueue_add_after(c->wq, key, 5000);
@@ -657,9 +659,9 @@ static void ep_write(struct epc *c, const cJSON *svc, const cJSON *cur, cJSON *s
 	}
 	trigger_annotate(obj, trig);
 	if (cur)
-		rc = obj_update(c->lk->store, &res_endpoints, ns, name, obj, 0, &err);
+		rc = obj_update(c->lk->reg, &res_endpoints, ns, name, obj, 0, &err);
 	else
-		rc = obj_create(c->lk->store, &res_endpoints, ns, obj, 0, &err);
+		rc = obj_create(c->lk->reg, &res_endpoints, ns, obj, 0, &err);
 	if (rc < 0)
 		write_failed(c, svc, obj_key(svc, key), !cur, &err);
 	lk_err_clear(&err);
@@ -674,7 +676,7 @@ static void ep_delete(struct epc *c, const char *ns, const char *name)
 	bool gone;
 	if (!informer_get(c->eps, ns, name))
 		return;
-	if (obj_delete(c->lk->store, &res_endpoints, ns, name, &o, &out, &gone, &err) < 0 &&
+	if (obj_delete(c->lk->reg, &res_endpoints, ns, name, &o, &out, &gone, &err) < 0 &&
 	    err.code != LK_ENOTFOUND)
 		lk_log("endpoints: cannot delete '%s/%s': %s", ns, name, err.msg);
 	cJSON_Delete(out);
@@ -749,7 +751,7 @@ int endpoints_start(struct labkube *lk)
 	c->svcs = netctl_informer(lk, &res_service);
 	c->pods = netctl_informer(lk, &res_pod);
 	c->eps = netctl_informer(lk, &res_endpoints);
-	c->wq = workqueue_new(lk, "endpoints", ep_sync, c);
+	c->wq = workqueue_new(lk->loop, "endpoints", ep_sync, c);
 	c->tt = trigger_tracker_new();
 	c->running = true;
 	informer_on(c->svcs, on_service, c);

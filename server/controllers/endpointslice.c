@@ -35,10 +35,11 @@
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
-#include "server/api/write.h"
-#include "server/controllers/informer.h"
 #include "server/controllers/netctl.h"
 #include "server/labkube.h"
+#include "server/registry/informer.h"
+#include "server/registry/workqueue.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 /* ---- the pure cores ---- */
@@ -531,7 +532,7 @@ static void slice_create(struct slice_job *j, const cJSON *want)
 	struct lk_err err = { 0 };
 	if (!j->with_annotations)
 		trigger_annotate(obj, j->trig);
-	if (obj_create(j->c->lk->store, &res_endpointslice, j->ns, obj, 0, &err) < 0)
+	if (obj_create(j->c->lk->reg, &res_endpointslice, j->ns, obj, 0, &err) < 0)
 		slice_failed(j, "create", want, &err);
 	lk_err_clear(&err);
 	cJSON_Delete(obj);
@@ -559,7 +560,7 @@ static void slice_update(struct slice_job *j, const cJSON *want, const cJSON *ha
 	}
 	if (!j->with_annotations)
 		trigger_annotate(obj, j->trig);
-	if (obj_update(j->c->lk->store, &res_endpointslice, j->ns,
+	if (obj_update(j->c->lk->reg, &res_endpointslice, j->ns,
 		       jstr_or(have, "metadata.name", ""), obj, 0, &err) < 0)
 		slice_failed(j, "update", have, &err);
 	lk_err_clear(&err);
@@ -573,7 +574,7 @@ static void slice_delete(struct slice_job *j, const cJSON *have)
 	struct lk_err err = { 0 };
 	cJSON *out = NULL;
 	bool gone;
-	if (obj_delete(j->c->lk->store, &res_endpointslice, j->ns,
+	if (obj_delete(j->c->lk->reg, &res_endpointslice, j->ns,
 		       jstr_or(have, "metadata.name", ""), &o, &out, &gone, &err) < 0)
 		slice_failed(j, "delete", have, &err);
 	lk_err_clear(&err);
@@ -714,7 +715,7 @@ int endpointslice_start(struct labkube *lk)
 	c->pods = netctl_informer(lk, &res_pod);
 	c->eps = netctl_informer(lk, &res_endpoints);
 	c->slices = netctl_informer(lk, &res_endpointslice);
-	c->wq = workqueue_new(lk, "endpointslice", slice_sync, c);
+	c->wq = workqueue_new(lk->loop, "endpointslice", slice_sync, c);
 	c->tt = trigger_tracker_new();
 	c->running = true;
 	informer_on(c->svcs, on_service, c);

@@ -23,7 +23,7 @@
  * two finalizers and when one of its dependents goes. At start every
  * object is read once to build the index and catch what happened while
  * the server was down. The finalizers themselves are put on by DELETE
- * (server/api/write.c, propagationPolicy).
+ * (server/registry/write.c, propagationPolicy).
  * Not done: upstream's cycle breaking for foreground chains (it unblocks
  * references of a dependent that is itself deleting dependents); unknown
  * owner kinds are kept as if present.
@@ -34,10 +34,10 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
-#include "server/controllers/informer.h"
 #include "server/controllers/netctl.h"
 #include "server/labkube.h"
+#include "server/registry/workqueue.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
@@ -458,7 +458,7 @@ static void remove_finalizer(struct gc *g, const struct resource *res, const cha
 		jdel(o, "metadata.finalizers");
 		cJSON_Delete(keep);
 	}
-	if (obj_update(g->lk->store, res, ns, name, o, 0, &err) < 0)
+	if (obj_update(g->lk->reg, res, ns, name, o, 0, &err) < 0)
 		retry(g, item, "remove a finalizer of", &err);
 	lk_err_clear(&err);
 	cJSON_Delete(o);
@@ -482,7 +482,7 @@ static int orphan_one(struct gc *g, const char *key, const char *uid)
 	}
 	if (!cJSON_GetArraySize(refs))
 		jdel(obj, "metadata.ownerReferences");
-	if (obj_update(g->lk->store, res, ns, name, obj, 0, &err) < 0 && err.code != LK_ENOTFOUND)
+	if (obj_update(g->lk->reg, res, ns, name, obj, 0, &err) < 0 && err.code != LK_ENOTFOUND)
 		rc = -1;
 	lk_err_clear(&err);
 	cJSON_Delete(obj);
@@ -551,14 +551,14 @@ static void act(struct gc *g, const char *item, const struct resource *res,
 	if (plan->action == GC_STRIP_REFS) {
 		jset(obj, "metadata.ownerReferences", plan->refs);
 		plan->refs = NULL;
-		if (obj_update(g->lk->store, res, ns, name, obj, 0, &err) < 0)
+		if (obj_update(g->lk->reg, res, ns, name, obj, 0, &err) < 0)
 			retry(g, item, "update the owners of", &err);
 	} else if (plan->action == GC_DELETE) {
 		struct delete_opts o = { .propagation = plan->policy, .grace = -1,
 					 .uid = jstr(obj, "metadata.uid") };
 		cJSON *out = NULL;
 		bool deleted;
-		if (obj_delete(g->lk->store, res, ns, name, &o, &out, &deleted, &err) < 0 &&
+		if (obj_delete(g->lk->reg, res, ns, name, &o, &out, &deleted, &err) < 0 &&
 		    err.code != LK_ECONFLICT)
 			retry(g, item, "delete", &err);
 		cJSON_Delete(out);
@@ -632,7 +632,7 @@ int gc_start(struct labkube *lk)
 {
 	struct gc *g = &gc;
 	g->lk = lk;
-	g->wq = workqueue_new(lk, "garbage-collector", gc_sync, g);
+	g->wq = workqueue_new(lk->loop, "garbage-collector", gc_sync, g);
 	g->running = true;
 	/* Subscribing first: the list covers what committed before. */
 	g->sub = store_subscribe(lk->store, NULL, on_change, g);

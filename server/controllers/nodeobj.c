@@ -32,11 +32,11 @@
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
-#include "server/api/write.h"
-#include "server/controllers/informer.h"
 #include "server/controllers/netctl.h"
 #include "server/labkube.h"
 #include "server/node/node.h"
+#include "server/registry/event.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
@@ -314,7 +314,7 @@ static void kubelet_event(struct nodeobj *n, const char *type, const char *reaso
 			  const char *msg)
 {
 	cJSON *ref = kubelet_ref(n->facts.f.name);
-	event_record_path(n->lk, ref, "kubelet", n->facts.f.name, NULL, type, reason, "%s", msg);
+	event_record_path(n->lk->reg, ref, "kubelet", n->facts.f.name, NULL, type, reason, "%s", msg);
 	cJSON_Delete(ref);
 }
 
@@ -342,7 +342,7 @@ static void sync_labels(struct nodeobj *n, const cJSON *node)
 	cJSON_ArrayForEach(it, jget(want, "metadata.labels"))
 		netctl_put(labels, it->string, cJSON_Duplicate(it, 1));
 	if (!jequal(labels, jget(node, "metadata.labels")) &&
-	    obj_update(n->lk->store, &res_node, "", n->facts.f.name, obj, 0, &err) < 0)
+	    obj_update(n->lk->reg, &res_node, "", n->facts.f.name, obj, 0, &err) < 0)
 		lk_log("node: cannot label '%s': %s", n->facts.f.name, err.msg);
 	n->labels_synced = true;
 	lk_err_clear(&err);
@@ -363,7 +363,7 @@ static cJSON *ensure_node(struct nodeobj *n)
 		return node;
 	}
 	node = nodeobj_build(&n->facts.f);
-	if (obj_create(n->lk->store, &res_node, "", node, 0, &err) < 0) {
+	if (obj_create(n->lk->reg, &res_node, "", node, 0, &err) < 0) {
 		lk_log("node: cannot register '%s': %s", n->facts.f.name, err.msg);
 		lk_err_clear(&err);
 		cJSON_Delete(node);
@@ -373,7 +373,7 @@ static cJSON *ensure_node(struct nodeobj *n)
 	n->reported = false;
 	snprintf(msg, sizeof(msg), "Node %s event: Registered Node %s in Controller",
 		 n->facts.f.name, n->facts.f.name);
-	event_record(n->lk, node, "node-controller", "Normal", "RegisteredNode", "%s", msg);
+	event_record(n->lk->reg, node, "node-controller", "Normal", "RegisteredNode", "%s", msg);
 	return node;
 }
 
@@ -404,7 +404,7 @@ static void report_status(struct nodeobj *n, const cJSON *node, time_t now)
 	obj = cJSON_Duplicate(node, 1);
 	jset(obj, "status", cJSON_DetachItemFromObjectCaseSensitive(want, "status"));
 	jdel(obj, "metadata.resourceVersion");
-	if (obj_update(n->lk->store, &res_node, "", n->facts.f.name, obj, WRITE_STATUS, &err) < 0) {
+	if (obj_update(n->lk->reg, &res_node, "", n->facts.f.name, obj, WRITE_STATUS, &err) < 0) {
 		lk_log("node: cannot update the status of '%s': %s", n->facts.f.name, err.msg);
 	} else {
 		ready_event(n, jget(node, "status.conditions"), reason);
@@ -449,9 +449,9 @@ static void renew_lease(struct nodeobj *n, const cJSON *node)
 	jset_int(lease, "spec.leaseDurationSeconds", LEASE_SECONDS);
 	jset_str(lease, "spec.renewTime", ts);
 	if (jstr(lease, "metadata.uid"))
-		rc = obj_update(n->lk->store, &res_lease, LEASE_NS, n->facts.f.name, lease, 0, &err);
+		rc = obj_update(n->lk->reg, &res_lease, LEASE_NS, n->facts.f.name, lease, 0, &err);
 	else
-		rc = obj_create(n->lk->store, &res_lease, LEASE_NS, lease, 0, &err);
+		rc = obj_create(n->lk->reg, &res_lease, LEASE_NS, lease, 0, &err);
 	if (rc < 0)
 		lk_log("node: cannot renew the lease of '%s': %s", n->facts.f.name, err.msg);
 	lk_err_clear(&err);

@@ -23,10 +23,13 @@
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
-#include "server/api/selector.h"
-#include "server/api/write.h"
 #include "server/controllers/workload.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/selector.h"
+#include "server/registry/workqueue.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 /* ---- shared informers ---- */
@@ -51,7 +54,7 @@ struct informer *wl_informer(struct labkube *lk, const struct resource *res)
 	if (!free_slot)
 		lk_die("controllers: too many shared informers");
 	free_slot->res = res;
-	free_slot->inf = informer_new(lk, res);
+	free_slot->inf = informer_new(lk->reg, res);
 	free_slot->refs = 1;
 	return free_slot->inf;
 }
@@ -100,7 +103,7 @@ void wl_ctl_start(struct wl_ctl *c, struct labkube *lk, const char *name,
 {
 	c->lk = lk;
 	c->objs = wl_informer(lk, res);
-	c->wq = workqueue_new(lk, name, sync, arg);
+	c->wq = workqueue_new(lk->loop, name, sync, arg);
 	c->running = true;
 	informer_on(c->objs, on_own, c);
 	informer_foreach(c->objs, NULL, enqueue_one, c);
@@ -224,7 +227,7 @@ int wl_update(struct labkube *lk, const struct resource *res, cJSON *obj,
 	char ns[256], name[256];
 	snprintf(ns, sizeof(ns), "%s", jstr_or(obj, "metadata.namespace", ""));
 	snprintf(name, sizeof(name), "%s", jstr_or(obj, "metadata.name", ""));
-	return obj_update(lk->store, res, ns, name, obj, flags, err);
+	return obj_update(lk->reg, res, ns, name, obj, flags, err);
 }
 
 void wl_map_set(cJSON *map, const char *key, const char *v)
@@ -805,14 +808,14 @@ static int create_pod(struct rsc *r, const cJSON *rs, struct strbuf *why)
 		sb_adds(why, "unable to create pods, no labels");
 		goto out;
 	}
-	if (obj_create(lk->store, &res_pod, ns, pod, 0, &err) < 0) {
+	if (obj_create(lk->reg, &res_pod, ns, pod, 0, &err) < 0) {
 		sb_adds(why, err.msg);
 		if (!ns_terminating(&err))
-			event_record(lk, rs, r->component, "Warning", "FailedCreate",
+			event_record(lk->reg, rs, r->component, "Warning", "FailedCreate",
 				     "Error creating: %s", err.msg);
 		goto out;
 	}
-	event_record(lk, rs, r->component, "Normal", "SuccessfulCreate", "Created pod: %s",
+	event_record(lk->reg, rs, r->component, "Normal", "SuccessfulCreate", "Created pod: %s",
 		     jstr_or(pod, "metadata.name", ""));
 	ret = 0;
 out:
@@ -829,15 +832,15 @@ static int delete_pod(struct rsc *r, const cJSON *rs, const cJSON *pod, struct s
 	const char *name = jstr_or(pod, "metadata.name", "");
 	bool gone;
 	cJSON *out = NULL;
-	int ret = obj_delete(r->ctl.lk->store, &res_pod, jstr_or(pod, "metadata.namespace", ""),
+	int ret = obj_delete(r->ctl.lk->reg, &res_pod, jstr_or(pod, "metadata.namespace", ""),
 			     name, &o, &out, &gone, &err);
 	cJSON_Delete(out);
 	if (ret < 0 && err.code != LK_ENOTFOUND) {
 		sb_adds(why, err.msg);
-		event_record(r->ctl.lk, rs, r->component, "Warning", "FailedDelete",
+		event_record(r->ctl.lk->reg, rs, r->component, "Warning", "FailedDelete",
 			     "Error deleting: %s", err.msg);
 	} else if (ret == 0) {
-		event_record(r->ctl.lk, rs, r->component, "Normal", "SuccessfulDelete",
+		event_record(r->ctl.lk->reg, rs, r->component, "Normal", "SuccessfulDelete",
 			     "Deleted pod: %s", name);
 	}
 	lk_err_clear(&err);

@@ -23,10 +23,12 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/selector.h"
-#include "server/api/write.h"
 #include "server/controllers/workload.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/selector.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define COMPONENT "default-scheduler"
@@ -326,7 +328,7 @@ static void bind(const cJSON *cached, const char *node, const char *key)
 	if (write_pod(pod, 0, key) == 0) {
 		set_pod_condition(pod, "True", NULL, NULL);
 		write_pod(pod, WRITE_STATUS, key);
-		event_record(sc.ctl.lk, cached, COMPONENT, "Normal", "Scheduled",
+		event_record(sc.ctl.lk->reg, cached, COMPONENT, "Normal", "Scheduled",
 			     "Successfully assigned %s/%s to %s",
 			     jstr_or(cached, "metadata.namespace", ""),
 			     jstr_or(cached, "metadata.name", ""), node);
@@ -341,7 +343,7 @@ static void unschedulable(const cJSON *cached, const char *msg, const char *key)
 
 	if (set_pod_condition(pod, "False", "Unschedulable", msg))
 		write_pod(pod, WRITE_STATUS, key);
-	event_record(sc.ctl.lk, cached, COMPONENT, "Warning", "FailedScheduling", "%s", msg);
+	event_record(sc.ctl.lk->reg, cached, COMPONENT, "Warning", "FailedScheduling", "%s", msg);
 	if (!*pp) {
 		*pp = xcalloc(1, sizeof(**pp));
 		(*pp)->key = xstrdup(key);

@@ -11,11 +11,13 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
-#include "server/controllers/informer.h"
 #include "server/controllers/netctl.h"
 #include "server/controllers/servicelb.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/workqueue.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define COMPONENT "service-lb-controller"
@@ -161,7 +163,7 @@ static bool choose(const cJSON *svc, const char *key, char *out)
 		return true;
 	}
 	if (*want)
-		event_record(lbc.lk, svc, COMPONENT, "Warning", "LoadBalancerIPNotLocal",
+		event_record(lbc.lk->reg, svc, COMPONENT, "Warning", "LoadBalancerIPNotLocal",
 			     "loadBalancerIP %s is neither the node IP nor a free address "
 			     "of the pool; using the default", want);
 	if (!lbc.pool) {
@@ -185,7 +187,7 @@ static void write_status(const cJSON *svc, const char *ip)
 	cJSON_AddItemToArray(ing, e);
 	jset(obj, "status.loadBalancer", cJSON_CreateObject());
 	jset(obj, "status.loadBalancer.ingress", ing);
-	if (obj_update(lbc.lk->store, &res_service, jstr_or(svc, "metadata.namespace", ""),
+	if (obj_update(lbc.lk->reg, &res_service, jstr_or(svc, "metadata.namespace", ""),
 		       jstr_or(svc, "metadata.name", ""), obj, WRITE_STATUS, &err) < 0) {
 		lk_log("servicelb: cannot write status of '%s': %s", obj_key(svc, key), err.msg);
 		if (err.code == LK_ECONFLICT)
@@ -226,7 +228,7 @@ static void lb_sync(void *arg, const char *key)
 		return;
 	}
 	if (!choose(svc, key, ip)) {
-		event_record(lbc.lk, svc, COMPONENT, "Warning", "AllocationFailed",
+		event_record(lbc.lk->reg, svc, COMPONENT, "Warning", "AllocationFailed",
 			     "no free address left in the load-balancer pool %s",
 			     lbc.lk->cfg.lb_pool);
 		return;
@@ -269,7 +271,7 @@ int servicelb_start(struct labkube *lk)
 		return -1;
 	}
 	lbc.svcs = netctl_informer(lk, &res_service);
-	lbc.wq = workqueue_new(lk, "servicelb", lb_sync, &lbc);
+	lbc.wq = workqueue_new(lk->loop, "servicelb", lb_sync, &lbc);
 	lbc.running = true;
 	informer_on(lbc.svcs, on_service, &lbc);
 	informer_foreach(lbc.svcs, NULL, adopt, &lbc);

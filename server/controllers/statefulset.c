@@ -26,10 +26,12 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/selector.h"
-#include "server/api/write.h"
 #include "server/controllers/workload.h"
 #include "server/labkube.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/selector.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define COMPONENT "statefulset-controller"
@@ -291,7 +293,7 @@ static cJSON *create_revision(struct ssync *s, const cJSON *data, long long rev)
 	for (int tries = 0; tries < 5; tries++) {
 		struct lk_err err = { 0 };
 		cJSON *cr = new_revision(s, data, rev, s->collisions), *cur = NULL;
-		if (obj_create(s->lk->store, &res_controllerrevision, s->ns, cr, 0, &err) == 0)
+		if (obj_create(s->lk->reg, &res_controllerrevision, s->ns, cr, 0, &err) == 0)
 			return cr;
 		if (err.code == LK_EEXISTS &&
 		    store_get(s->lk->store, "controllerrevisions.apps", s->ns,
@@ -382,11 +384,11 @@ static void pod_event(struct ssync *s, const char *verb, const char *pod, const 
 {
 	const char *set = jstr_or(s->set, "metadata.name", "");
 	if (err && err->code)
-		event_record(s->lk, s->set, COMPONENT, "Warning",
+		event_record(s->lk->reg, s->set, COMPONENT, "Warning",
 			     *verb == 'c' ? "FailedCreate" : "FailedDelete",
 			     "%s Pod %s in StatefulSet %s failed error: %s", verb, pod, set, err->msg);
 	else
-		event_record(s->lk, s->set, COMPONENT, "Normal",
+		event_record(s->lk->reg, s->set, COMPONENT, "Normal",
 			     *verb == 'c' ? "SuccessfulCreate" : "SuccessfulDelete",
 			     "%s Pod %s in StatefulSet %s successful", verb, pod, set);
 }
@@ -396,7 +398,7 @@ static void apply(struct ssync *s, const struct sts_step *st)
 	struct lk_err err = { 0 };
 	if (st->act == STS_CREATE) {
 		cJSON *pod = new_pod(s, st->ordinal);
-		if (obj_create(s->lk->store, &res_pod, s->ns, pod, 0, &err) < 0)
+		if (obj_create(s->lk->reg, &res_pod, s->ns, pod, 0, &err) < 0)
 			s->failed = true;
 		if (err.code != LK_EEXISTS)
 			pod_event(s, "create", jstr_or(pod, "metadata.name", ""), &err);
@@ -406,7 +408,7 @@ static void apply(struct ssync *s, const struct sts_step *st)
 		const char *name = jstr_or(st->pod, "metadata.name", "");
 		cJSON *out = NULL;
 		bool gone;
-		if (obj_delete(s->lk->store, &res_pod, s->ns, name, &o, &out, &gone, &err) < 0 &&
+		if (obj_delete(s->lk->reg, &res_pod, s->ns, name, &o, &out, &gone, &err) < 0 &&
 		    err.code != LK_ENOTFOUND)
 			s->failed = true;
 		if (err.code != LK_ENOTFOUND)
@@ -529,7 +531,7 @@ static void truncate_history(struct ssync *s)
 				struct lk_err err = { 0 };
 				cJSON *out = NULL;
 				bool gone;
-				obj_delete(s->lk->store, &res_controllerrevision, s->ns, name, &o,
+				obj_delete(s->lk->reg, &res_controllerrevision, s->ns, name, &o,
 					   &out, &gone, &err);
 				cJSON_Delete(out);
 				lk_err_clear(&err);

@@ -9,7 +9,7 @@
  * Shape: every controller is a `struct wl_ctl` (its own kind's informer, a
  * workqueue, a 30 s resync of every key and a delayed re-queue) plus the
  * informers it watches; a sync reads the informer caches, decides with a
- * pure core declared below, and writes through server/api/write.h only.
+ * pure core declared below, and writes through server/registry/write.h only.
  * Informers are shared between the controllers (one cache per kind).
  *
  * Caches and writes: the loop commits the store before it drains the
@@ -32,7 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
-#include "server/controllers/informer.h"
+#include "server/registry/workqueue.h"
 
 struct labkube;
 struct resource;

@@ -24,12 +24,14 @@
 
 #include "common/json.h"
 #include "common/loop.h"
-#include "server/api/write.h"
-#include "server/controllers/informer.h"
 #include "server/labkube.h"
 #include "server/node/nl.h"
 #include "server/node/node.h"
 #include "server/node/node_internal.h"
+#include "server/registry/event.h"
+#include "server/registry/informer.h"
+#include "server/registry/workqueue.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define NO_CAPS_MSG "labkube needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to give pods " \
@@ -84,7 +86,7 @@ void node_event(struct node *n, struct npod *p, const struct nctr *c, const char
 	if (c)
 		snprintf(fp, sizeof(fp), "%s{%s}", c->init ? "spec.initContainers"
 							   : "spec.containers", c->name);
-	event_record_path(n->lk, p->obj, "kubelet", n->lk->cfg.node_name, c ? fp : NULL,
+	event_record_path(n->lk->reg, p->obj, "kubelet", n->lk->cfg.node_name, c ? fp : NULL,
 			  type, reason, "%s", sb.buf ? sb.buf : "");
 	sb_release(&sb);
 }
@@ -373,7 +375,7 @@ static void write_status(struct node *n, struct npod *p)
 	copy = cJSON_Duplicate(p->obj, 1);
 	jset(copy, "status", st);
 	jdel(copy, "metadata.resourceVersion");
-	if (obj_update(n->lk->store, &res_pod, p->ns, p->name, copy, WRITE_STATUS, &err) == 0 &&
+	if (obj_update(n->lk->reg, &res_pod, p->ns, p->name, copy, WRITE_STATUS, &err) == 0 &&
 	    str_eq(jstr(copy, "metadata.uid"), p->uid)) {
 		cJSON_Delete(p->obj);
 		p->obj = copy;
@@ -433,7 +435,7 @@ static void pod_terminate(struct node *n, struct npod *p)
 	if (p->deleted_sent)
 		return;
 	p->deleted_sent = true;
-	if (obj_delete(n->lk->store, &res_pod, p->ns, p->name, &o, &out, &gone, &err) < 0 &&
+	if (obj_delete(n->lk->reg, &res_pod, p->ns, p->name, &o, &out, &gone, &err) < 0 &&
 	    err.code != LK_ENOTFOUND)
 		lk_log("node: cannot delete pod '%s/%s': %s", p->ns, p->name, err.msg);
 	cJSON_Delete(out);
@@ -608,14 +610,14 @@ int node_start(struct labkube *lk)
 		lk_err_clear(&err);
 		return 0;
 	}
-	n->pods = informer_new(lk, &res_pod);
-	n->services = informer_new(lk, &res_service);
-	n->configmaps = informer_new(lk, &res_configmap);
-	n->secrets = informer_new(lk, &res_secret);
+	n->pods = informer_new(lk->reg, &res_pod);
+	n->services = informer_new(lk->reg, &res_service);
+	n->configmaps = informer_new(lk->reg, &res_configmap);
+	n->secrets = informer_new(lk->reg, &res_secret);
 	informer_on(n->pods, on_pod, n);
 	informer_on(n->configmaps, on_config, n);
 	informer_on(n->secrets, on_config, n);
-	n->wq = workqueue_new(lk, "node", pod_sync, n);
+	n->wq = workqueue_new(lk->loop, "node", pod_sync, n);
 	informer_foreach(n->pods, NULL, track_existing, n);
 	node_adopt(n);
 	n->running = true;

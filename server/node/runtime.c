@@ -24,10 +24,10 @@
 
 #include "common/json.h"
 #include "common/loop.h"
-#include "server/controllers/informer.h"
-#include "server/labkube.h"
 #include "images/images.h"
+#include "server/labkube.h"
 #include "server/node/node_internal.h"
+#include "server/registry/informer.h"
 
 char *ctr_dir(const struct npod *p, const struct nctr *c)
 {

@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "common/json.h"
-#include "server/controllers/informer.h"
 #include "server/labkube.h"
 #include "server/node/node_internal.h"
+#include "server/registry/informer.h"
 
 /* ---- the atomic writer ---- */
 

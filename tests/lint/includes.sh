@@ -24,44 +24,17 @@ RULES=(
 	"images: common images"
 	"server/store: common server/store"
 	"server/resources: common server/store server/resources"
-	"server/api: common server/store server/resources server/labkube.h server/api"
-	"server/controllers: common server/store server/resources server/labkube.h server/controllers"
-	"server/node: common server/store server/resources server/labkube.h server/node images"
-	"proxy: common server/store server/resources server/labkube.h proxy"
-	"dns: common server/store server/resources server/labkube.h dns"
+	"server/registry: common server/store server/resources server/registry"
+	"server/api: common server/store server/resources server/registry server/labkube.h server/api"
+	"server/controllers: common server/store server/resources server/registry server/labkube.h server/controllers"
+	"server/node: common server/store server/resources server/registry server/labkube.h server/node images"
+	"proxy: common server/store server/resources server/registry server/labkube.h proxy"
+	"dns: common server/store server/resources server/registry server/labkube.h dns"
 	"server: common server images proxy dns"
 )
 
 # FILE HEADER   # why, and the issue-10 item that removes it
 KNOWN=(
-	# Item 1 (a registry layer): the validated write path and the selectors
-	# live in server/api/, so components include them from there.
-	"server/controllers/bootstrap.c server/api/write.h"
-	"server/controllers/daemonset.c server/api/selector.h"
-	"server/controllers/daemonset.c server/api/write.h"
-	"server/controllers/deployment.c server/api/selector.h"
-	"server/controllers/deployment.c server/api/write.h"
-	"server/controllers/endpoints.c server/api/selector.h"
-	"server/controllers/endpoints.c server/api/write.h"
-	"server/controllers/endpointslice.c server/api/write.h"
-	"server/controllers/gc.c server/api/write.h"
-	"server/controllers/informer.c server/api/write.h"
-	"server/controllers/nodeobj.c server/api/write.h"
-	"server/controllers/replicaset.c server/api/selector.h"
-	"server/controllers/replicaset.c server/api/write.h"
-	"server/controllers/scheduler.c server/api/selector.h"
-	"server/controllers/scheduler.c server/api/write.h"
-	"server/controllers/servicelb.c server/api/write.h"
-	"server/controllers/statefulset.c server/api/selector.h"
-	"server/controllers/statefulset.c server/api/write.h"
-	"server/node/node.c server/api/write.h"
-	# Item 2 (one shared informer per kind, in the registry): the informer
-	# lives in server/controllers/, and the other components include it.
-	"server/node/node.c server/controllers/informer.h"
-	"server/node/runtime.c server/controllers/informer.h"
-	"server/node/volumes.c server/controllers/informer.h"
-	"proxy/proxy.c server/controllers/informer.h"
-	"dns/server.c server/controllers/informer.h"
 	# Item 3 (registration instead of upward includes): /readyz asks the
 	# components directly, pods/log is served by the node agent through
 	# api/internal.h, and the Node object controller asks the node agent.

@@ -3,7 +3,7 @@
  * endpointslice (and mirroring), garbage collector and node controllers
  * (server/controllers/netctl.h), without a store; and, over a real store
  * in a temporary directory, the finalizers DELETE leaves for the garbage
- * collector (propagationPolicy, server/api/write.c).
+ * collector (propagationPolicy, server/registry/write.c).
  *
  * Objects are written as JSON with single quotes (J() swaps them), shaped
  * as the API stores them.
@@ -16,8 +16,9 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
 #include "server/controllers/netctl.h"
+#include "server/registry/registry.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
@@ -439,10 +440,11 @@ START_TEST(node_conditions)
 }
 END_TEST
 
-/* ---- DELETE and the collector's finalizers (server/api/write.c) ---- */
+/* ---- DELETE and the collector's finalizers (server/registry/write.c) ---- */
 
 static char dir[] = "/tmp/lk-test-netctl-XXXXXX";
 static struct store *st;
+static struct registry *reg;
 
 static void store_setup(void)
 {
@@ -453,13 +455,15 @@ static void store_setup(void)
 	st = store_open(path, NULL, NULL);
 	free(path);
 	ck_assert_ptr_nonnull(st);
-	ck_assert_int_eq(obj_create(st, &res_namespace, "", ns, 0, NULL), 0);
+	reg = registry_new(NULL, st);
+	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
 	cJSON_Delete(ns);
 }
 
 static void store_teardown(void)
 {
 	char *cmd = xasprintf("rm -rf %s", dir);
+	registry_free(reg);
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
@@ -475,7 +479,7 @@ static cJSON *del(const struct resource *res, const char *name, const char *poli
 	char storage[128];
 	cJSON *out = NULL, *now = NULL;
 	bool gone;
-	ck_assert_msg(obj_delete(st, res, "default", name, &o, &out, &gone, &err) == 0,
+	ck_assert_msg(obj_delete(reg, res, "default", name, &o, &out, &gone, &err) == 0,
 		      "delete %s: %s", name, err.msg);
 	cJSON_Delete(out);
 	store_get(st, resource_storage(res, storage), "default", name, &now, NULL);
@@ -486,7 +490,7 @@ static void mkcm(const char *name)
 {
 	cJSON *cm = J("{'metadata':{}}");
 	jset_str(cm, "metadata.name", name);
-	ck_assert_int_eq(obj_create(st, &res_configmap, "default", cm, 0, NULL), 0);
+	ck_assert_int_eq(obj_create(reg, &res_configmap, "default", cm, 0, NULL), 0);
 	cJSON_Delete(cm);
 }
 
@@ -519,7 +523,7 @@ START_TEST(delete_rc_orphans_by_default)
 		      "'template':{'metadata':{'labels':{'a':'b'}},'spec':{'containers':"
 		      "[{'name':'c','image':'nginx'}]}}}}"), *o;
 	struct lk_err err = { 0 };
-	ck_assert_msg(obj_create(st, &res_replicationcontroller, "default", rc, 0, &err) == 0,
+	ck_assert_msg(obj_create(reg, &res_replicationcontroller, "default", rc, 0, &err) == 0,
 		      "%s", err.msg);
 	o = del(&res_replicationcontroller, "rc", NULL, -1);
 	ck_json(jget(o, "metadata.finalizers"), "['orphan']");
@@ -535,12 +539,12 @@ START_TEST(delete_pod_grace_and_finalizers)
 	cJSON *pod = J("{'metadata':{'name':'p'},'spec':{'nodeName':'n1',"
 		       "'containers':[{'name':'c','image':'nginx'}]}}"), *o;
 	struct lk_err err = { 0 };
-	ck_assert_msg(obj_create(st, &res_pod, "default", pod, 0, &err) == 0, "%s", err.msg);
+	ck_assert_msg(obj_create(reg, &res_pod, "default", pod, 0, &err) == 0, "%s", err.msg);
 	o = del(&res_pod, "p", "Foreground", -1);
 	ck_assert_int_eq(jint(o, "metadata.deletionGracePeriodSeconds", 0), 30);
 	ck_json(jget(o, "metadata.finalizers"), "['foregroundDeletion']");
 	jdel(o, "metadata.finalizers");
-	ck_assert_int_eq(obj_update(st, &res_pod, "default", "p", o, 0, &err), 0);
+	ck_assert_int_eq(obj_update(reg, &res_pod, "default", "p", o, 0, &err), 0);
 	cJSON_Delete(o);
 	o = NULL;
 	ck_assert_int_eq(store_get(st, "pods", "default", "p", &o, NULL), 0);

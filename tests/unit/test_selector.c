@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_selector.c: label and field selectors (server/api/selector.h).
+ * tests/unit/test_selector.c: label and field selectors (server/registry/selector.h).
  *
  * The golden table at the end was produced by running the same inputs
  * through k8s.io/apimachinery v0.27.0 (labels.Parse, fields.ParseSelector,
@@ -13,7 +13,7 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/selector.h"
+#include "server/registry/selector.h"
 
 /* ------------------------------------------------------------------------- */
 /* helpers                                                                   */

@@ -13,13 +13,15 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
+#include "server/registry/registry.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"
 
 static char dir[] = "/tmp/lk-test-svc-XXXXXX";
 static struct store *st;
+static struct registry *reg;
 
 /* JSON with ' for " (manifests stay readable). */
 static cJSON *J(const char *s)
@@ -42,8 +44,9 @@ static void setup(void)
 	st = store_open(path, NULL, NULL);
 	free(path);
 	ck_assert_ptr_nonnull(st);
+	reg = registry_new(NULL, st);
 	cJSON *ns = J("{'metadata':{'name':'default'}}");
-	ck_assert_int_eq(obj_create(st, &res_namespace, "", ns, 0, NULL), 0);
+	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
 	cJSON_Delete(ns);
 	svcalloc_reset();
 }
@@ -51,6 +54,7 @@ static void setup(void)
 static void teardown(void)
 {
 	char *cmd = xasprintf("rm -rf %s", dir);
+	registry_free(reg);
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
@@ -63,7 +67,7 @@ static cJSON *create(const char *json, struct lk_err *err)
 {
 	cJSON *o = J(json);
 	lk_err_clear(err);
-	if (obj_create(st, &res_service, "default", o, 0, err) < 0) {
+	if (obj_create(reg, &res_service, "default", o, 0, err) < 0) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -82,7 +86,7 @@ static int update(cJSON *o, struct lk_err *err)
 	char name[256];
 	lk_err_clear(err);
 	snprintf(name, sizeof(name), "%s", jstr_or(o, "metadata.name", ""));
-	return obj_update(st, &res_service, "default", name, o, 0, err);
+	return obj_update(reg, &res_service, "default", name, o, 0, err);
 }
 
 static void del(const char *name)
@@ -90,7 +94,7 @@ static void del(const char *name)
 	struct delete_opts o = { .grace = -1 };
 	struct lk_err err = { 0 };
 	bool gone;
-	ck_assert_int_eq(obj_delete(st, &res_service, "default", name, &o, NULL, &gone, &err), 0);
+	ck_assert_int_eq(obj_delete(reg, &res_service, "default", name, &o, NULL, &gone, &err), 0);
 	ck_assert(gone);
 }
 
@@ -431,7 +435,7 @@ START_TEST(update_failure_reverts)
 	cJSON *st_ = get("a");
 	jset(st_, "status", J("{'loadBalancer':{'ingress':[{'ip':'203.0.113.1'}]}}"));
 	lk_err_clear(&err);
-	ck_assert_int_eq(obj_update(st, &res_service, "default", "a", st_, WRITE_STATUS, &err), -1);
+	ck_assert_int_eq(obj_update(reg, &res_service, "default", "a", st_, WRITE_STATUS, &err), -1);
 	ck_assert_str_eq(err.msg, "Service \"a\" is invalid: status.loadBalancer.ingress: "
 			 "Forbidden: may only be used when `spec.type` is 'LoadBalancer'");
 	cJSON_Delete(st_);
@@ -448,7 +452,7 @@ START_TEST(delete_endpoints)
 	cJSON *s = create("{'metadata':{'name':'d'},'spec':{'ports':[{'port':80}]}}", &err);
 	cJSON *ep = J("{'metadata':{'name':'d'},'subsets':[]}");
 	ck_assert(s);
-	ck_assert_int_eq(obj_create(st, &res_endpoints, "default", ep, 0, &err), 0);
+	ck_assert_int_eq(obj_create(reg, &res_endpoints, "default", ep, 0, &err), 0);
 	del("d");
 	cJSON *o = NULL;
 	ck_assert_int_eq(store_get(st, "endpoints", "default", "d", &o, NULL), -1);

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_write.c: the shared write path (server/api/write.c) over a
+ * tests/unit/test_write.c: the shared write path (server/registry/write.c) over a
  * real store in a temporary directory.
  */
 #include <check.h>
@@ -9,12 +9,14 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
+#include "server/registry/registry.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
 static char dir[] = "/tmp/lk-test-write-XXXXXX";
 static struct store *st;
+static struct registry *reg;
 
 static void setup(void)
 {
@@ -24,14 +26,16 @@ static void setup(void)
 	st = store_open(path, NULL, NULL);
 	free(path);
 	ck_assert_ptr_nonnull(st);
+	reg = registry_new(NULL, st);
 	cJSON *ns = cJSON_Parse("{\"metadata\":{\"name\":\"default\"}}");
-	ck_assert_int_eq(obj_create(st, &res_namespace, "", ns, 0, NULL), 0);
+	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
 	cJSON_Delete(ns);
 }
 
 static void teardown(void)
 {
 	char *cmd = xasprintf("rm -rf %s", dir);
+	registry_free(reg);
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
@@ -42,7 +46,7 @@ static void teardown(void)
 static cJSON *create_generated(struct lk_err *err, int *rc)
 {
 	cJSON *cm = cJSON_Parse("{\"metadata\":{\"generateName\":\"g-\"}}");
-	*rc = obj_create(st, &res_configmap, "default", cm, 0, err);
+	*rc = obj_create(reg, &res_configmap, "default", cm, 0, err);
 	return cm;
 }
 
@@ -73,8 +77,8 @@ START_TEST(named_create_exists)
 	struct lk_err err = { 0 };
 	cJSON *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\"}}");
 	cJSON *b = cJSON_Parse("{\"metadata\":{\"name\":\"x\"}}");
-	ck_assert_int_eq(obj_create(st, &res_configmap, "default", a, 0, &err), 0);
-	ck_assert_int_eq(obj_create(st, &res_configmap, "default", b, 0, &err), -1);
+	ck_assert_int_eq(obj_create(reg, &res_configmap, "default", a, 0, &err), 0);
+	ck_assert_int_eq(obj_create(reg, &res_configmap, "default", b, 0, &err), -1);
 	ck_assert_int_eq(err.code, LK_EEXISTS);
 	ck_assert_str_eq(err.msg, "configmaps \"x\" already exists");
 	cJSON_Delete(a);
@@ -91,14 +95,14 @@ START_TEST(update_generation_and_noop)
 			       "\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"template\":{\"metadata\":"
 			       "{\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
 			       "\"image\":\"nginx\"}]}}}}");
-	ck_assert_int_eq(obj_create(st, &res_deployment, "default", d, 0, &err), 0);
+	ck_assert_int_eq(obj_create(reg, &res_deployment, "default", d, 0, &err), 0);
 	ck_assert_int_eq(jint(d, "metadata.generation", 0), 1);
 	long long rv = jint(d, "metadata.resourceVersion", 0);
 	cJSON *same = cJSON_Duplicate(d, 1);
-	ck_assert_int_eq(obj_update(st, &res_deployment, "default", "d", same, 0, &err), 0);
+	ck_assert_int_eq(obj_update(reg, &res_deployment, "default", "d", same, 0, &err), 0);
 	ck_assert_int_eq(jint(same, "metadata.resourceVersion", 0), rv);
 	jset_int(d, "spec.replicas", 3);
-	ck_assert_int_eq(obj_update(st, &res_deployment, "default", "d", d, 0, &err), 0);
+	ck_assert_int_eq(obj_update(reg, &res_deployment, "default", "d", d, 0, &err), 0);
 	ck_assert_int_eq(jint(d, "metadata.generation", 0), 2);
 	ck_assert_int_gt(jint(d, "metadata.resourceVersion", 0), rv);
 	cJSON_Delete(same);

@@ -1,5 +1,5 @@
 /*
- * server/api/write.h: the one write path for objects, shared by HTTP
+ * server/registry/write.h: the one write path for objects, shared by HTTP
  * handlers and in-process controllers (they write with the same defaulting,
  * validation and admission as any client; DESIGN.md "Rules of the flow").
  *
@@ -16,7 +16,7 @@
 
 #include "common/err.h"
 
-struct store;
+struct registry;
 struct resource;
 
 enum write_flags {
@@ -25,11 +25,11 @@ enum write_flags {
 };
 
 /* ns: the namespace from the URL ("" for cluster-scoped). */
-int obj_create(struct store *st, const struct resource *res, const char *ns,
+int obj_create(struct registry *reg, const struct resource *res, const char *ns,
 	       cJSON *obj, unsigned flags, struct lk_err *err);
 /* Replace the object named (ns, name) with obj; obj's resourceVersion, when
  * set, must match the stored one (409 Conflict otherwise). */
-int obj_update(struct store *st, const struct resource *res, const char *ns,
+int obj_update(struct registry *reg, const struct resource *res, const char *ns,
 	       const char *name, cJSON *obj, unsigned flags, struct lk_err *err);
 
 struct delete_opts {
@@ -41,7 +41,7 @@ struct delete_opts {
 };
 /* *out gets what the client sees: the object (still present, with a
  * deletionTimestamp, when finalizers hold it) or its last state. */
-int obj_delete(struct store *st, const struct resource *res, const char *ns,
+int obj_delete(struct registry *reg, const struct resource *res, const char *ns,
 	       const char *name, const struct delete_opts *opts, cJSON **out,
 	       bool *gone, struct lk_err *err);
 

@@ -1,5 +1,5 @@
 /*
- * server/api/selector.h: label selectors and field selectors.
+ * server/registry/selector.h: label selectors and field selectors.
  *
  * Label selectors follow k8s.io/apimachinery/pkg/labels (Parse, NewRequirement,
  * SelectorFromSet) and metav1.LabelSelectorAsSelector; field selectors follow

@@ -1,5 +1,5 @@
 /*
- * server/api/write.c: create, update and delete with upstream's generic
+ * server/registry/write.c: create, update and delete with upstream's generic
  * registry semantics (k8s.io/apiserver registry/rest BeforeCreate,
  * BeforeUpdate, BeforeDelete): system metadata, generation, status
  * subresource split, finalizers, preconditions. Kind specifics come from the
@@ -12,7 +12,8 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/write.h"
+#include "server/registry/registry.h"
+#include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"
@@ -141,9 +142,10 @@ static int create_named(struct store *st, const struct resource *res, const char
 	return rc;
 }
 
-int obj_create(struct store *st, const struct resource *res, const char *ns,
+int obj_create(struct registry *reg, const struct resource *res, const char *ns,
 	       cJSON *obj, unsigned flags, struct lk_err *err)
 {
+	struct store *st = reg->store;
 	char uid[37], ts[32];
 	cJSON *md;
 
@@ -329,25 +331,26 @@ static bool finalizers_empty(const cJSON *obj)
  * ports) and, issue 4, a Service takes its same-named Endpoints with it, as
  * upstream's service REST does on delete (NotFound is fine).
  */
-static void after_delete(struct store *st, const struct resource *res, const char *ns,
+static void after_delete(struct registry *reg, const struct resource *res, const char *ns,
 			 const char *name, const cJSON *last)
 {
 	struct delete_opts o = { .grace = -1 };
 	struct lk_err e = { 0 };
 	bool gone = false;
 	if (res->release && last)
-		res->release(st, last);
+		res->release(reg->store, last);
 	if (res != &res_service)
 		return;
-	if (obj_delete(st, &res_endpoints, ns, name, &o, NULL, &gone, &e) < 0 &&
+	if (obj_delete(reg, &res_endpoints, ns, name, &o, NULL, &gone, &e) < 0 &&
 	    e.code != LK_ENOTFOUND)
 		lk_log("service: cannot delete endpoints '%s/%s': %s", ns, name, e.msg);
 	lk_err_clear(&e);
 }
 
-int obj_update(struct store *st, const struct resource *res, const char *ns,
+int obj_update(struct registry *reg, const struct resource *res, const char *ns,
 	       const char *name, cJSON *obj, unsigned flags, struct lk_err *err)
 {
+	struct store *st = reg->store;
 	char storage[128];
 	cJSON *old = NULL;
 	int ret = -1;
@@ -410,7 +413,7 @@ int obj_update(struct store *st, const struct resource *res, const char *ns,
 		if (ret == 0 && res->admit) /* issue 4: release outside the txn */
 			svcalloc_txn_commit();
 		if (ret == 0)
-			after_delete(st, res, ns, name, last);
+			after_delete(reg, res, ns, name, last);
 		if (last) {
 			jset(obj, "metadata.resourceVersion",
 			     cJSON_Duplicate(jget(last, "metadata.resourceVersion"), 1));
@@ -536,10 +539,11 @@ static int redelete(struct store *st, const char *storage, const char *ns,
 	return store_update(st, storage, ns, name, old, 0, err);
 }
 
-int obj_delete(struct store *st, const struct resource *res, const char *ns,
+int obj_delete(struct registry *reg, const struct resource *res, const char *ns,
 	       const char *name, const struct delete_opts *o, cJSON **out,
 	       bool *gone, struct lk_err *err)
 {
+	struct store *st = reg->store;
 	char storage[128], ts[32];
 	cJSON *old = NULL;
 	long long grace = 0;
@@ -580,7 +584,7 @@ int obj_delete(struct store *st, const struct resource *res, const char *ns,
 	ret = store_delete(st, storage, ns, name, 0, &old, err);
 	if (ret == 0) {
 		*gone = true;
-		after_delete(st, res, ns, name, old);
+		after_delete(reg, res, ns, name, old);
 	}
 out:
 	if (ret == 0 && out) {

@@ -1,5 +1,5 @@
 /*
- * server/api/selector.c: label and field selectors; see selector.h.
+ * server/registry/selector.c: label and field selectors; see selector.h.
  *
  * The label selector lexer and parser are a line-by-line port of
  * k8s.io/apimachinery/pkg/labels/selector.go (v0.27-v0.33), keeping its
@@ -17,7 +17,7 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/api/selector.h"
+#include "server/registry/selector.h"
 
 /* ------------------------------------------------------------------------- */
 /* Go formatting: %q and %#v of []string, as field.Error.ErrorBody uses.      */
