@@ -77,6 +77,11 @@ uint32_t lk_random_u32(void);
  * 0 returns to the kernel's randomness. */
 void lk_random_seed(uint64_t seed);
 
+/* CAP_NET_ADMIN and CAP_SYS_ADMIN are both effective: what the node agent
+ * needs to run pods, and so what makes the proxy's and DNS's failures
+ * count for readiness (a server without them runs nothing on purpose). */
+bool lk_net_privileged(void);
+
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 bool str_eq(const char *a, const char *b); /* NULL-safe */

@@ -233,9 +233,8 @@ bool dnszone_answer(const struct dns_zone *z, const struct dns_query *q, struct 
  * not start. dns_stop() after a failed start releases what it made. */
 int dns_start(struct labkube *lk);
 void dns_stop(struct labkube *lk);
-/* Why DNS is not served where pods ask (NULL when it is): the bridge address
- * refused for lack of privilege, the one bind failure that is not fatal.
- * For /readyz. */
-const char *dns_ready_reason(void);
+/* dns_start registers the "dns" readiness check with lk->reg when the server
+ * is privileged: why DNS is not served where pods ask (the bridge address
+ * refused for lack of privilege, the one bind failure that is not fatal). */
 
 #endif

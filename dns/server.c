@@ -46,6 +46,7 @@
 #include "dns/dns_internal.h"
 #include "server/labkube.h"
 #include "server/registry/informer.h"
+#include "server/registry/serve.h"
 #include "server/resources/resources.h"
 
 #define MAX_LISTEN 16
@@ -597,7 +598,7 @@ static int64_t tick(struct loop *l, void *arg)
 
 /* ---- setup ---- */
 
-const char *dns_ready_reason(void)
+static const char *ready_check(void *arg)
 {
 	return ds.running ? ds.reason : NULL;
 }
@@ -796,6 +797,8 @@ int dns_start(struct labkube *lk)
 	if (listeners_open() < 0)
 		return -1;      /* the caller's dns_stop() undoes the rest */
 	log_serving(ups, nups);
+	if (lk_net_privileged())
+		registry_check_add(lk->reg, "dns", ready_check, NULL);
 	return 0;
 }
 
@@ -803,6 +806,7 @@ void dns_stop(struct labkube *lk)
 {
 	if (!ds.running)
 		return;
+	registry_check_del(lk->reg, "dns");
 	fwd_free(ds.fwd);       /* frees the jobs */
 	while (ds.conns)
 		conn_close(ds.conns);

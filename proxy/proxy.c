@@ -10,7 +10,8 @@
  * periodic read-back finds the kernel's table differs (flushed by hand);
  * after a failure the next sync is a full one, retried every second.
  * Faults never stop the server: logged once, reported by
- * proxy_ready_reason() for /readyz.
+ * the "proxy" readiness check (registered when the server may program the
+ * kernel: server/registry/serve.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "proxy/proxy.h"
 #include "server/labkube.h"
 #include "server/registry/informer.h"
+#include "server/registry/serve.h"
 #include "server/resources/resources.h"
 
 static struct proxy {
@@ -43,7 +45,7 @@ static struct proxy {
 	char *last_err;         /* log each distinct error once */
 } px;
 
-const char *proxy_ready_reason(void)
+static const char *ready_check(void *arg)
 {
 	return px.running ? px.reason : NULL;
 }
@@ -240,6 +242,8 @@ int proxy_start(struct labkube *lk)
 	sync_now(true);
 	loop_before_sleep(lk->loop, before_sleep, NULL);
 	px.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
+	if (lk_net_privileged())
+		registry_check_add(lk->reg, "proxy", ready_check, NULL);
 	return 0;
 }
 
@@ -247,6 +251,7 @@ void proxy_stop(struct labkube *lk)
 {
 	if (!px.running)
 		return;
+	registry_check_del(lk->reg, "proxy");
 	loop_before_sleep_del(lk->loop, before_sleep, NULL);
 	loop_timer_del(lk->loop, px.timer);
 	informer_free(px.svcs);

@@ -182,8 +182,8 @@ char *proxy_health_response(const char *svc, size_t count, bool healthy, size_t 
 /* ---- the component ---- */
 int proxy_start(struct labkube *lk);
 void proxy_stop(struct labkube *lk);   /* leaves the table in place */
-/* Why services are not being proxied (NULL when they are). For /readyz. */
-const char *proxy_ready_reason(void);
+/* proxy_start registers the "proxy" readiness check (why services are not
+ * being proxied) with lk->reg when the server is privileged. */
 
 /* Applets: `labkube proxy rules [NS/SVC]`, `labkube cleanup`. */
 int proxy_cmd(int argc, char **argv);

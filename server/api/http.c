@@ -45,6 +45,31 @@ bool req_arg_bool(struct req *r, const char *key)
 	return false;
 }
 
+struct arg_walk {
+	const char *key;
+	const char **out;
+	size_t n, max;
+};
+
+static enum MHD_Result arg_one(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct arg_walk *w = cls;
+	if (!strcmp(key, w->key)) {
+		if (w->n < w->max)
+			w->out[w->n] = value ? value : "";
+		w->n++;
+	}
+	return MHD_YES;
+}
+
+size_t req_arg_all(struct req *r, const char *key, const char **out, size_t max)
+{
+	struct arg_walk w = { key, out, 0, max };
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_one, &w);
+	return w.n;
+}
+
 const char *req_header(struct req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);

@@ -74,6 +74,9 @@ struct api {
 const char *req_arg(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
 bool req_arg_bool(struct req *r, const char *key);
+/* Every occurrence of a query argument, in order ("" for one without a
+ * value): the first max go to out; returns how many there are. */
+size_t req_arg_all(struct req *r, const char *key, const char **out, size_t max);
 bool ctype_is(const char *ct, const char *want);
 
 /* Replies. Each takes ownership of what it is given. */
@@ -102,8 +105,9 @@ struct rurl {
 	char storage[128];
 };
 void api_objects(struct req *r, struct rurl *u);
-/* GET .../namespaces/NS/pods/NAME/log: the node agent (server/node/logs.c). */
-void node_pod_log(struct req *r, struct rurl *u);
+/* A subresource a component registered (server/registry/serve.h): handled,
+ * or false when nobody serves it (subres.c). */
+bool api_subresource(struct req *r, struct rurl *u);
 
 /* Table rendering (table.c). Takes items (array of objects), borrows them. */
 cJSON *table_new(const struct resource *res, bool with_columns);

@@ -518,8 +518,6 @@ static bool sub_allowed(struct rurl *u)
 		return u->res->has_status;
 	if (!strcmp(u->sub, "scale"))
 		return u->res->has_scale;
-	if (!strcmp(u->sub, "log"))
-		return u->res == &res_pod;
 	return false;
 }
 
@@ -528,12 +526,10 @@ void api_objects(struct req *r, struct rurl *u)
 	const char *m = r->method;
 	bool is_watch = req_arg_bool(r, "watch");
 
+	if (*u->sub && *u->name && api_subresource(r, u))
+		return;
 	if (!sub_allowed(u)) { /* go-restful: no route, a NotFound Status */
 		reply_status(r, LK_ENOTFOUND, "the server could not find the requested resource");
-		return;
-	}
-	if (!strcmp(u->sub, "log")) {
-		node_pod_log(r, u);
 		return;
 	}
 	if (!strcmp(m, "GET") && *u->name)

@@ -1,7 +1,8 @@
 /*
  * server/api/router.c: from a URL to a handler.
  *
- *   /version /readyz /livez /healthz       health and version
+ *   /version                               version
+ *   /readyz /livez /healthz[/CHECK]        health checks
  *   /api /apis /api/v1 /apis/G[/V]         discovery (discovery.c)
  *   /openapi/v2 /openapi/v3[/...]          OpenAPI (openapi.c)
  *   /api/v1/[namespaces/NS/]RES[/NAME[/SUB]]
@@ -10,11 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dns/dns.h"
-#include "proxy/proxy.h"
 #include "server/api/internal.h"
 #include "server/labkube.h"
-#include "server/node/node.h"
+#include "server/registry/serve.h"
 #include "server/resources/resources.h"
 
 #define MAX_SEGS 8
@@ -96,26 +95,89 @@ static void route_objects(struct req *r, char **segs, int n)
 	api_objects(r, &u);
 }
 
-/* /livez and /healthz: the process serves. /readyz also asks the
- * components that can be degraded (the proxy), worded like upstream's
- * failing check list. Without root the node runs nothing on purpose (the
- * Node says so): the API alone is then what "ready" means. */
-static void health(struct req *r, bool ready)
+/*
+ * /readyz, /livez and /healthz as upstream's healthz handler answers them
+ * (k8s.io/apiserver/pkg/server/healthz): "ok"; with ?verbose one line per
+ * check and "readyz check passed"; when a check fails, every line and
+ * "readyz check failed" with 500, the reason withheld (the component logs
+ * it; /readyz/CHECK answers "internal server error: REASON"). ?exclude=CHECK
+ * (repeatable) skips a check. /readyz runs ping and the checks components
+ * registered (server/registry/serve.h: node, proxy, dns on a privileged
+ * server; one without privilege runs nothing on purpose and registers
+ * none); /livez and /healthz run ping: the process serves.
+ */
+#define MAX_EXCLUDE 16
+
+static void health_reply(struct req *r, int status, char *body)
 {
-	const char *why = NULL, *what = "proxy";
-	/* A node without root runs no proxy and no DNS on port 53 on purpose;
-	 * only a capable node's failures make it not ready. */
-	if (ready && !node_not_ready_reason(r->api->lk)) {
-		why = proxy_ready_reason();
-		if (!why && (why = dns_ready_reason()))
-			what = "dns";
-	}
-	if (why) {
-		char *text = xasprintf("[+]ping ok\n[-]%s failed: %s\nreadyz check failed\n", what, why);
-		reply_bytes(r, 500, "text/plain; charset=utf-8", text, strlen(text));
+	reply_bytes(r, status, "text/plain; charset=utf-8", body, strlen(body));
+	sb_adds(&r->reply.headers, "X-Content-Type-Options: nosniff\n");
+}
+
+static void health(struct req *r, const char *name, const char *only)
+{
+	const struct ready_check *checks = NULL;
+	const char *excl[MAX_EXCLUDE], *verbose[1];
+	bool used[MAX_EXCLUDE] = { false }, failed = false;
+	size_t n = 0, nex = req_arg_all(r, "exclude", excl, MAX_EXCLUDE);
+	struct strbuf out = STRBUF_INIT;
+
+	if (nex > MAX_EXCLUDE)
+		nex = MAX_EXCLUDE;
+	if (!strcmp(name, "readyz"))
+		checks = registry_checks(r->api->lk->reg, &n);
+	if (only) {
+		const char *why = NULL;
+		size_t i = 0;
+		while (i < n && strcmp(checks[i].name, only))
+			i++;
+		if (strcmp(only, "ping") && i == n) {
+			not_found_page(r);
+			return;
+		}
+		if (i < n && (why = checks[i].fn(checks[i].arg)))
+			health_reply(r, 500, xasprintf("internal server error: %s\n", why));
+		else
+			health_reply(r, 200, xstrdup("ok"));
 		return;
 	}
-	reply_text(r, 200, "text/plain; charset=utf-8", "ok");
+	for (size_t i = 0; i <= n; i++) {
+		const char *check = i ? checks[i - 1].name : "ping";
+		size_t x = 0;
+		while (x < nex && strcmp(excl[x], check))
+			x++;
+		if (x < nex) {
+			used[x] = true;
+			sb_addf(&out, "[+]%s excluded: ok\n", check);
+		} else if (i && checks[i - 1].fn(checks[i - 1].arg)) {
+			sb_addf(&out, "[-]%s failed: reason withheld\n", check);
+			failed = true;
+		} else {
+			sb_addf(&out, "[+]%s ok\n", check);
+		}
+	}
+	for (size_t x = 0, first = 1; x < nex; x++) {
+		bool seen = used[x];
+		for (size_t y = 0; y < x && !seen; y++)
+			seen = !strcmp(excl[y], excl[x]);
+		if (seen)
+			continue;
+		sb_addf(&out, "%s\"%s\"", first ? "warn: some health checks cannot be excluded: "
+				"no matches for " : ",", excl[x]);
+		first = 0;
+	}
+	if (out.len && out.buf[out.len - 1] != '\n')
+		sb_adds(&out, "\n");
+	if (failed) {
+		sb_addf(&out, "%s check failed\n", name);
+		health_reply(r, 500, sb_detach(&out, NULL));
+	} else if (req_arg_all(r, "verbose", verbose, 1)) {
+		sb_addf(&out, "%s check passed\n", name);
+		health_reply(r, 200, sb_detach(&out, NULL));
+	} else {
+		health_reply(r, 200, xstrdup("ok"));
+	}
+	sb_release(&out);
 }
 
 static void version(struct req *r)
@@ -143,9 +205,9 @@ void api_route(struct req *r)
 		not_found_page(r);
 	} else if (n == 0) {
 		api_discovery(r, "/");
-	} else if (n == 1 && (!strcmp(segs[0], "readyz") || !strcmp(segs[0], "livez") ||
-			      !strcmp(segs[0], "healthz"))) {
-		health(r, !strcmp(segs[0], "readyz"));
+	} else if ((n == 1 || n == 2) && (!strcmp(segs[0], "readyz") ||
+					  !strcmp(segs[0], "livez") || !strcmp(segs[0], "healthz"))) {
+		health(r, segs[0], n == 2 ? segs[1] : NULL);
 	} else if (n == 1 && !strcmp(segs[0], "version")) {
 		version(r);
 	} else if (!strcmp(segs[0], "openapi")) {

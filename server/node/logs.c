@@ -8,8 +8,10 @@
  * pod/rest/log.go for the container checks; errors as the kubelet words
  * them in validateContainerLogStatus).
  *
- * follow streams chunked (a stream in the API's HTTP layer): new lines are
- * picked up every 200 ms, across one rotation, until the container stops.
+ * The node agent registers the handler (logs_serve) with the registry at
+ * start, so the API routes to it without knowing the node. follow streams
+ * chunked (serve.h's stream): new lines are picked up every 200 ms, across
+ * one rotation, until the container stops.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,18 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "common/json.h"
 #include "common/loop.h"
-#include "server/api/internal.h"
 #include "server/labkube.h"
 #include "server/node/node_internal.h"
+#include "server/registry/serve.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
@@ -247,15 +246,15 @@ static int pick_run(const cJSON *pod, const char *name, bool init, bool previous
 
 /* ---- options ---- */
 
-static int parse_opts(struct req *r, struct log_opts *o, struct lk_err *err)
+static int parse_opts(struct sub_call *c, struct log_opts *o, struct lk_err *err)
 {
-	const char *tail = req_arg(r, "tailLines"), *ss = req_arg(r, "sinceSeconds");
-	const char *st = req_arg(r, "sinceTime"), *lb = req_arg(r, "limitBytes");
+	const char *tail = c->ops->arg(c, "tailLines"), *ss = c->ops->arg(c, "sinceSeconds");
+	const char *st = c->ops->arg(c, "sinceTime"), *lb = c->ops->arg(c, "limitBytes");
 	struct timespec now;
 
 	o->tail = tail ? atol(tail) : -1;
 	o->limit = lb ? atoll(lb) : -1;
-	o->timestamps = req_arg_bool(r, "timestamps");
+	o->timestamps = c->ops->arg_bool(c, "timestamps");
 	o->since_ns = 0;
 	if (tail && o->tail < 0)
 		return lk_error(err, LK_EBADREQUEST, "tailLines: Invalid value: %ld: must be "
@@ -285,33 +284,19 @@ static int parse_opts(struct req *r, struct log_opts *o, struct lk_err *err)
 /* ---- follow streams ---- */
 
 struct log_stream {
-	struct node *node;         /* NULL once the agent is gone */
-	struct api *api;
-	struct MHD_Connection *conn;
+	struct node *node;
+	struct sub_call *call;     /* the API's end of the stream */
 	char *path, *state_path;
-	int fd, sock;
+	int fd;
 	ino_t ino;
 	struct strbuf raw;         /* bytes read, not yet a whole line */
-	struct strbuf out;         /* rendered, not yet sent */
-	size_t off;
+	struct strbuf out;         /* rendered, not yet handed over */
 	struct log_opts o;
-	bool closed, suspended, hup_off;
 	struct loop_timer *timer;
 	struct log_stream *next;
 };
 
-static void wake(struct log_stream *s)
-{
-	if (!s->suspended)
-		return;
-	s->suspended = false;
-	if (s->sock >= 0 && !s->hup_off && s->node)
-		loop_fd_del(s->node->lk->loop, s->sock);
-	MHD_resume_connection(s->conn);
-	s->api->resumed = true;
-}
-
-/* Whole lines of raw go out; the rest waits for its newline. */
+/* Whole lines of raw are rendered into out; the rest waits for its newline. */
 static void render_raw(struct log_stream *s)
 {
 	char *last = s->raw.buf ? memrchr(s->raw.buf, '\n', s->raw.len) : NULL;
@@ -360,74 +345,22 @@ static bool ctr_done(const struct log_stream *s)
 	return done;
 }
 
-static int64_t on_tick(struct loop *l, void *arg)
+/* Hand out what is rendered. */
+static void flush(struct log_stream *s)
 {
-	struct log_stream *s = arg;
-	bool done = ctr_done(s);
-	read_more(s);
-	if (done || s->o.limit == 0)
-		s->closed = true;
-	if (s->out.len > s->off || s->closed)
-		wake(s);
-	if (s->closed) {
-		s->timer = NULL;
-		return -1;
-	}
-	return 200;
+	s->call->ops->write(s->call, s->out.buf, s->out.len);
+	sb_reset(&s->out);
 }
 
-static void on_hup(struct loop *l, int fd, int events, void *arg)
+static void stream_free(struct log_stream *s)
 {
-	struct log_stream *s = arg;
-	char c;
-	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0)
-		s->hup_off = true;
-	else
-		s->closed = true;
-	wake(s);
-}
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct log_stream *s = cls;
-	size_t avail = s->out.len - s->off;
-	if (avail) {
-		size_t n = avail < max ? avail : max;
-		memcpy(buf, s->out.buf + s->off, n);
-		s->off += n;
-		if (s->off == s->out.len) {
-			sb_reset(&s->out);
-			s->off = 0;
+	for (struct log_stream **pp = &s->node->streams; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
 		}
-		return (ssize_t)n;
-	}
-	if (s->closed || !s->node)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	s->suspended = true;
-	if (s->sock >= 0 && !s->hup_off)
-		loop_fd_add(s->node->lk->loop, s->sock, LOOP_READ, on_hup, s);
-	MHD_suspend_connection(s->conn);
-	return 0;
-}
-
-static void stream_free(void *cls)
-{
-	struct log_stream *s = cls;
-	if (s->node) {
-		struct loop *l = s->node->lk->loop;
-		if (s->suspended && s->sock >= 0 && !s->hup_off)
-			loop_fd_del(l, s->sock);
-		if (s->timer)
-			loop_timer_del(l, s->timer);
-		for (struct log_stream **pp = &s->node->streams; *pp; pp = &(*pp)->next)
-			if (*pp == s) {
-				*pp = s->next;
-				break;
-			}
-	}
+	if (s->timer)
+		loop_timer_del(s->node->lk->loop, s->timer);
 	if (s->fd >= 0)
 		close(s->fd);
 	sb_release(&s->raw);
@@ -437,56 +370,69 @@ static void stream_free(void *cls)
 	free(s);
 }
 
-void logs_close_all(struct node *n)
+/* The stream is over: what is left goes out, then the end. */
+static void stream_end(struct log_stream *s)
 {
-	while (n->streams) {
-		struct log_stream *s = n->streams;
-		n->streams = s->next;
-		if (s->timer)
-			loop_timer_del(n->lk->loop, s->timer);
-		s->timer = NULL;
-		s->closed = true;
-		wake(s);
-		s->node = NULL;
-	}
+	flush(s);
+	s->call->ops->end(s->call);
+	stream_free(s);
 }
 
-static void follow(struct req *r, struct node *n, char *path, char *state,
-		   int fd, const struct log_opts *o)
+static int64_t on_tick(struct loop *l, void *arg)
+{
+	struct log_stream *s = arg;
+	bool done = ctr_done(s);
+	read_more(s);
+	if (done || s->o.limit == 0) {
+		s->timer = NULL;
+		stream_end(s);
+		return -1;
+	}
+	flush(s);
+	return 200;
+}
+
+/* The client left (or the API stops) first. */
+static void on_gone(void *arg)
+{
+	stream_free(arg);
+}
+
+void logs_close_all(struct node *n)
+{
+	while (n->streams)
+		stream_end(n->streams);
+}
+
+static void follow(struct sub_call *c, struct node *n, char *path, char *state,
+		   int fd, const struct log_opts *o, struct strbuf *first)
 {
 	struct log_stream *s = xcalloc(1, sizeof(*s));
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct stat st;
 
 	s->node = n;
-	s->api = r->api;
-	s->conn = r->conn;
+	s->call = c;
 	s->path = path;
 	s->state_path = state;
 	s->fd = fd;
 	s->ino = fd >= 0 && fstat(fd, &st) == 0 ? st.st_ino : 0;
-	s->sock = ci ? ci->connect_fd : -1;
 	s->o = *o;
 	s->o.tail = -1;
 	s->next = n->streams;
 	n->streams = s;
 	s->timer = loop_timer_add(n->lk->loop, 200, on_tick, s);
-	r->stream_read = stream_read;
-	r->stream_free = stream_free;
-	r->stream = s;
-	r->reply.status = 200;
-	r->reply.ctype = "text/plain";
+	c->ops->stream(c, 200, "text/plain", on_gone, s);
+	c->ops->write(c, first->buf, first->len);
 }
 
 /* ---- the handler ---- */
 
-static char *pods_dir(struct labkube *lk)
+static char *pods_dir(struct node *n)
 {
 	char real[PATH_MAX];
-	if (lk->node && lk->node->podsdir)
-		return xstrdup(lk->node->podsdir);
-	return xasprintf("%s/pods", realpath(lk->cfg.data_dir, real) ? real : lk->cfg.data_dir);
+	if (n->podsdir)
+		return xstrdup(n->podsdir);
+	return xasprintf("%s/pods", realpath(n->lk->cfg.data_dir, real) ? real : n->lk->cfg.data_dir);
 }
 
 /* The rendered log of one run; opens the current file into *fd. */
@@ -513,9 +459,11 @@ static void read_logs(const char *base, const struct log_opts *o, struct strbuf 
 	free(cur);
 }
 
-void node_pod_log(struct req *r, struct rurl *u)
+/* GET .../namespaces/NS/pods/NAME/log, registered with the registry by
+ * node_start (serve.h). */
+void logs_serve(void *arg, struct sub_call *c)
 {
-	struct labkube *lk = r->api->lk;
+	struct node *n = arg;
 	struct lk_err err = { 0 };
 	struct log_opts o;
 	struct strbuf out = STRBUF_INIT;
@@ -524,44 +472,43 @@ void node_pod_log(struct req *r, struct rurl *u)
 	bool init = false;
 	int fd = -1;
 
-	if (strcmp(r->method, "GET") != 0) {
-		reply_status(r, LK_EMETHOD, "the server does not allow this method on the requested resource");
-		return;
-	}
-	if (store_get(lk->store, "pods", u->ns, u->name, &pod, NULL) < 0) {
-		lk_err_notfound(&err, "", "pods", u->name);
+	if (strcmp(c->method, "GET") != 0) {
+		lk_error(&err, LK_EMETHOD,
+			 "the server does not allow this method on the requested resource");
 		goto fail;
 	}
-	if (pick_container(pod, req_arg(r, "container"), name, &init, &err) < 0 ||
-	    parse_opts(r, &o, &err) < 0)
+	if (store_get(n->lk->store, "pods", c->ns, c->name, &pod, NULL) < 0) {
+		lk_err_notfound(&err, "", "pods", c->name);
+		goto fail;
+	}
+	if (pick_container(pod, c->ops->arg(c, "container"), name, &init, &err) < 0 ||
+	    parse_opts(c, &o, &err) < 0)
 		goto fail;
 	if (!jstr(pod, "spec.nodeName")) {
-		reply_text(r, 200, "text/plain", "");
+		c->ops->reply(c, 200, "text/plain", xstrdup(""), 0);
 		goto out;
 	}
-	if (pick_run(pod, name, init, req_arg_bool(r, "previous"), cid, &err) < 0)
+	if (pick_run(pod, name, init, c->ops->arg_bool(c, "previous"), cid, &err) < 0)
 		goto fail;
-	char *dir = pods_dir(lk);
+	char *dir = pods_dir(n);
 	char *base = xasprintf("%s/%s/%s/%s", dir, jstr_or(pod, "metadata.uid", ""), name, cid);
 	free(dir);
 	read_logs(base, &o, &out, &fd);
-	if (req_arg_bool(r, "follow") && lk->node && !req_arg_bool(r, "previous") &&
+	if (c->ops->arg_bool(c, "follow") && !c->ops->arg_bool(c, "previous") &&
 	    (o.limit < 0 || (long long)out.len < o.limit)) {
 		char *path = xasprintf("%s.log", base), *state = xasprintf("%s.state", base);
 		if (o.limit > 0)
 			o.limit -= (long long)out.len;
-		follow(r, lk->node, path, state, fd, &o);
-		struct log_stream *s = r->stream;
-		sb_add(&s->out, out.buf ? out.buf : "", out.len);
+		follow(c, n, path, state, fd, &o, &out);
 		fd = -1;
 	} else {
 		size_t len = out.len;
-		reply_bytes(r, 200, "text/plain", sb_detach(&out, &len), len);
+		c->ops->reply(c, 200, "text/plain", sb_detach(&out, &len), len);
 	}
 	free(base);
 	goto out;
 fail:
-	reply_err(r, &err);
+	c->ops->reply_err(c, &err);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,21 +28,14 @@
 #include "server/node/node_internal.h"
 #include "server/registry/event.h"
 #include "server/registry/informer.h"
+#include "server/registry/registry.h"
+#include "server/registry/serve.h"
 #include "server/registry/workqueue.h"
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
 
 #define NO_CAPS_MSG "labkube needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to give pods " \
 	"their own network namespaces, so no pod runs on this node: start it with sudo"
-
-static bool have_caps(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &h, d) < 0)
-		return false;
-	return (d[0].effective & (1u << CAP_NET_ADMIN)) && (d[0].effective & (1u << CAP_SYS_ADMIN));
-}
 
 /* ---- pods ---- */
 
@@ -588,6 +579,13 @@ static int setup(struct node *n, struct lk_err *err)
 	return node_net_setup(n, err);
 }
 
+/* The "node" readiness check: a node that may run pods and cannot. */
+static const char *node_check(void *arg)
+{
+	struct node *n = arg;
+	return n->why[0] ? n->why : NULL;
+}
+
 int node_start(struct labkube *lk)
 {
 	struct node *n = xcalloc(1, sizeof(*n));
@@ -599,11 +597,14 @@ int node_start(struct labkube *lk)
 		lk->cfg.pod_cidr = xstrdup("10.244.0.0/16");
 	if (!lk->cfg.cluster_dns)
 		lk->cfg.cluster_dns = xstrdup("10.96.0.10");
-	if (!have_caps()) {
+	/* Logs are files: served with or without the privilege to run pods. */
+	registry_serve(lk->reg, &res_pod, "log", logs_serve, n);
+	if (!lk_net_privileged()) {
 		snprintf(n->why, sizeof(n->why), "%s", NO_CAPS_MSG);
 		lk_log("node: %s", n->why);
 		return 0;
 	}
+	registry_check_add(lk->reg, "node", node_check, n);
 	if (setup(n, &err) < 0) {
 		snprintf(n->why, sizeof(n->why), "the node's network cannot be set up: %.400s", err.msg);
 		lk_log("node: %s", n->why);
@@ -632,6 +633,8 @@ void node_stop(struct labkube *lk)
 	if (!n)
 		return;
 	n->running = false;
+	registry_unserve(lk->reg, &res_pod, "log");
+	registry_check_del(lk->reg, "node");
 	logs_close_all(n);
 	if (n->tick)
 		loop_timer_del(lk->loop, n->tick);
@@ -653,7 +656,7 @@ const char *node_not_ready_reason(const struct labkube *lk)
 {
 	if (lk->node)
 		return lk->node->why[0] ? lk->node->why : NULL;
-	return have_caps() ? NULL : NO_CAPS_MSG;
+	return lk_net_privileged() ? NULL : NO_CAPS_MSG;
 }
 
 struct cleanup_walk {

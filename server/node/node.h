@@ -45,7 +45,7 @@ int node_host_cleanup(FILE *out, char *err, size_t n);
 int node_sandbox_main(int argc, char **argv);
 int node_shim_main(int argc, char **argv);
 
-/* GET .../pods/NAME/log is node_pod_log() (logs.c), declared in
- * server/api/internal.h next to the request types it takes. */
+/* GET .../pods/NAME/log is served by logs.c, registered with the registry
+ * at start (server/registry/serve.h), as is the "node" readiness check. */
 
 #endif

@@ -370,7 +370,10 @@ void env_src_init(struct node *n, struct npod *p, struct env_src *s);
 void probes_start(struct node *n, struct npod *p, struct nctr *c);
 void probes_stop(struct nctr *c);
 
-/* logs.c */
+/* logs.c: GET pods/NAME/log (registered at start: serve.h's sub_fn), and
+ * the end of every follow stream (at stop). */
+struct sub_call;
+void logs_serve(void *arg, struct sub_call *c);
 void logs_close_all(struct node *n);
 
 /* Small system helpers (sys.c). */

@@ -16,5 +16,9 @@ struct registry *registry_new(struct loop *loop, struct store *st)
 
 void registry_free(struct registry *reg)
 {
+	if (!reg)
+		return;
+	free(reg->served);
+	free(reg->checks);
 	free(reg);
 }

@@ -15,12 +15,21 @@
 #ifndef LK_REGISTRY_H
 #define LK_REGISTRY_H
 
+#include <stddef.h>
+
 struct loop;
+struct ready_check;
+struct served;
 struct store;
 
 struct registry {
 	struct loop *loop;
 	struct store *store;
+	/* What components serve through the HTTP face (serve.h). */
+	struct served *served;
+	size_t nserved;
+	struct ready_check *checks;
+	size_t nchecks;
 };
 
 struct registry *registry_new(struct loop *loop, struct store *st);

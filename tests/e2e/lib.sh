@@ -379,8 +379,11 @@ lk_alive() { # the server process exists and is not a zombie
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
-	local ready=0
+# lk_server_start [extra flags]: start, wait for /readyz to say ok. With
+# LK_SERVER_WRAP (a command and its arguments) the server runs under it;
+# with LK_READY_PATH (default /readyz) that path is the one waited for.
+lk_server_start() {
+	local ready=0 ready_path=${LK_READY_PATH:-/readyz}
 	echo "--- start $(date +%T.%N)" >>"$LK_LOG"
 	if [ "${LABKUBE_FAKE:-0}" = 1 ]; then
 		ip netns exec "$LK_NS" env FAKE_PORT="$LK_PORT" FAKE_TABLE="${FAKE_TABLE:-1}" \
@@ -392,14 +395,14 @@ lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
 			>>"$LK_LOG" 2>&1 </dev/null &
 	else
 		[ -x "${LABKUBE:-}" ] || lk_bail "LABKUBE is not an executable: '${LABKUBE:-}'"
-		ip netns exec "$LK_NS" "$LABKUBE" server --data-dir "$LK_TMP/data" \
+		ip netns exec "$LK_NS" ${LK_SERVER_WRAP:-} "$LABKUBE" server --data-dir "$LK_TMP/data" \
 			--listen "127.0.0.1:$LK_PORT" --node-ip "$LK_NODE_IP" \
 			--node-name "$LK_NODE_NAME" ${LK_SERVER_ARGS:-} "$@" \
 			>>"$LK_LOG" 2>&1 </dev/null &
 	fi
 	LK_PID=$!
 	for _ in $(seq 100); do
-		if [ "$(ip netns exec "$LK_NS" curl -s --max-time 1 "$LK_URL/readyz" 2>/dev/null)" = ok ]; then
+		if [ "$(ip netns exec "$LK_NS" curl -s --max-time 1 "$LK_URL$ready_path" 2>/dev/null)" = ok ]; then
 			ready=1
 			break
 		fi
@@ -408,7 +411,7 @@ lk_server_start() { # lk_server_start [extra flags]: start, wait for /readyz
 	done
 	if [ "$ready" != 1 ]; then
 		if lk_alive; then
-			fail "server ready within 10 s (/readyz = ok)"
+			fail "server ready within 10 s ($ready_path = ok)"
 		else
 			wait "$LK_PID"
 			fail "server ready within 10 s (it exited with code $?)"

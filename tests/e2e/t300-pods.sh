@@ -14,7 +14,7 @@ if lk_fake; then
 	skip "node agent" "the fake server runs no pods"
 	exit 0
 fi
-lk_plan 85
+lk_plan 87
 lk_start
 
 NS=lkt-pods
@@ -220,6 +220,15 @@ N1=$(grep -c tick "$LK_TMP/follow.out")
 sleep 1
 N2=$(grep -c tick "$LK_TMP/follow.out")
 expect_gt "logs -f streams new lines" "$N2" "$N1"
+kbg "$LK_TMP/follow2.out" 33 -n "$NS" logs -f ticker -c tick --tail=1
+LEAVER=$LK_BGPID
+lk_wait_file "$LK_TMP/follow2.out" 'tick [0-9]+' 5
+lk_kill "$LEAVER"
+N3=$(grep -c tick "$LK_TMP/follow.out")
+sleep 1
+expect_gt "a second follower that leaves does not stop the first" "$(grep -c tick "$LK_TMP/follow.out")" "$N3"
+api GET "/api/v1/namespaces/$NS/pods/ticker/log?container=tick&tailLines=6"
+expect_match "logs answer after a follower left" '^tick [0-9]+' "$BODY"
 
 IP=$(pod_field ticker '{.status.podIP}')
 UID_=$(pod_field ticker '{.metadata.uid}')

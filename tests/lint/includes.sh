@@ -35,13 +35,8 @@ RULES=(
 
 # FILE HEADER   # why, and the issue-10 item that removes it
 KNOWN=(
-	# Item 3 (registration instead of upward includes): /readyz asks the
-	# components directly, pods/log is served by the node agent through
-	# api/internal.h, and the Node object controller asks the node agent.
-	"server/api/router.c dns/dns.h"
-	"server/api/router.c proxy/proxy.h"
-	"server/api/router.c server/node/node.h"
-	"server/node/logs.c server/api/internal.h"
+	# Item 3: the Node object controller asks the node agent why pods
+	# cannot run (the kubelet's node status belongs to the node agent).
 	"server/controllers/nodeobj.c server/node/node.h"
 	# Item 4 (components as handles): the Service allocators are set up
 	# from the whole context, and keep their state in a global.
