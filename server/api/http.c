@@ -130,6 +130,88 @@ void http_resume(struct req *r)
 	MHD_resume_connection(r->conn);
 }
 
+/* ---- streams (internal.h) ---- */
+
+void hstream_init(struct hstream *s, struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	memset(s, 0, sizeof(*s));
+	s->api = r->api;
+	s->conn = r->conn;
+	s->fd = ci ? ci->connect_fd : -1;
+}
+
+static void hstream_wake(struct hstream *s)
+{
+	if (!s->suspended)
+		return;
+	s->suspended = false;
+	if (!s->hup_off)
+		loop_fd_del(s->api->lk->loop, s->fd);
+	MHD_resume_connection(s->conn);
+	s->api->resumed = true; /* MHD runs before the loop sleeps */
+}
+
+static void hstream_hup(struct loop *l, int fd, int events, void *arg)
+{
+	struct hstream *s = arg;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		s->hup_off = true; /* the client talks: let MHD read it */
+	else
+		s->gone = true;
+	hstream_wake(s);
+}
+
+void hstream_write(struct hstream *s, const char *buf, size_t len)
+{
+	sb_add(&s->buf, buf, len);
+	hstream_wake(s);
+}
+
+void hstream_end(struct hstream *s)
+{
+	s->ended = true;
+	hstream_wake(s);
+}
+
+ssize_t hstream_read(struct hstream *s, char *buf, size_t max)
+{
+	size_t avail = s->buf.len - s->off;
+
+	if (avail) {
+		size_t n = avail < max ? avail : max;
+		memcpy(buf, s->buf.buf + s->off, n);
+		s->off += n;
+		if (s->off == s->buf.len) {
+			sb_reset(&s->buf);
+			s->off = 0;
+		}
+		return (ssize_t)n;
+	}
+	if (s->ended || s->gone)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	s->suspended = true;
+	if (s->fd < 0)
+		s->hup_off = true;
+	if (!s->hup_off)
+		loop_fd_add(s->api->lk->loop, s->fd, LOOP_READ, hstream_hup, s);
+	MHD_suspend_connection(s->conn);
+	return 0;
+}
+
+void hstream_release(struct hstream *s)
+{
+	if (s->suspended && !s->hup_off)
+		loop_fd_del(s->api->lk->loop, s->fd);
+	s->suspended = false;
+	sb_release(&s->buf);
+}
+
 static enum MHD_Result queue_reply(struct req *r)
 {
 	struct MHD_Response *resp;

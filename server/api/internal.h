@@ -141,4 +141,29 @@ int body_decode(struct req *r, cJSON **out, struct lk_err *err);
 void http_suspend(struct req *r);
 void http_resume(struct req *r);
 
+/*
+ * A response body produced over time (watch streams, streams of component
+ * subresources), in http.c. The producer appends (hstream_write) and ends
+ * it (hstream_end); MHD pulls (hstream_read, from the response's content
+ * reader). With nothing buffered the connection is suspended until the next
+ * write or end, and meanwhile its socket is watched for a hang-up, since
+ * libmicrohttpd does not notice a client leaving a suspended connection:
+ * a hang-up ends the stream too, with gone set.
+ */
+struct hstream {
+	struct api *api;
+	struct MHD_Connection *conn;
+	int fd;                 /* the client's socket; -1 when unknown */
+	struct strbuf buf;      /* written, not yet sent */
+	size_t off;
+	bool suspended, hup_off;
+	bool ended;             /* by the producer */
+	bool gone;              /* by the client */
+};
+void hstream_init(struct hstream *s, struct req *r);
+void hstream_write(struct hstream *s, const char *buf, size_t len);
+void hstream_end(struct hstream *s);
+ssize_t hstream_read(struct hstream *s, char *buf, size_t max);
+void hstream_release(struct hstream *s);
+
 #endif

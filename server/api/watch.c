@@ -5,17 +5,13 @@
  * initial state (synthetic ADDED for resourceVersion ""/"0") or replays the
  * change log from the given revision (ERROR 410 Expired when compacted), then
  * streams one JSON line per event. Selector transitions follow upstream:
- * starts matching → ADDED, stops → DELETED. The connection is suspended
- * while there is nothing to send; its socket is watched for hangup meanwhile
- * (libmicrohttpd does not notice a client leaving a suspended connection).
+ * starts matching → ADDED, stops → DELETED. The body is an hstream
+ * (http.c): suspended while there is nothing to send, ended by a client
+ * that hangs up.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-
-#include <microhttpd.h>
 
 #include "common/loop.h"
 #include "server/api/internal.h"
@@ -25,17 +21,13 @@
 
 struct watch {
 	struct api *api;
-	struct MHD_Connection *conn;
 	const struct resource *res;
 	char storage[128];
 	char ns[254];
 	struct list_filter *filter;
 	bool table, sent_columns;
 	const char *include;
-	struct strbuf buf;
-	size_t off;
-	bool suspended, closed, hup_off;
-	int fd;
+	struct hstream hs;      /* the response body (http.c) */
 	int64_t last_rev;
 	struct store_sub *sub;
 	struct loop_timer *timeout, *bookmark, *last_bookmark;
@@ -47,16 +39,10 @@ static struct loop *loop_of(struct watch *w)
 	return w->api->lk->loop;
 }
 
-static void on_hup(struct loop *l, int fd, int events, void *arg);
-
-static void wake(struct watch *w)
+/* Nothing more goes out: the server ended the stream or the client left. */
+static bool closed(const struct watch *w)
 {
-	if (!w->suspended)
-		return;
-	w->suspended = false;
-	loop_fd_del(loop_of(w), w->fd);
-	MHD_resume_connection(w->conn);
-	w->api->resumed = true; /* MHD runs before the loop sleeps */
+	return w->hs.ended || w->hs.gone;
 }
 
 static void emit(struct watch *w, const char *type, const cJSON *obj, int64_t rev)
@@ -78,10 +64,9 @@ static void emit(struct watch *w, const char *type, const cJSON *obj, int64_t re
 	cJSON_AddItemToObject(ev, "object", o);
 	char *s = jprint(ev);
 	cJSON_Delete(ev);
-	sb_adds(&w->buf, s);
-	sb_addc(&w->buf, '\n');
+	hstream_write(&w->hs, s, strlen(s));
+	hstream_write(&w->hs, "\n", 1);
 	free(s);
-	wake(w);
 }
 
 static bool in_scope(struct watch *w, const struct store_event *ev)
@@ -94,7 +79,7 @@ static int on_event(void *arg, const struct store_event *ev)
 	struct watch *w = arg;
 	bool now, before;
 
-	if (w->closed || ev->rev <= w->last_rev || !in_scope(w, ev))
+	if (closed(w) || ev->rev <= w->last_rev || !in_scope(w, ev))
 		return 0;
 	w->last_rev = ev->rev;
 	now = list_filter_match(w->filter, ev->obj);
@@ -141,15 +126,14 @@ static void emit_error(struct watch *w, struct lk_err *err)
 	emit(w, "ERROR", st, 0);
 	cJSON_Delete(st);
 	lk_err_clear(err);
-	w->closed = true;
+	hstream_end(&w->hs);
 }
 
 static int64_t on_timeout(struct loop *l, void *arg)
 {
 	struct watch *w = arg;
 	w->timeout = NULL;
-	w->closed = true;
-	wake(w);
+	hstream_end(&w->hs);
 	return -1;
 }
 
@@ -182,49 +166,15 @@ static int64_t on_last_bookmark(struct loop *l, void *arg)
 	return -1;
 }
 
-static void on_hup(struct loop *l, int fd, int events, void *arg)
-{
-	struct watch *w = arg;
-	char c;
-	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0)
-		w->hup_off = true; /* the client talks: let MHD read it */
-	else
-		w->closed = true;
-	wake(w);
-}
-
 ssize_t watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct watch *w = cls;
-	size_t avail = w->buf.len - w->off;
-
-	if (avail) {
-		size_t n = avail < max ? avail : max;
-		memcpy(buf, w->buf.buf + w->off, n);
-		w->off += n;
-		if (w->off == w->buf.len) {
-			sb_reset(&w->buf);
-			w->off = 0;
-		}
-		return (ssize_t)n;
-	}
-	if (w->closed)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	w->suspended = true;
-	if (!w->hup_off)
-		loop_fd_add(loop_of(w), w->fd, LOOP_READ, on_hup, w);
-	MHD_suspend_connection(w->conn);
-	return 0;
+	return hstream_read(&((struct watch *)cls)->hs, buf, max);
 }
 
 void watch_free_cb(void *cls)
 {
 	struct watch *w = cls;
-	if (w->suspended)
-		loop_fd_del(loop_of(w), w->fd);
+	hstream_release(&w->hs);
 	for (struct watch **pp = &w->api->watches; *pp; pp = &(*pp)->next)
 		if (*pp == w) {
 			*pp = w->next;
@@ -235,16 +185,13 @@ void watch_free_cb(void *cls)
 	loop_timer_del(loop_of(w), w->bookmark);
 	loop_timer_del(loop_of(w), w->last_bookmark);
 	list_filter_free(w->filter);
-	sb_release(&w->buf);
 	free(w);
 }
 
 void watch_close_all(struct api *api)
 {
-	for (struct watch *w = api->watches; w; w = w->next) {
-		w->closed = true;
-		wake(w);
-	}
+	for (struct watch *w = api->watches; w; w = w->next)
+		hstream_end(&w->hs);
 }
 
 static long timeout_seconds(struct req *r)
@@ -261,10 +208,8 @@ void api_watch(struct req *r, struct rurl *u)
 	struct store *st = r->api->lk->store;
 	struct watch *w = xcalloc(1, sizeof(*w));
 	const char *rv = req_arg(r, "resourceVersion");
-	const union MHD_ConnectionInfo *ci;
 
 	w->api = r->api;
-	w->conn = r->conn;
 	w->res = u->res;
 	snprintf(w->storage, sizeof(w->storage), "%s", u->storage);
 	snprintf(w->ns, sizeof(w->ns), "%s", u->res->namespaced ? u->ns : "");
@@ -275,8 +220,7 @@ void api_watch(struct req *r, struct rurl *u)
 		reply_err(r, &err);
 		return;
 	}
-	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	w->fd = ci ? ci->connect_fd : -1;
+	hstream_init(&w->hs, r);
 	w->next = r->api->watches;
 	r->api->watches = w;
 	w->sub = store_subscribe(st, w->storage, on_event, w);
