@@ -28,7 +28,6 @@
 #include "server/labkube.h"
 #include "server/node/node.h"
 #include "server/registry/registry.h"
-#include "server/resources/svcalloc.h"
 #include "server/store/store.h"
 
 /* ---- configuration: one table feeds flags and --help ---- */
@@ -363,6 +362,7 @@ static int cmd_server(int argc, char **argv)
 	struct lk_err err = { 0 };
 	struct lockfile dir_lock = LOCKFILE_INIT, ns_lock = LOCKFILE_INIT;
 	struct store_opts so;
+	struct registry_opts ropts;
 	sigset_t mask;
 	int sfd, rc = 1;
 	char *dbpath = NULL, *kcfg = NULL;
@@ -390,10 +390,14 @@ static int cmd_server(int argc, char **argv)
 		lk_log("labkube: cannot open store '%s': %s", dbpath, err.msg);
 		goto out;
 	}
-	lk.reg = registry_new(lk.loop, lk.store);
 	/* Service allocators: ranges from the flags, state from the store. */
-	if (svcalloc_init(&lk) < 0)
+	ropts.service_cidr = lk.cfg.service_cidr;
+	ropts.node_port_range = lk.cfg.node_port_range;
+	lk.reg = registry_new(lk.loop, lk.store, &ropts, &err);
+	if (!lk.reg) {
+		lk_log("labkube: %s", err.msg);
 		goto out;
+	}
 	snprintf(lk.server_url, sizeof(lk.server_url), "http://%s", lk.cfg.listen);
 	lk.api = api_new(&lk, &err);
 	if (!lk.api) {
@@ -419,7 +423,6 @@ out:
 	api_free(lk.api);
 	registry_free(lk.reg);
 	store_free(lk.store);
-	svcalloc_reset();
 	loop_free(lk.loop);
 	lockfile_release(&ns_lock);
 	lockfile_release(&dir_lock);

@@ -20,7 +20,29 @@ struct seen_event {
 	time_t last;
 };
 
-static struct htab seen; /* (uid, type, reason, message) → event name */
+struct event_recorder {
+	struct htab seen; /* (uid, type, reason, message) → event name */
+};
+
+struct event_recorder *event_recorder_new(void)
+{
+	return xcalloc(1, sizeof(struct event_recorder));
+}
+
+static void seen_free(void *v)
+{
+	struct seen_event *se = v;
+	free(se->name);
+	free(se);
+}
+
+void event_recorder_free(struct event_recorder *rec)
+{
+	if (!rec)
+		return;
+	htab_clear(&rec->seen, seen_free);
+	free(rec);
+}
 
 static void record(struct registry *reg, const cJSON *obj, const char *component,
 		   const char *host, const char *field_path, const char *type,
@@ -39,7 +61,7 @@ static void record(struct registry *reg, const cJSON *obj, const char *component
 	key = xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s", jstr_or(obj, "metadata.uid", name),
 			field_path ? field_path : "", type, reason, msg);
 	lk_rfc3339(now, ts);
-	se = htab_gets(&seen, key);
+	se = htab_gets(&reg->events->seen, key);
 	if (se && now - se->last < 600) {
 		cJSON *ev = NULL;
 		if (store_get(reg->store, "events", ns, se->name, &ev, NULL) == 0) {
@@ -88,11 +110,9 @@ static void record(struct registry *reg, const cJSON *obj, const char *component
 		se->name = evname;
 		se->last = now;
 		evname = NULL;
-		struct seen_event *old = htab_puts(&seen, key, se);
-		if (old) {
-			free(old->name);
-			free(old);
-		}
+		struct seen_event *old = htab_puts(&reg->events->seen, key, se);
+		if (old)
+			seen_free(old);
 	} else {
 		lk_err_clear(&err);
 	}

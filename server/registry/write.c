@@ -142,9 +142,17 @@ static int create_named(struct store *st, const struct resource *res, const char
 	return rc;
 }
 
+/* What the kind's admit/release hooks work with: this registry's store and
+ * Service allocators (issue 10 item 4: no allocator outside the registry). */
+static struct write_ctx write_ctx_of(const struct registry *reg)
+{
+	return (struct write_ctx){ .store = reg->store, .alloc = reg->svcalloc };
+}
+
 int obj_create(struct registry *reg, const struct resource *res, const char *ns,
 	       cJSON *obj, unsigned flags, struct lk_err *err)
 {
+	struct write_ctx ctx = write_ctx_of(reg);
 	struct store *st = reg->store;
 	char uid[37], ts[32];
 	cJSON *md;
@@ -179,18 +187,18 @@ int obj_create(struct registry *reg, const struct resource *res, const char *ns,
 	 * BeginCreate does, inside an allocation transaction kept only when
 	 * the object is stored (a failed create or a dry run gives back). */
 	if (res->admit)
-		svcalloc_txn_begin();
+		svcalloc_txn_begin(ctx.alloc);
 	int rc = -1;
-	if (res->admit && res->admit(st, obj, NULL, err) < 0)
+	if (res->admit && res->admit(&ctx, obj, NULL, err) < 0)
 		goto done;
 	if (validate(res, obj, NULL, err) < 0)
 		goto done;
 	rc = (flags & WRITE_DRY_RUN) ? 0 : create_named(st, res, ns, obj, err);
 done:
 	if (res->admit && rc == 0 && !(flags & WRITE_DRY_RUN))
-		svcalloc_txn_commit();
+		svcalloc_txn_commit(ctx.alloc);
 	else if (res->admit)
-		svcalloc_txn_revert();
+		svcalloc_txn_revert(ctx.alloc);
 	return rc;
 }
 
@@ -337,8 +345,9 @@ static void after_delete(struct registry *reg, const struct resource *res, const
 	struct delete_opts o = { .grace = -1 };
 	struct lk_err e = { 0 };
 	bool gone = false;
+	struct write_ctx ctx = write_ctx_of(reg);
 	if (res->release && last)
-		res->release(reg->store, last);
+		res->release(&ctx, last);
 	if (res != &res_service)
 		return;
 	if (obj_delete(reg, &res_endpoints, ns, name, &o, NULL, &gone, &e) < 0 &&
@@ -350,6 +359,7 @@ static void after_delete(struct registry *reg, const struct resource *res, const
 int obj_update(struct registry *reg, const struct resource *res, const char *ns,
 	       const char *name, cJSON *obj, unsigned flags, struct lk_err *err)
 {
+	struct write_ctx ctx = write_ctx_of(reg);
 	struct store *st = reg->store;
 	char storage[128];
 	cJSON *old = NULL;
@@ -392,8 +402,8 @@ int obj_update(struct registry *reg, const struct resource *res, const char *ns,
 	 * (patchAllocatedValues, allocation, type-dependent drops); its
 	 * transaction is committed below only if the write succeeds. */
 	if (res->admit)
-		svcalloc_txn_begin();
-	if (res->admit && res->admit(st, obj, old, err) < 0)
+		svcalloc_txn_begin(ctx.alloc);
+	if (res->admit && res->admit(&ctx, obj, old, err) < 0)
 		goto out;
 	if (validate(res, obj, old, err) < 0)
 		goto out;
@@ -411,7 +421,7 @@ int obj_update(struct registry *reg, const struct resource *res, const char *ns,
 		cJSON *last = NULL;
 		ret = store_delete(st, storage, ns, name, 0, &last, err);
 		if (ret == 0 && res->admit) /* issue 4: release outside the txn */
-			svcalloc_txn_commit();
+			svcalloc_txn_commit(ctx.alloc);
 		if (ret == 0)
 			after_delete(reg, res, ns, name, last);
 		if (last) {
@@ -425,9 +435,9 @@ int obj_update(struct registry *reg, const struct resource *res, const char *ns,
 out:
 	/* Issue 4: keep the allocations of a stored update, else give back. */
 	if (res->admit && ret == 0 && !(flags & WRITE_DRY_RUN))
-		svcalloc_txn_commit();
+		svcalloc_txn_commit(ctx.alloc);
 	else if (res->admit)
-		svcalloc_txn_revert();
+		svcalloc_txn_revert(ctx.alloc);
 	cJSON_Delete(old);
 	return ret;
 }

@@ -9,7 +9,8 @@
  * selectors §3, errors §4, metadata §8) and shared/specs/services.md.
  *
  * All hooks are pure functions of their arguments (no store access) except
- * admit/release, which allocate cluster resources (IPs, ports) in issue 4.
+ * admit/release, which allocate cluster resources (IPs, ports) in issue 4
+ * through the write context they are handed (`struct write_ctx`).
  */
 #ifndef LK_RESOURCES_H
 #define LK_RESOURCES_H
@@ -23,6 +24,19 @@
 #include "common/err.h"
 
 struct store;
+struct svcalloc;
+
+/*
+ * What admit and release work with: the store the object is written to and
+ * that store's Service allocators. The registry owns both and fills this in
+ * (server/registry/write.c); an allocation transaction is open on alloc
+ * around admit and the store write, so what admit takes is given back when
+ * the write fails. Borrowed for the call.
+ */
+struct write_ctx {
+	struct store *store;
+	struct svcalloc *alloc;
+};
 
 struct column {
 	const char *name;        /* "Name", "Cluster-IP", ... */
@@ -81,8 +95,9 @@ struct resource {
 	void (*validate)(const cJSON *obj, const cJSON *old, struct field_errs *fe);
 	/* Allocation on create/update (cluster IPs, node ports) and release on
 	 * delete; NULL when the kind allocates nothing. */
-	int (*admit)(struct store *st, cJSON *obj, const cJSON *old, struct lk_err *err);
-	void (*release)(struct store *st, const cJSON *obj);
+	int (*admit)(const struct write_ctx *ctx, cJSON *obj, const cJSON *old,
+		     struct lk_err *err);
+	void (*release)(const struct write_ctx *ctx, const cJSON *obj);
 
 	/* Scale subresource paths (has_scale). */
 	const char *scale_spec;    /* "spec.replicas" */

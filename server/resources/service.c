@@ -263,7 +263,8 @@ static bool needs_hc_port(const cJSON *svc)
 	       str_eq(jstr(svc, "spec.externalTrafficPolicy"), "Local");
 }
 
-static int ip_error(const cJSON *svc, const char *ip, int rc, struct lk_err *err)
+static int ip_error(const struct svcalloc *sa, const cJSON *svc,
+		    const char *ip, int rc, struct lk_err *err)
 {
 	struct field_errs fe = { 0 };
 	char *v, *d;
@@ -273,7 +274,7 @@ static int ip_error(const cJSON *svc, const char *ip, int rc, struct lk_err *err
 	v = res_go_strings(jget(svc, "spec.clusterIPs"));
 	if (rc == SA_RANGE)
 		d = xasprintf("failed to allocate IP %s: the provided IP (%s) is not in the valid "
-			      "range. The range of valid IPs is %s", ip, ip, svcalloc_cidr());
+			      "range. The range of valid IPs is %s", ip, ip, svcalloc_cidr(sa));
 	else
 		d = xasprintf("failed to allocate IP %s: provided IP is already allocated", ip);
 	field_err_invalid_raw(&fe, "spec.clusterIPs", v, d);
@@ -282,7 +283,8 @@ static int ip_error(const cJSON *svc, const char *ip, int rc, struct lk_err *err
 	return lk_err_invalid(err, "", "Service", jstr_or(svc, "metadata.name", ""), &fe);
 }
 
-static int port_error(const cJSON *svc, const char *field, long np, int rc,
+static int port_error(const struct svcalloc *sa, const cJSON *svc,
+		      const char *field, long np, int rc,
 		      struct lk_err *err)
 {
 	struct field_errs fe = { 0 };
@@ -292,22 +294,23 @@ static int port_error(const cJSON *svc, const char *field, long np, int rc,
 				"Internal error occurred: failed to allocate a nodePort: range is full");
 	if (rc == SA_RANGE)
 		snprintf(d, sizeof(d), "provided port is not in the valid range. The range of "
-			 "valid ports is %s", svcalloc_port_range());
+			 "valid ports is %s", svcalloc_port_range(sa));
 	else
 		snprintf(d, sizeof(d), "provided port is already allocated");
 	field_err_invalid_int(&fe, field, np, d);
 	return lk_err_invalid(err, "", "Service", jstr_or(svc, "metadata.name", ""), &fe);
 }
 
-static int np_error(const cJSON *svc, int i, long np, int rc, struct lk_err *err)
+static int np_error(const struct svcalloc *sa, const cJSON *svc, int i,
+		    long np, int rc, struct lk_err *err)
 {
 	char f[FP_MAX];
-	return port_error(svc, res_fp(f, "spec.ports[%d].nodePort", i), np, rc, err);
+	return port_error(sa, svc, res_fp(f, "spec.ports[%d].nodePort", i), np, rc, err);
 }
 
 /* allocClusterIPs for one IPv4 family: the requested clusterIP, or the next
  * free one. Malformed or inconsistent requests are left to validation. */
-static int alloc_cluster_ip(cJSON *svc, struct lk_err *err)
+static int alloc_cluster_ip(struct svcalloc *sa, cJSON *svc, struct lk_err *err)
 {
 	cJSON *spec = jobj(svc, "spec"), *ips;
 	const char *ip = jstr_or(spec, "clusterIP", "");
@@ -320,14 +323,14 @@ static int alloc_cluster_ip(cJSON *svc, struct lk_err *err)
 	if (*ip) {
 		if (!res_ip_parse(ip, b) || !str_eq(first, ip))
 			return 0;
-		rc = svcalloc_ip_take(ip);
-		return rc ? ip_error(svc, ip, rc, err) : 0;
+		rc = svcalloc_ip_take(sa, ip);
+		return rc ? ip_error(sa, svc, ip, rc, err) : 0;
 	}
 	if (res_jsize(jget(spec, "clusterIPs")))
 		return 0;
-	rc = svcalloc_ip_next(buf);
+	rc = svcalloc_ip_next(sa, buf);
 	if (rc)
-		return ip_error(svc, "", rc, err);
+		return ip_error(sa, svc, "", rc, err);
 	jset_str(spec, "clusterIP", buf);
 	ips = cJSON_CreateArray();
 	cJSON_AddItemToArray(ips, cJSON_CreateString(buf));
@@ -335,12 +338,12 @@ static int alloc_cluster_ip(cJSON *svc, struct lk_err *err)
 	return 0;
 }
 
-static void release_cluster_ips(const cJSON *svc)
+static void release_cluster_ips(struct svcalloc *sa, const cJSON *svc)
 {
 	const cJSON *ip;
 	cJSON_ArrayForEach(ip, jget(svc, "spec.clusterIPs"))
 		if (cJSON_IsString(ip) && strcmp(ip->valuestring, "None"))
-			svcalloc_ip_release(ip->valuestring);
+			svcalloc_ip_release(sa, ip->valuestring);
 }
 
 /* The nodePort of the first port before i with the same port number. */
@@ -368,7 +371,7 @@ static long requested_node_port(const cJSON *ports, long long port)
 }
 
 /* initNodePorts: ports with the same number share one node port. */
-static int init_node_ports(cJSON *svc, struct lk_err *err)
+static int init_node_ports(struct svcalloc *sa, cJSON *svc, struct lk_err *err)
 {
 	cJSON *ports = jget(svc, "spec.ports"), *p;
 	bool alloc = alloc_node_ports(svc);
@@ -382,14 +385,14 @@ static int init_node_ports(cJSON *svc, struct lk_err *err)
 		shared = shared_node_port(ports, i, port);
 		if (!shared) {
 			v = requested_node_port(ports, port);
-			rc = v ? svcalloc_port_take(v) : svcalloc_port_next(&v);
+			rc = v ? svcalloc_port_take(sa, v) : svcalloc_port_next(sa, &v);
 			if (rc)
-				return np_error(svc, i, v, rc, err);
+				return np_error(sa, svc, i, v, rc, err);
 			jset_int(p, "nodePort", v);
 		} else if (!np) {
 			jset_int(p, "nodePort", shared);
-		} else if (np != shared && (rc = svcalloc_port_take(np))) {
-			return np_error(svc, i, np, rc, err);
+		} else if (np != shared && (rc = svcalloc_port_take(sa, np))) {
+			return np_error(sa, svc, i, np, rc, err);
 		}
 	}
 	return 0;
@@ -404,19 +407,20 @@ static bool has_node_port(const cJSON *svc, long np)
 	return false;
 }
 
-static void release_node_ports(const cJSON *svc, const cJSON *keep)
+static void release_node_ports(struct svcalloc *sa, const cJSON *svc, const cJSON *keep)
 {
 	const cJSON *p;
 	cJSON_ArrayForEach(p, jget(svc, "spec.ports")) {
 		long np = (long)jint(p, "nodePort", 0);
 		if (np && (!keep || !has_node_port(keep, np)))
-			svcalloc_port_release(np);
+			svcalloc_port_release(sa, np);
 	}
 }
 
 /* updateNodePorts: new explicit values are taken, zeros allocated, old
  * values the new object no longer has are released. */
-static int update_node_ports(cJSON *svc, const cJSON *old, struct lk_err *err)
+static int update_node_ports(struct svcalloc *sa, cJSON *svc, const cJSON *old,
+			     struct lk_err *err)
 {
 	cJSON *p;
 	bool alloc = alloc_node_ports(svc);
@@ -427,35 +431,35 @@ static int update_node_ports(cJSON *svc, const cJSON *old, struct lk_err *err)
 		if (!cJSON_IsObject(p) || (!np && !alloc))
 			continue;
 		if (!np) {
-			if ((rc = svcalloc_port_next(&v)))
-				return np_error(svc, i, 0, rc, err);
+			if ((rc = svcalloc_port_next(sa, &v)))
+				return np_error(sa, svc, i, 0, rc, err);
 			jset_int(p, "nodePort", v);
 		} else if (!has_node_port(old, np) && shared_node_port(jget(svc, "spec.ports"), i,
-				jint(p, "port", 0)) != np && (rc = svcalloc_port_take(np))) {
-			return np_error(svc, i, np, rc, err);
+				jint(p, "port", 0)) != np && (rc = svcalloc_port_take(sa, np))) {
+			return np_error(sa, svc, i, np, rc, err);
 		}
 	}
-	release_node_ports(old, svc);
+	release_node_ports(sa, old, svc);
 	return 0;
 }
 
-static int alloc_hc_port(cJSON *svc, struct lk_err *err)
+static int alloc_hc_port(struct svcalloc *sa, cJSON *svc, struct lk_err *err)
 {
 	long v = (long)jint(svc, "spec.healthCheckNodePort", 0);
-	int rc = v ? svcalloc_port_take(v) : svcalloc_port_next(&v);
+	int rc = v ? svcalloc_port_take(sa, v) : svcalloc_port_next(sa, &v);
 	if (rc)
-		return port_error(svc, "spec.healthCheckNodePort", v, rc, err);
+		return port_error(sa, svc, "spec.healthCheckNodePort", v, rc, err);
 	jset_int(svc, "spec.healthCheckNodePort", v);
 	return 0;
 }
 
-static int admit_create(cJSON *svc, struct lk_err *err)
+static int admit_create(struct svcalloc *sa, cJSON *svc, struct lk_err *err)
 {
-	if (needs_cluster_ip(svc) && alloc_cluster_ip(svc, err) < 0)
+	if (needs_cluster_ip(svc) && alloc_cluster_ip(sa, svc, err) < 0)
 		return -1;
-	if (needs_node_port(svc) && init_node_ports(svc, err) < 0)
+	if (needs_node_port(svc) && init_node_ports(sa, svc, err) < 0)
 		return -1;
-	if (needs_hc_port(svc) && alloc_hc_port(svc, err) < 0)
+	if (needs_hc_port(svc) && alloc_hc_port(sa, svc, err) < 0)
 		return -1;
 	return 0;
 }
@@ -516,27 +520,29 @@ static void normalize_cluster_ips(cJSON *svc, const cJSON *old)
 		cJSON_ReplaceItemInArray(jget(svc, "spec.clusterIPs"), 0, cJSON_CreateString(ip));
 }
 
-static int update_cluster_ips(cJSON *svc, const cJSON *old, struct lk_err *err)
+static int update_cluster_ips(struct svcalloc *sa, cJSON *svc,
+			      const cJSON *old, struct lk_err *err)
 {
 	bool was_ext = !needs_cluster_ip(old), is_ext = !needs_cluster_ip(svc);
 	if (was_ext && !is_ext)
-		return alloc_cluster_ip(svc, err);
+		return alloc_cluster_ip(sa, svc, err);
 	if (str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(jget(old, "spec.clusterIPs"), 0)), "None"))
 		return 0;
 	if (!was_ext && is_ext)
-		release_cluster_ips(old);
+		release_cluster_ips(sa, old);
 	return 0;
 }
 
-static int update_hc_port(cJSON *svc, const cJSON *old, struct lk_err *err)
+static int update_hc_port(struct svcalloc *sa, cJSON *svc, const cJSON *old,
+			  struct lk_err *err)
 {
 	long ohc = (long)jint(old, "spec.healthCheckNodePort", 0);
 	long hc = (long)jint(svc, "spec.healthCheckNodePort", 0);
 	bool was = needs_hc_port(old), is = needs_hc_port(svc);
-	if (is && (!was || hc != ohc) && alloc_hc_port(svc, err) < 0)
+	if (is && (!was || hc != ohc) && alloc_hc_port(sa, svc, err) < 0)
 		return -1;
 	if (was && ohc && (!is || hc != ohc))
-		svcalloc_port_release(ohc);
+		svcalloc_port_release(sa, ohc);
 	return 0;
 }
 
@@ -586,17 +592,18 @@ static void drop_type_dependent(cJSON *svc, const cJSON *old)
 		drop_same(svc, old, "spec.externalTrafficPolicy");
 }
 
-static int admit_update(cJSON *svc, const cJSON *old, struct lk_err *err)
+static int admit_update(struct svcalloc *sa, cJSON *svc, const cJSON *old,
+			struct lk_err *err)
 {
 	patch_allocated(svc, old);
 	normalize_cluster_ips(svc, old);
-	if (update_cluster_ips(svc, old, err) < 0)
+	if (update_cluster_ips(sa, svc, old, err) < 0)
 		return -1;
 	if (needs_node_port(old) && !needs_node_port(svc))
-		release_node_ports(old, NULL);
-	if (needs_node_port(svc) && update_node_ports(svc, old, err) < 0)
+		release_node_ports(sa, old, NULL);
+	if (needs_node_port(svc) && update_node_ports(sa, svc, old, err) < 0)
 		return -1;
-	if (update_hc_port(svc, old, err) < 0)
+	if (update_hc_port(sa, svc, old, err) < 0)
 		return -1;
 	drop_type_dependent(svc, old);
 	return 0;
@@ -604,31 +611,32 @@ static int admit_update(cJSON *svc, const cJSON *old, struct lk_err *err)
 
 /* Runs inside write.c's allocation transaction: what it takes is given back
  * if the write fails, what it releases is released only if it succeeds. */
-static int svc_admit(struct store *st, cJSON *svc, const cJSON *old, struct lk_err *err)
+static int svc_admit(const struct write_ctx *ctx, cJSON *svc, const cJSON *old,
+		     struct lk_err *err)
 {
+	struct svcalloc *sa = ctx->alloc;
 	cJSON *cur = NULL;
-	svcalloc_ensure(st);
 	if (old)
-		return admit_update(svc, old, err);
+		return admit_update(sa, svc, old, err);
 	/* An existing name: let the store answer AlreadyExists (bootstrap
 	 * re-creates the kubernetes Service at every start). Not for
 	 * generated names: write.c retries those with another name. */
 	if (!jstr(svc, "metadata.generateName") &&
-	    store_get(st, "services", jstr_or(svc, "metadata.namespace", ""),
+	    store_get(ctx->store, "services", jstr_or(svc, "metadata.namespace", ""),
 		      jstr_or(svc, "metadata.name", ""), &cur, NULL) == 0) {
 		cJSON_Delete(cur);
 		return 0;
 	}
-	return admit_create(svc, err);
+	return admit_create(sa, svc, err);
 }
 
-static void svc_release(struct store *st, const cJSON *svc)
+static void svc_release(const struct write_ctx *ctx, const cJSON *svc)
 {
-	svcalloc_ensure(st);
-	release_cluster_ips(svc);
-	release_node_ports(svc, NULL);
+	struct svcalloc *sa = ctx->alloc;
+	release_cluster_ips(sa, svc);
+	release_node_ports(sa, svc, NULL);
 	if (jint(svc, "spec.healthCheckNodePort", 0))
-		svcalloc_port_release((long)jint(svc, "spec.healthCheckNodePort", 0));
+		svcalloc_port_release(sa, (long)jint(svc, "spec.healthCheckNodePort", 0));
 }
 
 static const char *const svc_short[] = { "svc", NULL };

@@ -12,7 +12,6 @@
 
 #include "common/json.h"
 #include "common/util.h"
-#include "server/labkube.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"
 
@@ -29,15 +28,13 @@ struct op {
 	uint32_t v;
 };
 
-static struct {
+struct svcalloc {
 	struct range ip, port;
 	char cidr[64], ports[48];
-	struct store *st;       /* built from; NULL = not built */
-	bool configured;
 	bool txn;
-	struct op *ops;
+	struct op *ops;         /* the open transaction's journal */
 	size_t nops, aops;
-} A;
+};
 
 /* ---- bitmap ---- */
 
@@ -144,100 +141,97 @@ static int parse_cidr(const char *cidr, uint32_t *net, int *bits)
 	return 0;
 }
 
-int svcalloc_configure(const char *cidr, const char *ports, struct lk_err *err)
+struct svcalloc *svcalloc_new(const char *cidr, const char *ports, struct lk_err *err)
 {
+	struct svcalloc *sa;
 	uint32_t net, size;
 	int bits;
 	long lo, hi;
 	char *end;
-	if (parse_cidr(cidr, &net, &bits) < 0)
-		return lk_error(err, LK_EBADREQUEST, "invalid service CIDR '%s'", cidr ? cidr : "");
-	lo = strtol(ports ? ports : "", &end, 10);
+	cidr = cidr ? cidr : SVCALLOC_DEFAULT_CIDR;
+	ports = ports ? ports : SVCALLOC_DEFAULT_PORTS;
+	if (parse_cidr(cidr, &net, &bits) < 0) {
+		lk_error(err, LK_EBADREQUEST, "invalid service CIDR '%s'", cidr);
+		return NULL;
+	}
+	lo = strtol(ports, &end, 10);
 	hi = *end == '-' ? strtol(end + 1, &end, 10) : -1;
-	if (*end || lo < 1 || hi > 65535 || hi < lo)
-		return lk_error(err, LK_EBADREQUEST, "invalid node port range '%s'",
-				ports ? ports : "");
+	if (*end || lo < 1 || hi > 65535 || hi < lo) {
+		lk_error(err, LK_EBADREQUEST, "invalid node port range '%s'", ports);
+		return NULL;
+	}
 	size = 1u << (32 - bits);
+	sa = xcalloc(1, sizeof(*sa));
 	/* The bitmap covers base+1 .. broadcast-1; offset from the full size. */
-	range_init(&A.ip, net + 1, size - 2, band(size, 16, 256));
-	range_init(&A.port, (uint32_t)lo, (uint32_t)(hi - lo + 1),
+	range_init(&sa->ip, net + 1, size - 2, band(size, 16, 256));
+	range_init(&sa->port, (uint32_t)lo, (uint32_t)(hi - lo + 1),
 		   band((uint32_t)(hi - lo + 1), 32, 128));
-	snprintf(A.cidr, sizeof(A.cidr), "%s", cidr);
-	snprintf(A.ports, sizeof(A.ports), "%ld-%ld", lo, hi);
-	A.configured = true;
-	A.st = NULL;
-	A.nops = 0;
-	A.txn = false;
-	return 0;
+	snprintf(sa->cidr, sizeof(sa->cidr), "%s", cidr);
+	snprintf(sa->ports, sizeof(sa->ports), "%ld-%ld", lo, hi);
+	return sa;
 }
 
-static void configure_default(void)
+void svcalloc_free(struct svcalloc *sa)
 {
-	if (!A.configured)
-		svcalloc_configure("10.96.0.0/12", "30000-32767", NULL);
+	if (!sa)
+		return;
+	free(sa->ip.bits);
+	free(sa->port.bits);
+	free(sa->ops);
+	free(sa);
 }
 
-const char *svcalloc_cidr(void)
+const char *svcalloc_cidr(const struct svcalloc *sa)
 {
-	configure_default();
-	return A.cidr;
+	return sa->cidr;
 }
 
-const char *svcalloc_port_range(void)
+const char *svcalloc_port_range(const struct svcalloc *sa)
 {
-	configure_default();
-	return A.ports;
-}
-
-void svcalloc_reset(void)
-{
-	free(A.ip.bits);
-	free(A.port.bits);
-	free(A.ops);
-	memset(&A, 0, sizeof(A));
+	return sa->ports;
 }
 
 /* ---- journal ---- */
 
-static void journal(enum op_kind kind, uint32_t v)
+static void journal(struct svcalloc *sa, enum op_kind kind, uint32_t v)
 {
-	if (!A.txn)
+	if (!sa->txn)
 		return;
-	if (A.nops == A.aops) {
-		A.aops = A.aops ? 2 * A.aops : 16;
-		A.ops = xrealloc(A.ops, A.aops * sizeof(*A.ops));
+	if (sa->nops == sa->aops) {
+		sa->aops = sa->aops ? 2 * sa->aops : 16;
+		sa->ops = xrealloc(sa->ops, sa->aops * sizeof(*sa->ops));
 	}
-	A.ops[A.nops++] = (struct op){ kind, v };
+	sa->ops[sa->nops++] = (struct op){ kind, v };
 }
 
-void svcalloc_txn_begin(void)
+void svcalloc_txn_begin(struct svcalloc *sa)
 {
-	A.txn = true;
-	A.nops = 0;
+	sa->txn = true;
+	sa->nops = 0;
 }
 
-void svcalloc_txn_commit(void)
+void svcalloc_txn_commit(struct svcalloc *sa)
 {
-	for (size_t i = 0; i < A.nops; i++) {
-		if (A.ops[i].kind == OP_IP_RELEASE)
-			range_release(&A.ip, A.ops[i].v);
-		else if (A.ops[i].kind == OP_PORT_RELEASE)
-			range_release(&A.port, A.ops[i].v);
+	for (size_t i = 0; i < sa->nops; i++) {
+		if (sa->ops[i].kind == OP_IP_RELEASE)
+			range_release(&sa->ip, sa->ops[i].v);
+		else if (sa->ops[i].kind == OP_PORT_RELEASE)
+			range_release(&sa->port, sa->ops[i].v);
 	}
-	A.nops = 0;
-	A.txn = false;
+	sa->nops = 0;
+	sa->txn = false;
 }
 
-void svcalloc_txn_revert(void)
+void svcalloc_txn_revert(struct svcalloc *sa)
 {
-	for (size_t i = A.nops; i-- > 0;) {
-		if (A.ops[i].kind == OP_IP_TAKEN)
-			range_release(&A.ip, A.ops[i].v);
-		else if (A.ops[i].kind == OP_PORT_TAKEN)
-			range_release(&A.port, A.ops[i].v);
+	for (size_t i = sa->nops; i-- > 0;) {
+		if (sa->ops[i].kind == OP_IP_TAKEN)
+			range_release(&sa->ip, sa->ops[i].v);
+		else if (sa->ops[i].kind == OP_PORT_TAKEN)
+			range_release(&sa->port, sa->ops[i].v);
 	}
-	A.nops = 0;
-	A.txn = false;
+	sa->nops = 0;
+	sa->txn = false;
 }
 
 /* ---- cluster IPs ---- */
@@ -251,123 +245,117 @@ static bool ip4(const char *s, uint32_t *v)
 	return true;
 }
 
-int svcalloc_ip_take(const char *ip)
+int svcalloc_ip_take(struct svcalloc *sa, const char *ip)
 {
 	uint32_t v;
 	int rc;
-	configure_default();
 	if (!ip4(ip, &v))
 		return SA_RANGE;
-	rc = range_take(&A.ip, v);
+	rc = range_take(&sa->ip, v);
 	if (rc == SA_OK)
-		journal(OP_IP_TAKEN, v);
+		journal(sa, OP_IP_TAKEN, v);
 	return rc;
 }
 
-int svcalloc_ip_next(char *out)
+int svcalloc_ip_next(struct svcalloc *sa, char *out)
 {
 	uint32_t v;
 	struct in_addr a;
 	int rc;
-	configure_default();
-	rc = range_next(&A.ip, &v);
+	rc = range_next(&sa->ip, &v);
 	if (rc != SA_OK)
 		return rc;
-	journal(OP_IP_TAKEN, v);
+	journal(sa, OP_IP_TAKEN, v);
 	a.s_addr = htonl(v);
 	inet_ntop(AF_INET, &a, out, 16);
 	return SA_OK;
 }
 
-void svcalloc_ip_release(const char *ip)
+void svcalloc_ip_release(struct svcalloc *sa, const char *ip)
 {
 	uint32_t v;
-	if (!A.configured || !ip4(ip, &v))
+	if (!ip4(ip, &v))
 		return;
-	if (A.txn)
-		journal(OP_IP_RELEASE, v);
+	if (sa->txn)
+		journal(sa, OP_IP_RELEASE, v);
 	else
-		range_release(&A.ip, v);
+		range_release(&sa->ip, v);
 }
 
-bool svcalloc_ip_used(const char *ip)
+bool svcalloc_ip_used(const struct svcalloc *sa, const char *ip)
 {
 	uint32_t v;
-	return A.configured && ip4(ip, &v) && range_used(&A.ip, v);
+	return ip4(ip, &v) && range_used(&sa->ip, v);
 }
 
-uint32_t svcalloc_ip_free(void)
+uint32_t svcalloc_ip_free(const struct svcalloc *sa)
 {
-	configure_default();
-	return A.ip.size - A.ip.used;
+	return sa->ip.size - sa->ip.used;
 }
 
 /* ---- node ports ---- */
 
-int svcalloc_port_take(long port)
+int svcalloc_port_take(struct svcalloc *sa, long port)
 {
 	int rc;
-	configure_default();
 	if (port < 1 || port > 65535)
 		return SA_RANGE;
-	rc = range_take(&A.port, (uint32_t)port);
+	rc = range_take(&sa->port, (uint32_t)port);
 	if (rc == SA_OK)
-		journal(OP_PORT_TAKEN, (uint32_t)port);
+		journal(sa, OP_PORT_TAKEN, (uint32_t)port);
 	return rc;
 }
 
-int svcalloc_port_next(long *out)
+int svcalloc_port_next(struct svcalloc *sa, long *out)
 {
 	uint32_t v;
 	int rc;
-	configure_default();
-	rc = range_next(&A.port, &v);
+	rc = range_next(&sa->port, &v);
 	if (rc != SA_OK)
 		return rc;
-	journal(OP_PORT_TAKEN, v);
+	journal(sa, OP_PORT_TAKEN, v);
 	*out = v;
 	return SA_OK;
 }
 
-void svcalloc_port_release(long port)
+void svcalloc_port_release(struct svcalloc *sa, long port)
 {
-	if (!A.configured || port < 1 || port > 65535)
+	if (port < 1 || port > 65535)
 		return;
-	if (A.txn)
-		journal(OP_PORT_RELEASE, (uint32_t)port);
+	if (sa->txn)
+		journal(sa, OP_PORT_RELEASE, (uint32_t)port);
 	else
-		range_release(&A.port, (uint32_t)port);
+		range_release(&sa->port, (uint32_t)port);
 }
 
-bool svcalloc_port_used(long port)
+bool svcalloc_port_used(const struct svcalloc *sa, long port)
 {
-	return A.configured && port > 0 && port <= 65535 && range_used(&A.port, (uint32_t)port);
+	return port > 0 && port <= 65535 && range_used(&sa->port, (uint32_t)port);
 }
 
-uint32_t svcalloc_port_free(void)
+uint32_t svcalloc_port_free(const struct svcalloc *sa)
 {
-	configure_default();
-	return A.port.size - A.port.used;
+	return sa->port.size - sa->port.used;
 }
 
 /* ---- rebuild (the repair pass) ---- */
 
-static void mark_port(const cJSON *svc, long port, const char *key)
+static void mark_port(struct svcalloc *sa, long port, const char *key)
 {
 	int rc;
 	if (port <= 0)
 		return;
-	rc = range_take(&A.port, (uint32_t)port);
+	rc = range_take(&sa->port, (uint32_t)port);
 	if (rc == SA_TAKEN)
 		lk_log("svcalloc: the node port %ld for service %s was assigned to multiple "
 		       "services; please recreate", port, key);
 	else if (rc == SA_RANGE)
 		lk_log("svcalloc: the node port %ld for service %s is not within the port "
-		       "range %s; please recreate", port, key, A.ports);
+		       "range %s; please recreate", port, key, sa->ports);
 }
 
 /* Same-numbered ports share one node port: mark each value once. */
-static void mark_ports(const cJSON *svc, const char *key)
+static void mark_ports(struct svcalloc *sa, const cJSON *svc, const char *key)
 {
 	const cJSON *ports = jget(svc, "spec.ports"), *p, *q;
 	int i = 0;
@@ -381,14 +369,15 @@ static void mark_ports(const cJSON *svc, const char *key)
 			seen |= jint(q, "nodePort", 0) == np;
 		}
 		if (!seen)
-			mark_port(svc, np, key);
+			mark_port(sa, np, key);
 		i++;
 	}
-	mark_port(svc, (long)jint(svc, "spec.healthCheckNodePort", 0), key);
+	mark_port(sa, (long)jint(svc, "spec.healthCheckNodePort", 0), key);
 }
 
 static int mark_service(void *arg, cJSON *svc)
 {
+	struct svcalloc *sa = arg;
 	const cJSON *ip;
 	char key[512];
 	uint32_t v;
@@ -397,47 +386,27 @@ static int mark_service(void *arg, cJSON *svc)
 	cJSON_ArrayForEach(ip, jget(svc, "spec.clusterIPs")) {
 		if (!cJSON_IsString(ip) || !ip4(ip->valuestring, &v))
 			continue;
-		int rc = range_take(&A.ip, v);
+		int rc = range_take(&sa->ip, v);
 		if (rc == SA_TAKEN)
 			lk_log("svcalloc: the cluster IP %s for service %s was assigned to "
 			       "multiple services; please recreate", ip->valuestring, key);
 		else if (rc == SA_RANGE)
 			lk_log("svcalloc: the cluster IP %s for service %s is not within the "
-			       "service CIDR %s; please recreate", ip->valuestring, key, A.cidr);
+			       "service CIDR %s; please recreate", ip->valuestring, key, sa->cidr);
 	}
-	mark_ports(svc, key);
+	mark_ports(sa, svc, key);
 	cJSON_Delete(svc);
 	return 0;
 }
 
-void svcalloc_rebuild(struct store *st)
+void svcalloc_rebuild(struct svcalloc *sa, struct store *st)
 {
 	struct lk_err err = { 0 };
-	configure_default();
-	range_init(&A.ip, A.ip.base, A.ip.size, A.ip.offset);
-	range_init(&A.port, A.port.base, A.port.size, A.port.offset);
-	A.nops = 0; /* an open transaction (admit) starts over on the new state */
-	A.st = st;
-	if (store_list(st, "services", NULL, NULL, mark_service, NULL, NULL, &err) < 0) {
+	range_init(&sa->ip, sa->ip.base, sa->ip.size, sa->ip.offset);
+	range_init(&sa->port, sa->port.base, sa->port.size, sa->port.offset);
+	sa->nops = 0; /* an open transaction (admit) starts over on the new state */
+	if (store_list(st, "services", NULL, NULL, mark_service, sa, NULL, &err) < 0) {
 		lk_log("svcalloc: cannot list services: %s", err.msg);
 		lk_err_clear(&err);
 	}
-}
-
-void svcalloc_ensure(struct store *st)
-{
-	if (A.st != st || !A.configured)
-		svcalloc_rebuild(st);
-}
-
-int svcalloc_init(struct labkube *lk)
-{
-	struct lk_err err = { 0 };
-	if (svcalloc_configure(lk->cfg.service_cidr, lk->cfg.node_port_range, &err) < 0) {
-		lk_log("labkube: %s", err.msg);
-		lk_err_clear(&err);
-		return -1;
-	}
-	svcalloc_rebuild(lk->store);
-	return 0;
 }

@@ -13,8 +13,13 @@
  * network and broadcast addresses are never handed out.
  *
  * Persistence: none of its own. The state is rebuilt from the Services in the
- * store at start (svcalloc_init, what upstream's repair loop does), so the
- * values of existing Services are never handed out again after a restart.
+ * store (svcalloc_rebuild, what upstream's repair loop does), so the values
+ * of existing Services are never handed out again after a restart.
+ *
+ * Ownership: one `struct svcalloc` per store, owned by that store's registry
+ * (server/registry/registry.h), which hands it to the Service hooks in the
+ * write context (`struct write_ctx`, resources.h). No state outside the
+ * handle: two registries in one process allocate independently.
  *
  * Transactions: write.c opens one around admit and the store write
  * (svcalloc_txn_begin). Inside it, allocations take effect at once (so a
@@ -22,11 +27,7 @@
  * svcalloc_txn_commit applies the releases, svcalloc_txn_revert gives back
  * the allocations and forgets the releases (a failed create or update, a
  * dry run). Outside a transaction a release is immediate (delete).
- *
- * Context: the resource hooks (admit/release) get only the store, so the
- * allocator is one module-level instance, bound to the store it was built
- * from. A hook called with another store (unit tests) rebuilds it from that
- * store with the configured (or default) ranges. One thread (the loop).
+ * One thread (the loop).
  */
 #ifndef LK_SVCALLOC_H
 #define LK_SVCALLOC_H
@@ -36,8 +37,8 @@
 
 #include "common/err.h"
 
-struct labkube;
 struct store;
+struct svcalloc;
 
 enum svcalloc_rc {
 	SA_OK = 0,
@@ -46,40 +47,38 @@ enum svcalloc_rc {
 	SA_FULL = -3,       /* "range is full" */
 };
 
-/* Set the ranges: cidr "10.96.0.0/12", ports "30000-32767". Drops all
- * state. -1 with a message in err when either does not parse. */
-int svcalloc_configure(const char *cidr, const char *ports, struct lk_err *err);
-/* Configure from lk->cfg (service_cidr, node_port_range) and rebuild from
- * lk->store; called by main.c once the store is open. */
-int svcalloc_init(struct labkube *lk);
-/* Mark every cluster IP, node port and healthCheckNodePort of the Services
- * in st (the repair pass); duplicates and out-of-range values are logged. */
-void svcalloc_rebuild(struct store *st);
-/* Rebuild from st unless the allocator was already built from it. */
-void svcalloc_ensure(struct store *st);
-/* Free everything; the next svcalloc_ensure rebuilds with the defaults. */
-void svcalloc_reset(void);
+#define SVCALLOC_DEFAULT_CIDR "10.96.0.0/12"
+#define SVCALLOC_DEFAULT_PORTS "30000-32767"
+
+/* Empty allocators for cidr "10.96.0.0/12" and ports "30000-32767" (NULL:
+ * those defaults). NULL with a message in err when either does not parse. */
+struct svcalloc *svcalloc_new(const char *cidr, const char *ports, struct lk_err *err);
+void svcalloc_free(struct svcalloc *sa);
+/* Forget everything and mark every cluster IP, node port and
+ * healthCheckNodePort of the Services in st (the repair pass); duplicates
+ * and out-of-range values are logged. An open transaction starts over. */
+void svcalloc_rebuild(struct svcalloc *sa, struct store *st);
 
 /* "10.96.0.0/12" and "30000-32767", as configured (for error messages). */
-const char *svcalloc_cidr(void);
-const char *svcalloc_port_range(void);
+const char *svcalloc_cidr(const struct svcalloc *sa);
+const char *svcalloc_port_range(const struct svcalloc *sa);
 
 /* Cluster IPs, dotted quad. next writes into out (>= 16 bytes). */
-int svcalloc_ip_take(const char *ip);
-int svcalloc_ip_next(char *out);
-void svcalloc_ip_release(const char *ip);
-bool svcalloc_ip_used(const char *ip);
+int svcalloc_ip_take(struct svcalloc *sa, const char *ip);
+int svcalloc_ip_next(struct svcalloc *sa, char *out);
+void svcalloc_ip_release(struct svcalloc *sa, const char *ip);
+bool svcalloc_ip_used(const struct svcalloc *sa, const char *ip);
 /* Node ports. */
-int svcalloc_port_take(long port);
-int svcalloc_port_next(long *out);
-void svcalloc_port_release(long port);
-bool svcalloc_port_used(long port);
+int svcalloc_port_take(struct svcalloc *sa, long port);
+int svcalloc_port_next(struct svcalloc *sa, long *out);
+void svcalloc_port_release(struct svcalloc *sa, long port);
+bool svcalloc_port_used(const struct svcalloc *sa, long port);
 /* Free values left in each range (tests, diagnostics). */
-uint32_t svcalloc_ip_free(void);
-uint32_t svcalloc_port_free(void);
+uint32_t svcalloc_ip_free(const struct svcalloc *sa);
+uint32_t svcalloc_port_free(const struct svcalloc *sa);
 
-void svcalloc_txn_begin(void);
-void svcalloc_txn_commit(void);
-void svcalloc_txn_revert(void);
+void svcalloc_txn_begin(struct svcalloc *sa);
+void svcalloc_txn_commit(struct svcalloc *sa);
+void svcalloc_txn_revert(struct svcalloc *sa);
 
 #endif

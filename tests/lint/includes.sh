@@ -38,9 +38,6 @@ KNOWN=(
 	# Item 3: the Node object controller asks the node agent why pods
 	# cannot run (the kubelet's node status belongs to the node agent).
 	"server/controllers/nodeobj.c server/node/node.h"
-	# Item 4 (components as handles): the Service allocators are set up
-	# from the whole context, and keep their state in a global.
-	"server/resources/svcalloc.c server/labkube.h"
 )
 
 layer_of() { # layer_of FILE: the longest RULES folder prefixing FILE

@@ -18,7 +18,7 @@ static const char *bad(void *arg) { return arg; }
 
 START_TEST(subresources_by_kind_and_name)
 {
-	struct registry *reg = registry_new(NULL, NULL);
+	struct registry *reg = registry_new(NULL, NULL, NULL, NULL);
 	int x, y;
 	void *arg = NULL;
 
@@ -45,7 +45,7 @@ END_TEST
 
 START_TEST(checks_in_registration_order)
 {
-	struct registry *reg = registry_new(NULL, NULL);
+	struct registry *reg = registry_new(NULL, NULL, NULL, NULL);
 	const struct ready_check *c;
 	size_t n;
 
@@ -78,7 +78,7 @@ END_TEST
 
 START_TEST(check_added_twice_dies)
 {
-	struct registry *reg = registry_new(NULL, NULL);
+	struct registry *reg = registry_new(NULL, NULL, NULL, NULL);
 	registry_check_add(reg, "dns", ok, NULL);
 	registry_check_add(reg, "dns", ok, NULL);
 }

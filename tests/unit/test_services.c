@@ -22,6 +22,7 @@
 static char dir[] = "/tmp/lk-test-svc-XXXXXX";
 static struct store *st;
 static struct registry *reg;
+static struct svcalloc *sa; /* reg's allocators */
 
 /* JSON with ' for " (manifests stay readable). */
 static cJSON *J(const char *s)
@@ -44,22 +45,23 @@ static void setup(void)
 	st = store_open(path, NULL, NULL);
 	free(path);
 	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st);
+	reg = registry_new(NULL, st, NULL, NULL);
 	cJSON *ns = J("{'metadata':{'name':'default'}}");
 	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
 	cJSON_Delete(ns);
-	svcalloc_reset();
+	sa = reg->svcalloc;
 }
 
 static void teardown(void)
 {
 	char *cmd = xasprintf("rm -rf %s", dir);
 	registry_free(reg);
+	reg = NULL;
+	sa = NULL;
 	store_free(st);
 	(void)!system(cmd);
 	free(cmd);
 	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-svc-XXXXXX");
-	svcalloc_reset();
 }
 
 /* Create a Service; returns the stored object (or NULL, err set). */
@@ -117,30 +119,47 @@ static unsigned ip_last(const char *ip)
 
 /* ---- allocator ---- */
 
+/* New, empty allocators for these ranges (NULL: the defaults): reg's in
+ * the "write" cases, standalone in the "allocator" ones (no registry). */
+static void configure(const char *cidr, const char *ports)
+{
+	svcalloc_free(sa);
+	sa = svcalloc_new(cidr, ports, NULL);
+	ck_assert_ptr_nonnull(sa);
+	if (reg)
+		reg->svcalloc = sa;
+}
+
+static void alloc_teardown(void)
+{
+	svcalloc_free(sa);
+	sa = NULL;
+}
+
 START_TEST(alloc_bands)
 {
 	char ip[16];
 	long port;
-	ck_assert_int_eq(svcalloc_configure("10.96.0.0/12", "30000-32767", NULL), 0);
+	configure("10.96.0.0/12", "30000-32767");
 	for (int i = 0; i < 200; i++) {
-		ck_assert_int_eq(svcalloc_ip_next(ip), SA_OK);
+		ck_assert_int_eq(svcalloc_ip_next(sa, ip), SA_OK);
 		/* dynamic: above the static band 10.96.0.1 .. 10.96.1.0 */
 		ck_assert_uint_gt(ip_last(ip), ip_last("10.96.1.0"));
 		ck_assert_uint_le(ip_last(ip), ip_last("10.111.255.254"));
-		ck_assert_int_eq(svcalloc_port_next(&port), SA_OK);
+		ck_assert_int_eq(svcalloc_port_next(sa, &port), SA_OK);
 		ck_assert_int_ge(port, 30086);
 		ck_assert_int_le(port, 32767);
 	}
-	ck_assert_int_eq(svcalloc_ip_take("10.96.0.10"), SA_OK);
-	ck_assert_int_eq(svcalloc_ip_take("10.96.0.10"), SA_TAKEN);
-	ck_assert_int_eq(svcalloc_ip_take("10.96.0.0"), SA_RANGE);   /* network */
-	ck_assert_int_eq(svcalloc_ip_take("10.111.255.255"), SA_RANGE); /* broadcast */
-	ck_assert_int_eq(svcalloc_ip_take("1.1.1.1"), SA_RANGE);
-	ck_assert_int_eq(svcalloc_port_take(30000), SA_OK);
-	ck_assert_int_eq(svcalloc_port_take(30000), SA_TAKEN);
-	ck_assert_int_eq(svcalloc_port_take(80), SA_RANGE);
-	ck_assert_int_eq(svcalloc_configure("10.96.0.0/33", "1-2", NULL), -1);
-	ck_assert_int_eq(svcalloc_configure("10.96.0.0/24", "5-2", NULL), -1);
+	ck_assert_int_eq(svcalloc_ip_take(sa, "10.96.0.10"), SA_OK);
+	ck_assert_int_eq(svcalloc_ip_take(sa, "10.96.0.10"), SA_TAKEN);
+	ck_assert_int_eq(svcalloc_ip_take(sa, "10.96.0.0"), SA_RANGE);   /* network */
+	ck_assert_int_eq(svcalloc_ip_take(sa, "10.111.255.255"), SA_RANGE); /* broadcast */
+	ck_assert_int_eq(svcalloc_ip_take(sa, "1.1.1.1"), SA_RANGE);
+	ck_assert_int_eq(svcalloc_port_take(sa, 30000), SA_OK);
+	ck_assert_int_eq(svcalloc_port_take(sa, 30000), SA_TAKEN);
+	ck_assert_int_eq(svcalloc_port_take(sa, 80), SA_RANGE);
+	ck_assert_ptr_null(svcalloc_new("10.96.0.0/33", "1-2", NULL));
+	ck_assert_ptr_null(svcalloc_new("10.96.0.0/24", "5-2", NULL));
 }
 END_TEST
 
@@ -148,10 +167,10 @@ END_TEST
 START_TEST(alloc_exhaustion_release)
 {
 	char ip[16], seen[256] = { 0 };
-	ck_assert_int_eq(svcalloc_configure("10.0.0.0/27", "30000-30019", NULL), 0);
+	configure("10.0.0.0/27", "30000-30019");
 	/* /27: 30 usable, static band 16 (10.0.0.1-16) */
 	for (int i = 0; i < 30; i++) {
-		ck_assert_int_eq(svcalloc_ip_next(ip), SA_OK);
+		ck_assert_int_eq(svcalloc_ip_next(sa, ip), SA_OK);
 		unsigned last = ip_last(ip) & 0xff;
 		ck_assert(!seen[last]);
 		seen[last] = 1;
@@ -160,35 +179,35 @@ START_TEST(alloc_exhaustion_release)
 		else
 			ck_assert_uint_le(last, 16);
 	}
-	ck_assert_int_eq(svcalloc_ip_next(ip), SA_FULL);
-	svcalloc_ip_release("10.0.0.5");
-	ck_assert_int_eq(svcalloc_ip_next(ip), SA_OK);
+	ck_assert_int_eq(svcalloc_ip_next(sa, ip), SA_FULL);
+	svcalloc_ip_release(sa, "10.0.0.5");
+	ck_assert_int_eq(svcalloc_ip_next(sa, ip), SA_OK);
 	ck_assert_str_eq(ip, "10.0.0.5");
 	long p;
 	for (int i = 0; i < 20; i++)
-		ck_assert_int_eq(svcalloc_port_next(&p), SA_OK);
-	ck_assert_int_eq(svcalloc_port_next(&p), SA_FULL);
-	ck_assert_uint_eq(svcalloc_port_free(), 0);
+		ck_assert_int_eq(svcalloc_port_next(sa, &p), SA_OK);
+	ck_assert_int_eq(svcalloc_port_next(sa, &p), SA_FULL);
+	ck_assert_uint_eq(svcalloc_port_free(sa), 0);
 }
 END_TEST
 
 START_TEST(alloc_txn)
 {
-	ck_assert_int_eq(svcalloc_configure("10.96.0.0/12", "30000-32767", NULL), 0);
-	ck_assert_int_eq(svcalloc_ip_take("10.96.0.20"), SA_OK);
-	svcalloc_txn_begin();
-	ck_assert_int_eq(svcalloc_ip_take("10.96.0.21"), SA_OK);
-	svcalloc_ip_release("10.96.0.20");
-	ck_assert(svcalloc_ip_used("10.96.0.20")); /* deferred */
-	svcalloc_txn_revert();
-	ck_assert(svcalloc_ip_used("10.96.0.20"));
-	ck_assert(!svcalloc_ip_used("10.96.0.21"));
-	svcalloc_txn_begin();
-	ck_assert_int_eq(svcalloc_port_take(30500), SA_OK);
-	svcalloc_ip_release("10.96.0.20");
-	svcalloc_txn_commit();
-	ck_assert(!svcalloc_ip_used("10.96.0.20"));
-	ck_assert(svcalloc_port_used(30500));
+	configure("10.96.0.0/12", "30000-32767");
+	ck_assert_int_eq(svcalloc_ip_take(sa, "10.96.0.20"), SA_OK);
+	svcalloc_txn_begin(sa);
+	ck_assert_int_eq(svcalloc_ip_take(sa, "10.96.0.21"), SA_OK);
+	svcalloc_ip_release(sa, "10.96.0.20");
+	ck_assert(svcalloc_ip_used(sa, "10.96.0.20")); /* deferred */
+	svcalloc_txn_revert(sa);
+	ck_assert(svcalloc_ip_used(sa, "10.96.0.20"));
+	ck_assert(!svcalloc_ip_used(sa, "10.96.0.21"));
+	svcalloc_txn_begin(sa);
+	ck_assert_int_eq(svcalloc_port_take(sa, 30500), SA_OK);
+	svcalloc_ip_release(sa, "10.96.0.20");
+	svcalloc_txn_commit(sa);
+	ck_assert(!svcalloc_ip_used(sa, "10.96.0.20"));
+	ck_assert(svcalloc_port_used(sa, 30500));
 }
 END_TEST
 
@@ -199,11 +218,11 @@ START_TEST(alloc_rebuild)
 	cJSON *a = create("{'metadata':{'name':'a'},'spec':{'type':'NodePort',"
 			  "'clusterIP':'10.96.0.50','ports':[{'port':80,'nodePort':30080}]}}", &err);
 	ck_assert_msg(a != NULL, "%s", err.msg);
-	svcalloc_reset();
-	svcalloc_rebuild(st);
-	ck_assert(svcalloc_ip_used("10.96.0.50"));
-	ck_assert(svcalloc_port_used(30080));
-	ck_assert_int_eq(svcalloc_ip_free(), (1u << 20) - 2 - 1);
+	configure(NULL, NULL);
+	svcalloc_rebuild(sa, st);
+	ck_assert(svcalloc_ip_used(sa, "10.96.0.50"));
+	ck_assert(svcalloc_port_used(sa, 30080));
+	ck_assert_int_eq(svcalloc_ip_free(sa), (1u << 20) - 2 - 1);
 	expect_err("{'metadata':{'name':'b'},'spec':{'clusterIP':'10.96.0.50','ports':[{'port':80}]}}",
 		   LK_EINVALID, "Service \"b\" is invalid: spec.clusterIPs: Invalid value: "
 		   "[]string{\"10.96.0.50\"}: failed to allocate IP 10.96.0.50: provided IP is "
@@ -224,14 +243,14 @@ START_TEST(create_allocates)
 	const char *ip = jstr(s, "spec.clusterIP");
 	ck_assert_str_eq(ip, cJSON_GetArrayItem(jget(s, "spec.clusterIPs"), 0)->valuestring);
 	ck_assert_uint_gt(ip_last(ip), ip_last("10.96.1.0"));
-	ck_assert(svcalloc_ip_used(ip));
+	ck_assert(svcalloc_ip_used(sa, ip));
 	long np = (long)jint(cJSON_GetArrayItem(jget(s, "spec.ports"), 0), "nodePort", 0);
 	ck_assert_int_ge(np, 30000);
-	ck_assert(svcalloc_port_used(np));
+	ck_assert(svcalloc_port_used(sa, np));
 	ck_assert_str_eq(jstr(s, "spec.externalTrafficPolicy"), "Cluster");
 	del("web");
-	ck_assert(!svcalloc_ip_used(ip));
-	ck_assert(!svcalloc_port_used(np));
+	ck_assert(!svcalloc_ip_used(sa, ip));
+	ck_assert(!svcalloc_port_used(sa, np));
 	cJSON_Delete(s);
 }
 END_TEST
@@ -249,12 +268,12 @@ START_TEST(create_shared_nodeport_headless)
 			  &err);
 	ck_assert_msg(h != NULL, "%s", err.msg);
 	ck_assert_str_eq(jstr(h, "spec.clusterIP"), "None");
-	uint32_t before = svcalloc_ip_free();
+	uint32_t before = svcalloc_ip_free(sa);
 	cJSON *e = create("{'metadata':{'name':'e'},'spec':{'type':'ExternalName',"
 			  "'externalName':'example.com'}}", &err);
 	ck_assert_msg(e != NULL, "%s", err.msg);
 	ck_assert_ptr_null(jget(e, "spec.clusterIP"));
-	ck_assert_uint_eq(svcalloc_ip_free(), before);
+	ck_assert_uint_eq(svcalloc_ip_free(sa), before);
 	cJSON_Delete(s);
 	cJSON_Delete(h);
 	cJSON_Delete(e);
@@ -275,17 +294,17 @@ START_TEST(create_errors)
 	cJSON *a = create("{'metadata':{'name':'a'},'spec':{'type':'NodePort','ports':[{'port':80,"
 			  "'nodePort':30080}]}}", &err);
 	ck_assert_msg(a != NULL, "%s", err.msg);
-	uint32_t before = svcalloc_ip_free();
+	uint32_t before = svcalloc_ip_free(sa);
 	expect_err("{'metadata':{'name':'x'},'spec':{'type':'NodePort','ports':[{'port':80,"
 		   "'nodePort':30080}]}}", LK_EINVALID,
 		   "Service \"x\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: "
 		   "provided port is already allocated");
 	/* the failed create gave its cluster IP back */
-	ck_assert_uint_eq(svcalloc_ip_free(), before);
+	ck_assert_uint_eq(svcalloc_ip_free(sa), before);
 	expect_err("{'metadata':{'name':'x'},'spec':{'ports':[{'port':80},{'port':81}]}}",
 		   LK_EINVALID, "Service \"x\" is invalid: [spec.ports[0].name: Required value, "
 		   "spec.ports[1].name: Required value]");
-	ck_assert_uint_eq(svcalloc_ip_free(), before);
+	ck_assert_uint_eq(svcalloc_ip_free(sa), before);
 	expect_err("{'metadata':{'name':'x'},'spec':{'type':'ExternalName'}}", LK_EINVALID,
 		   "Service \"x\" is invalid: spec.externalName: Required value");
 	expect_err("{'metadata':{'name':'x'},'spec':{'type':'NodePort','clusterIP':'None',"
@@ -302,7 +321,7 @@ START_TEST(create_errors)
 	expect_err("{'metadata':{'name':'x'},'spec':{'clusterIP':'x','ports':[{'port':80}]}}",
 		   LK_EINVALID, "Service \"x\" is invalid: spec.clusterIPs[0]: Invalid value: \"x\": "
 		   "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
-	ck_assert_uint_eq(svcalloc_ip_free(), before);
+	ck_assert_uint_eq(svcalloc_ip_free(sa), before);
 	cJSON_Delete(a);
 	lk_err_clear(&err);
 }
@@ -311,8 +330,8 @@ END_TEST
 START_TEST(create_full)
 {
 	struct lk_err err = { 0 };
-	ck_assert_int_eq(svcalloc_configure("10.96.0.0/30", "30000-30001", NULL), 0);
-	svcalloc_rebuild(st);
+	configure("10.96.0.0/30", "30000-30001");
+	svcalloc_rebuild(sa, st);
 	cJSON *a = create("{'metadata':{'name':'a'},'spec':{'ports':[{'port':80}]}}", &err);
 	cJSON *b = create("{'metadata':{'name':'b'},'spec':{'ports':[{'port':80}]}}", &err);
 	ck_assert(a && b);
@@ -333,7 +352,7 @@ START_TEST(create_existing)
 	cJSON *a = create(k, &err);
 	ck_assert_msg(a != NULL, "%s", err.msg);
 	expect_err(k, LK_EEXISTS, "services \"kubernetes\" already exists");
-	ck_assert(svcalloc_ip_used("10.96.0.1"));
+	ck_assert(svcalloc_ip_used(sa, "10.96.0.1"));
 	cJSON_Delete(a);
 }
 END_TEST
@@ -362,7 +381,7 @@ START_TEST(update_immutable_and_patch)
 	char *want = xasprintf("Service \"s\" is invalid: spec.clusterIPs[0]: Invalid value: "
 			       "[]string{\"10.96.0.99\"}: may not change once set");
 	ck_assert_str_eq(err.msg, want);
-	ck_assert(!svcalloc_ip_used("10.96.0.99"));
+	ck_assert(!svcalloc_ip_used(sa, "10.96.0.99"));
 	free(want);
 	cJSON_Delete(u);
 	cJSON_Delete(s);
@@ -384,8 +403,8 @@ START_TEST(update_type_changes)
 	ck_assert_msg(update(s, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(jint(cJSON_GetArrayItem(jget(s, "spec.ports"), 0), "nodePort", 0), 0);
 	ck_assert_ptr_null(jget(s, "spec.externalTrafficPolicy"));
-	ck_assert(!svcalloc_port_used(np));
-	ck_assert(svcalloc_ip_used(ip));
+	ck_assert(!svcalloc_port_used(sa, np));
+	ck_assert(svcalloc_ip_used(sa, ip));
 	jset_str(s, "spec.type", "ExternalName");
 	jset_str(s, "spec.externalName", "example.com");
 	ck_assert_msg(update(s, &err) == 0, "%s", err.msg);
@@ -393,13 +412,13 @@ START_TEST(update_type_changes)
 	ck_assert_ptr_null(jget(s, "spec.clusterIPs"));
 	ck_assert_ptr_null(jget(s, "spec.ipFamilies"));
 	ck_assert_ptr_null(jget(s, "spec.ipFamilyPolicy"));
-	ck_assert(!svcalloc_ip_used(ip));
+	ck_assert(!svcalloc_ip_used(sa, ip));
 	jset_str(s, "spec.type", "NodePort");
 	jdel(s, "spec.externalName");
 	ck_assert_msg(update(s, &err) == 0, "%s", err.msg);
-	ck_assert(svcalloc_ip_used(jstr(s, "spec.clusterIP")));
+	ck_assert(svcalloc_ip_used(sa, jstr(s, "spec.clusterIP")));
 	np = (long)jint(cJSON_GetArrayItem(jget(s, "spec.ports"), 0), "nodePort", 0);
-	ck_assert(svcalloc_port_used(np));
+	ck_assert(svcalloc_port_used(sa, np));
 	/* LB -> ClusterIP clears the status */
 	jset_str(s, "spec.type", "LoadBalancer");
 	ck_assert_msg(update(s, &err) == 0, "%s", err.msg);
@@ -425,12 +444,12 @@ START_TEST(update_failure_reverts)
 	ck_assert_int_eq(update(b, &err), -1);
 	ck_assert_str_eq(err.msg, "Service \"b\" is invalid: spec.ports[0].nodePort: Invalid "
 			 "value: 30080: provided port is already allocated");
-	ck_assert(svcalloc_port_used(30081));
+	ck_assert(svcalloc_port_used(sa, 30081));
 	jset_int(p, "nodePort", 30082);
 	jset_str(p, "protocol", "ICMP"); /* validation fails after allocation */
 	ck_assert_int_eq(update(b, &err), -1);
-	ck_assert(!svcalloc_port_used(30082));
-	ck_assert(svcalloc_port_used(30081));
+	ck_assert(!svcalloc_port_used(sa, 30082));
+	ck_assert(svcalloc_port_used(sa, 30081));
 	/* status: ingress only for LoadBalancer */
 	cJSON *st_ = get("a");
 	jset(st_, "status", J("{'loadBalancer':{'ingress':[{'ip':'203.0.113.1'}]}}"));
@@ -466,6 +485,7 @@ int main(void)
 {
 	Suite *s = suite_create("services");
 	TCase *a = tcase_create("allocator"), *w = tcase_create("write");
+	tcase_add_checked_fixture(a, NULL, alloc_teardown);
 	tcase_add_test(a, alloc_bands);
 	tcase_add_test(a, alloc_exhaustion_release);
 	tcase_add_test(a, alloc_txn);

@@ -26,7 +26,7 @@ static void setup(void)
 	st = store_open(path, NULL, NULL);
 	free(path);
 	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st);
+	reg = registry_new(NULL, st, NULL, NULL);
 	cJSON *ns = cJSON_Parse("{\"metadata\":{\"name\":\"default\"}}");
 	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
 	cJSON_Delete(ns);
