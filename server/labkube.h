@@ -18,6 +18,7 @@ struct store;
 struct registry;
 struct api;
 struct node;
+struct controllers;
 
 struct config {
 	char *data_dir;
@@ -44,13 +45,15 @@ struct labkube {
 	struct store *store;
 	struct registry *reg;     /* the write path, informers, events (server/registry) */
 	struct api *api;
+	struct controllers *controllers; /* their state (server/controllers) */
 	struct node *node;      /* the node agent (server/node), NULL when off */
 	char server_url[128];   /* http://ADDR:PORT */
 };
 
 /* Bootstrap objects every cluster has (namespaces, the kubernetes Service,
- * default ServiceAccounts); idempotent. server/controllers/bootstrap.c. */
-int bootstrap_start(struct labkube *lk);
-void bootstrap_stop(struct labkube *lk);
+ * default ServiceAccounts); idempotent. server/controllers/bootstrap.c.
+ * start returns its state (NULL: failed), stop frees it. */
+void *bootstrap_start(struct labkube *lk);
+void bootstrap_stop(void *state);
 
 #endif

@@ -27,7 +27,10 @@
 #include "server/resources/resources.h"
 #include "server/store/store.h"
 
-static struct store_sub *ns_sub, *content_sub;
+/* The two change-feed subscriptions it keeps while running. */
+struct bootstrap {
+	struct store_sub *ns_sub, *content_sub;
+};
 
 static void ensure(struct labkube *lk, const struct resource *res, const char *ns,
 		   const char *json)
@@ -282,14 +285,15 @@ static void kube_dns_service(struct labkube *lk)
 	free(json);
 }
 
-int bootstrap_start(struct labkube *lk)
+void *bootstrap_start(struct labkube *lk)
 {
 	static const char *const namespaces[] = { "default", "kube-system", "kube-public",
 						  "kube-node-lease" };
+	struct bootstrap *b = xcalloc(1, sizeof(*b));
 	struct lk_err err = { 0 };
 
-	ns_sub = store_subscribe(lk->store, "namespaces", on_namespace, lk);
-	content_sub = store_subscribe(lk->store, NULL, on_content, lk);
+	b->ns_sub = store_subscribe(lk->store, "namespaces", on_namespace, lk);
+	b->content_sub = store_subscribe(lk->store, NULL, on_content, lk);
 	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
 		char *json = xasprintf("{\"metadata\":{\"name\":\"%s\"}}", namespaces[i]);
 		ensure(lk, &res_namespace, "", json);
@@ -298,7 +302,8 @@ int bootstrap_start(struct labkube *lk)
 	if (store_commit(lk->store, &err) < 0) {
 		lk_log("bootstrap: %s", err.msg);
 		lk_err_clear(&err);
-		return -1;
+		bootstrap_stop(b);
+		return NULL;
 	}
 	/* The feed has delivered the namespaces: their ServiceAccounts are in
 	 * the next transaction, with the kubernetes Service. */
@@ -309,14 +314,18 @@ int bootstrap_start(struct labkube *lk)
 	if (store_commit(lk->store, &err) < 0) {
 		lk_log("bootstrap: %s", err.msg);
 		lk_err_clear(&err);
-		return -1;
+		bootstrap_stop(b);
+		return NULL;
 	}
-	return 0;
+	return b;
 }
 
-void bootstrap_stop(struct labkube *lk)
+void bootstrap_stop(void *state)
 {
-	store_unsubscribe(ns_sub);
-	store_unsubscribe(content_sub);
-	ns_sub = content_sub = NULL;
+	struct bootstrap *b = state;
+	if (!b)
+		return;
+	store_unsubscribe(b->ns_sub);
+	store_unsubscribe(b->content_sub);
+	free(b);
 }

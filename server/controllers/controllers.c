@@ -1,8 +1,9 @@
 /*
  * server/controllers/controllers.c: the table of controllers, started in
- * order and stopped in reverse.
+ * order and stopped in reverse; it keeps each one's state (lk->controllers).
  */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "common/util.h"
 #include "server/controllers/controllers.h"
@@ -11,10 +12,12 @@
 #include "server/controllers/servicelb.h"
 #include "server/labkube.h"
 
+/* start allocates the controller's state and returns it (NULL: failed);
+ * stop takes it back (NULL-safe) and frees it. */
 struct controller {
 	const char *name;
-	int (*start)(struct labkube *lk);
-	void (*stop)(struct labkube *lk);
+	void *(*start)(struct labkube *lk);
+	void (*stop)(void *state);
 };
 
 static const struct controller table[] = {
@@ -32,18 +35,31 @@ static const struct controller table[] = {
 	{ "service-lb", servicelb_start, servicelb_stop },
 };
 
+struct controllers {
+	void *state[ARRAY_SIZE(table)];  /* table[i]'s, NULL when not started */
+};
+
 int controllers_start(struct labkube *lk)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
-		if (table[i].start(lk) < 0) {
+	struct controllers *c = xcalloc(1, sizeof(*c));
+	lk->controllers = c;
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		c->state[i] = table[i].start(lk);
+		if (!c->state[i]) {
 			lk_log("controllers: cannot start '%s'", table[i].name);
 			return -1;
 		}
+	}
 	return 0;
 }
 
 void controllers_stop(struct labkube *lk)
 {
+	struct controllers *c = lk->controllers;
+	if (!c)
+		return;
 	for (size_t i = ARRAY_SIZE(table); i-- > 0;)
-		table[i].stop(lk);
+		table[i].stop(c->state[i]);
+	free(c);
+	lk->controllers = NULL;
 }

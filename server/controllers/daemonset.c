@@ -119,10 +119,10 @@ static const char *target_node(const cJSON *pod)
 
 /* ---- the controller ---- */
 
-static struct dsc {
+struct dsc {
 	struct wl_ctl ctl;
 	struct informer *pods, *nodes, *revs;
-} dsc;
+};
 
 struct objv {
 	const cJSON **v;
@@ -141,6 +141,7 @@ static int collect(void *arg, const cJSON *obj)
 }
 
 struct dsync {
+	struct dsc *dsc;
 	struct labkube *lk;
 	const char *ns, *key;
 	const cJSON *ds;
@@ -159,7 +160,7 @@ static void claim(struct dsync *s)
 {
 	struct objv all = { 0 };
 	struct label_selector *sel = wl_selector(s->ds);
-	informer_foreach(dsc.pods, s->ns, collect, &all);
+	informer_foreach(s->dsc->pods, s->ns, collect, &all);
 	for (size_t i = 0; i < all.n; i++) {
 		const cJSON *pod = all.v[i];
 		enum wl_claim c = wl_claim(s->ds, pod, label_selector_match(sel, jget(pod, "metadata.labels")));
@@ -176,7 +177,7 @@ static void claim(struct dsync *s)
 static void gather_revisions(struct dsync *s)
 {
 	struct objv all = { 0 };
-	informer_foreach(dsc.revs, s->ns, collect, &all);
+	informer_foreach(s->dsc->revs, s->ns, collect, &all);
 	for (size_t i = 0; i < all.n; i++) {
 		const cJSON *ref = wl_controller_ref(all.v[i]);
 		if (ref && str_eq(jstr(ref, "uid"), jstr(s->ds, "metadata.uid")))
@@ -496,19 +497,21 @@ static void write_status(struct dsync *s, cJSON *st)
 
 static void ds_sync(void *arg, const char *key)
 {
+	struct dsc *dsc = arg;
 	char ns[256], name[256];
 	struct dsync s = { 0 };
 	const cJSON **buf;
 	long desired = 0;
 
 	key_split(key, ns, name);
-	if (!(s.ds = informer_get(dsc.ctl.objs, ns, name)))
+	if (!(s.ds = informer_get(dsc->ctl.objs, ns, name)))
 		return;
 	s.ds = cJSON_Duplicate(s.ds, 1);
-	s.lk = dsc.ctl.lk;
+	s.dsc = dsc;
+	s.lk = dsc->ctl.lk;
 	s.ns = ns;
 	s.key = key;
-	informer_foreach(dsc.nodes, NULL, collect, &s.nodes);
+	informer_foreach(dsc->nodes, NULL, collect, &s.nodes);
 	if (!s.nodes.n)
 		collect(&s.nodes, s.stand_in = sched_default_node(s.lk->cfg.node_name));
 	s.collisions = jint(s.ds, "status.collisionCount", 0);
@@ -533,7 +536,7 @@ static void ds_sync(void *arg, const char *key)
 		s.failed = true;
 	}
 	if (s.failed)
-		wl_ctl_add_after(&dsc.ctl, key, 1000);
+		wl_ctl_add_after(&dsc->ctl, key, 1000);
 	free(buf);
 	free(s.pods.v);
 	free(s.nodes.v);
@@ -544,51 +547,56 @@ static void ds_sync(void *arg, const char *key)
 
 static int enqueue_all(void *arg, const cJSON *ds)
 {
-	wl_ctl_add_obj(&dsc.ctl, ds);
+	struct dsc *dsc = arg;
+	wl_ctl_add_obj(&dsc->ctl, ds);
 	return 0;
 }
 
 static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const cJSON *old)
 {
+	struct dsc *dsc = arg;
 	const cJSON *owner;
-	if (!dsc.ctl.running)
+	if (!dsc->ctl.running)
 		return;
-	if (old && (owner = wl_owner(dsc.ctl.objs, old, "DaemonSet")))
-		wl_ctl_add_obj(&dsc.ctl, owner);
-	if ((owner = wl_owner(dsc.ctl.objs, pod, "DaemonSet")))
-		wl_ctl_add_obj(&dsc.ctl, owner);
+	if (old && (owner = wl_owner(dsc->ctl.objs, old, "DaemonSet")))
+		wl_ctl_add_obj(&dsc->ctl, owner);
+	if ((owner = wl_owner(dsc->ctl.objs, pod, "DaemonSet")))
+		wl_ctl_add_obj(&dsc->ctl, owner);
 	else if (!wl_controller_ref(pod) && type != STORE_DELETED)
-		informer_foreach(dsc.ctl.objs, jstr_or(pod, "metadata.namespace", ""), enqueue_all, NULL);
+		informer_foreach(dsc->ctl.objs, jstr_or(pod, "metadata.namespace", ""), enqueue_all, dsc);
 }
 
 static void on_node(void *arg, enum store_ev_type type, const cJSON *node, const cJSON *old)
 {
-	if (!dsc.ctl.running)
+	struct dsc *dsc = arg;
+	if (!dsc->ctl.running)
 		return;
 	if (type != STORE_MODIFIED || !old ||
 	    !jequal(jget(node, "metadata.labels"), jget(old, "metadata.labels")) ||
 	    !jequal(jget(node, "spec.taints"), jget(old, "spec.taints")))
-		informer_foreach(dsc.ctl.objs, NULL, enqueue_all, NULL);
+		informer_foreach(dsc->ctl.objs, NULL, enqueue_all, dsc);
 }
 
-int daemonset_start(struct labkube *lk)
+void *daemonset_start(struct labkube *lk)
 {
-	dsc.pods = wl_informer(lk, &res_pod);
-	dsc.nodes = wl_informer(lk, &res_node);
-	dsc.revs = wl_informer(lk, &res_controllerrevision);
-	wl_ctl_start(&dsc.ctl, lk, "daemonset", &res_daemonset, ds_sync, &dsc);
-	informer_on(dsc.pods, on_pod, &dsc);
-	informer_on(dsc.nodes, on_node, &dsc);
-	return 0;
+	struct dsc *dsc = xcalloc(1, sizeof(*dsc));
+	dsc->pods = wl_informer(lk, &res_pod);
+	dsc->nodes = wl_informer(lk, &res_node);
+	dsc->revs = wl_informer(lk, &res_controllerrevision);
+	wl_ctl_start(&dsc->ctl, lk, "daemonset", &res_daemonset, ds_sync, dsc);
+	informer_on(dsc->pods, on_pod, dsc);
+	informer_on(dsc->nodes, on_node, dsc);
+	return dsc;
 }
 
-void daemonset_stop(struct labkube *lk)
+void daemonset_stop(void *state)
 {
-	if (!dsc.ctl.running)
+	struct dsc *dsc = state;
+	if (!dsc)
 		return;
-	wl_ctl_stop(&dsc.ctl);
-	wl_informer_put(dsc.pods);
-	wl_informer_put(dsc.nodes);
-	wl_informer_put(dsc.revs);
-	dsc.pods = dsc.nodes = dsc.revs = NULL;
+	wl_ctl_stop(&dsc->ctl);
+	wl_informer_put(dsc->pods);
+	wl_informer_put(dsc->nodes);
+	wl_informer_put(dsc->revs);
+	free(dsc);
 }

@@ -163,19 +163,24 @@ static int proportion(const struct dplan *p, const struct drs *r, int to_add, in
 	return frac > allowed ? frac : allowed;
 }
 
-static const struct dplan *sort_plan;
-static int sort_dir; /* > 0: scaling up (newer first on ties) */
+/* qsort_r order of indexes into p->rs: larger first; on ties, newer first
+ * when scaling up (to_add > 0), older first when scaling down. */
+struct size_order {
+	const struct dplan *p;
+	int to_add;
+};
 
-static int by_size(const void *a, const void *b)
+static int by_size(const void *a, const void *b, void *arg)
 {
-	const struct drs *x = &sort_plan->rs[*(const size_t *)a];
-	const struct drs *y = &sort_plan->rs[*(const size_t *)b];
+	const struct size_order *o = arg;
+	const struct drs *x = &o->p->rs[*(const size_t *)a];
+	const struct drs *y = &o->p->rs[*(const size_t *)b];
 	if (x->replicas != y->replicas)
 		return x->replicas > y->replicas ? -1 : 1;
 	/* rs is oldest first: index order is creation order */
 	if (*(const size_t *)a == *(const size_t *)b)
 		return 0;
-	return (*(const size_t *)a < *(const size_t *)b) == (sort_dir < 0) ? -1 : 1;
+	return (*(const size_t *)a < *(const size_t *)b) == (o->to_add < 0) ? -1 : 1;
 }
 
 static void plan_proportional(struct dplan *p)
@@ -191,10 +196,9 @@ static void plan_proportional(struct dplan *p)
 		}
 	to_add = (p->replicas > 0 ? p->replicas + p->surge : 0) - all;
 	if (to_add) {
+		struct size_order o = { p, to_add };
 		op = to_add > 0 ? "up" : "down";
-		sort_plan = p;
-		sort_dir = to_add;
-		qsort(idx, na, sizeof(*idx), by_size);
+		qsort_r(idx, na, sizeof(*idx), by_size, &o);
 	}
 	for (size_t k = 0; k < na; k++) {
 		int prop = proportion(p, &p->rs[idx[k]], to_add, added);
@@ -630,10 +634,9 @@ struct dc {
 	struct informer *rsets, *pods;
 };
 
-static struct dc dc;
-
 /* One sync's working state. */
 struct dsync {
+	struct dc *dc;
 	struct labkube *lk;
 	const char *key, *ns;
 	const cJSON *cached;       /* the Deployment as the cache has it */
@@ -694,7 +697,7 @@ static void gather_rs(struct dsync *s)
 	struct gather g = { s, wl_selector(s->cached), cJSON_CreateArray() };
 	cJSON *rs;
 
-	informer_foreach(dc.rsets, s->ns, gather_one, &g);
+	informer_foreach(s->dc->rsets, s->ns, gather_one, &g);
 	cJSON_ArrayForEach(rs, g.adopt) {
 		bool sel = label_selector_match(g.sel, jget(rs, "metadata.labels"));
 		cJSON *out = NULL;
@@ -999,7 +1002,7 @@ static bool old_pods_running(const struct dsync *s)
 	for (size_t i = 0; i < s->n; i++)
 		if ((long)i != s->p.new_rs && s->v[i].actual > 0)
 			return true;
-	informer_foreach(dc.pods, s->ns, old_pod, &o);
+	informer_foreach(s->dc->pods, s->ns, old_pod, &o);
 	return o.running;
 }
 
@@ -1058,7 +1061,7 @@ static void write_deployment(struct dsync *s, cJSON *status, int64_t requeue)
 	jset(upd, "status", status);
 	if (!ann && jequal(jget(s->cached, "status"), status)) {
 		if (requeue >= 0)
-			wl_ctl_add_after(&dc.ctl, s->key, requeue);
+			wl_ctl_add_after(&s->dc->ctl, s->key, requeue);
 		goto out;
 	}
 	if (wl_update(s->lk, &res_deployment, upd, WRITE_STATUS, &err) < 0)
@@ -1133,14 +1136,16 @@ static void run(struct dsync *s)
 
 static void deploy_sync(void *arg, const char *key)
 {
+	struct dc *dc = arg;
 	char ns[256], name[256];
 	struct dsync s = { 0 };
 	const cJSON *d;
 
 	key_split(key, ns, name);
-	if (!(d = informer_get(dc.ctl.objs, ns, name)))
+	if (!(d = informer_get(dc->ctl.objs, ns, name)))
 		return;
-	s.lk = dc.ctl.lk;
+	s.dc = dc;
+	s.lk = dc->ctl.lk;
 	s.key = key;
 	s.ns = ns;
 	s.cached = d;
@@ -1152,7 +1157,7 @@ static void deploy_sync(void *arg, const char *key)
 		run(&s);
 	}
 	if (s.failed)
-		wl_ctl_add_after(&dc.ctl, key, 200);
+		wl_ctl_add_after(&dc->ctl, key, 200);
 	for (size_t i = 0; i < s.n; i++)
 		cJSON_Delete(s.rs[i]);
 	free(s.rs);
@@ -1163,6 +1168,7 @@ static void deploy_sync(void *arg, const char *key)
 }
 
 struct sel_arg {
+	struct dc *dc;
 	const cJSON *labels;
 };
 
@@ -1171,59 +1177,63 @@ static int enqueue_if_selects(void *arg, const cJSON *d)
 	struct sel_arg *a = arg;
 	struct label_selector *sel = wl_selector(d);
 	if (label_selector_match(sel, a->labels))
-		wl_ctl_add_obj(&dc.ctl, d);
+		wl_ctl_add_obj(&a->dc->ctl, d);
 	label_selector_free(sel);
 	return 0;
 }
 
 static void on_rs(void *arg, enum store_ev_type type, const cJSON *rs, const cJSON *old)
 {
+	struct dc *dc = arg;
 	const cJSON *owner, *ref = wl_controller_ref(rs);
-	struct sel_arg a = { jget(rs, "metadata.labels") };
+	struct sel_arg a = { dc, jget(rs, "metadata.labels") };
 
-	if (!dc.ctl.running)
+	if (!dc->ctl.running)
 		return;
-	if (old && (owner = wl_owner(dc.ctl.objs, old, "Deployment")) &&
+	if (old && (owner = wl_owner(dc->ctl.objs, old, "Deployment")) &&
 	    !(ref && str_eq(jstr(ref, "uid"), jstr(owner, "metadata.uid"))))
-		wl_ctl_add_obj(&dc.ctl, owner);
+		wl_ctl_add_obj(&dc->ctl, owner);
 	if (ref) {
-		if ((owner = wl_owner(dc.ctl.objs, rs, "Deployment")))
-			wl_ctl_add_obj(&dc.ctl, owner);
+		if ((owner = wl_owner(dc->ctl.objs, rs, "Deployment")))
+			wl_ctl_add_obj(&dc->ctl, owner);
 		return;
 	}
 	if (type == STORE_DELETED || (old && !wl_controller_ref(old) &&
 	    jequal(jget(old, "metadata.labels"), jget(rs, "metadata.labels"))))
 		return;
-	informer_foreach(dc.ctl.objs, jstr_or(rs, "metadata.namespace", ""), enqueue_if_selects, &a);
+	informer_foreach(dc->ctl.objs, jstr_or(rs, "metadata.namespace", ""), enqueue_if_selects, &a);
 }
 
 /* A pod gone may let a Recreate rollout go on. */
 static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const cJSON *old)
 {
+	struct dc *dc = arg;
 	const cJSON *rs, *d;
-	if (!dc.ctl.running || type != STORE_DELETED)
+	if (!dc->ctl.running || type != STORE_DELETED)
 		return;
-	if ((rs = wl_owner(dc.rsets, pod, "ReplicaSet")) &&
-	    (d = wl_owner(dc.ctl.objs, rs, "Deployment")))
-		wl_ctl_add_obj(&dc.ctl, d);
+	if ((rs = wl_owner(dc->rsets, pod, "ReplicaSet")) &&
+	    (d = wl_owner(dc->ctl.objs, rs, "Deployment")))
+		wl_ctl_add_obj(&dc->ctl, d);
 }
 
-int deployment_start(struct labkube *lk)
+void *deployment_start(struct labkube *lk)
 {
-	dc.rsets = wl_informer(lk, &res_replicaset);
-	dc.pods = wl_informer(lk, &res_pod);
-	wl_ctl_start(&dc.ctl, lk, "deployment", &res_deployment, deploy_sync, &dc);
-	informer_on(dc.rsets, on_rs, &dc);
-	informer_on(dc.pods, on_pod, &dc);
-	return 0;
+	struct dc *dc = xcalloc(1, sizeof(*dc));
+	dc->rsets = wl_informer(lk, &res_replicaset);
+	dc->pods = wl_informer(lk, &res_pod);
+	wl_ctl_start(&dc->ctl, lk, "deployment", &res_deployment, deploy_sync, dc);
+	informer_on(dc->rsets, on_rs, dc);
+	informer_on(dc->pods, on_pod, dc);
+	return dc;
 }
 
-void deployment_stop(struct labkube *lk)
+void deployment_stop(void *state)
 {
-	if (!dc.ctl.running)
+	struct dc *dc = state;
+	if (!dc)
 		return;
-	wl_ctl_stop(&dc.ctl);
-	wl_informer_put(dc.rsets);
-	wl_informer_put(dc.pods);
-	dc.rsets = dc.pods = NULL;
+	wl_ctl_stop(&dc->ctl);
+	wl_informer_put(dc->rsets);
+	wl_informer_put(dc->pods);
+	free(dc);
 }

@@ -564,14 +564,14 @@ void netctl_pod_services(struct informer *svcs, const cJSON *pod, const cJSON *o
 #define COMPONENT "endpoint-controller"
 #define RESYNC_MS 120000
 
-static struct epc {
+struct epc {
 	struct labkube *lk;
 	struct informer *svcs, *pods, *eps;
 	struct workqueue *wq;
 	struct trigger_tracker *tt;
 	struct loop_timer *resync;
 	bool running;
-} epc;
+};
 
 static void enqueue(void *arg, const char *key)
 {
@@ -744,9 +744,9 @@ static int64_t ep_resync(struct loop *l, void *arg)
 	return RESYNC_MS;
 }
 
-int endpoints_start(struct labkube *lk)
+void *endpoints_start(struct labkube *lk)
 {
-	struct epc *c = &epc;
+	struct epc *c = xcalloc(1, sizeof(*c));
 	c->lk = lk;
 	c->svcs = netctl_informer(lk, &res_service);
 	c->pods = netctl_informer(lk, &res_pod);
@@ -760,22 +760,20 @@ int endpoints_start(struct labkube *lk)
 	informer_foreach(c->svcs, NULL, enqueue_obj, c);
 	informer_foreach(c->eps, NULL, enqueue_leftover, c);
 	c->resync = loop_timer_add(lk->loop, RESYNC_MS, ep_resync, c);
-	return 0;
+	return c;
 }
 
-void endpoints_stop(struct labkube *lk)
+void endpoints_stop(void *state)
 {
-	struct epc *c = &epc;
-	if (!c->running)
+	struct epc *c = state;
+	if (!c)
 		return;
 	c->running = false;
-	loop_timer_del(lk->loop, c->resync);
+	loop_timer_del(c->lk->loop, c->resync);
 	workqueue_free(c->wq);
 	trigger_tracker_free(c->tt);
 	netctl_informer_put(&res_service);
 	netctl_informer_put(&res_pod);
 	netctl_informer_put(&res_endpoints);
-	/* c->wq stays: the loop's before-sleep hook still points at it. */
-	c->svcs = c->pods = c->eps = NULL;
-	c->tt = NULL;
+	free(c);
 }

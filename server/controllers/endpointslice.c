@@ -410,14 +410,14 @@ static const char *label(const cJSON *obj, const char *key)
 								     key));
 }
 
-static struct esc {
+struct esc {
 	struct labkube *lk;
 	struct informer *svcs, *pods, *eps, *slices;
 	struct workqueue *wq;
 	struct trigger_tracker *tt;
 	struct loop_timer *resync;
 	bool running;
-} esc;
+};
 
 /* Keys: "s:ns/name" syncs a Service's slices, "m:ns/name" its mirror. */
 static void enqueue2(struct esc *c, char kind, const char *key)
@@ -707,9 +707,9 @@ static int64_t slice_resync(struct loop *l, void *arg)
 	return RESYNC_MS;
 }
 
-int endpointslice_start(struct labkube *lk)
+void *endpointslice_start(struct labkube *lk)
 {
-	struct esc *c = &esc;
+	struct esc *c = xcalloc(1, sizeof(*c));
 	c->lk = lk;
 	c->svcs = netctl_informer(lk, &res_service);
 	c->pods = netctl_informer(lk, &res_pod);
@@ -726,23 +726,21 @@ int endpointslice_start(struct labkube *lk)
 	informer_foreach(c->eps, NULL, enqueue_endpoints, c);
 	informer_foreach(c->slices, NULL, enqueue_slice_owner, c);
 	c->resync = loop_timer_add(lk->loop, RESYNC_MS, slice_resync, c);
-	return 0;
+	return c;
 }
 
-void endpointslice_stop(struct labkube *lk)
+void endpointslice_stop(void *state)
 {
-	struct esc *c = &esc;
-	if (!c->running)
+	struct esc *c = state;
+	if (!c)
 		return;
 	c->running = false;
-	loop_timer_del(lk->loop, c->resync);
+	loop_timer_del(c->lk->loop, c->resync);
 	workqueue_free(c->wq);
 	trigger_tracker_free(c->tt);
 	netctl_informer_put(&res_service);
 	netctl_informer_put(&res_pod);
 	netctl_informer_put(&res_endpoints);
 	netctl_informer_put(&res_endpointslice);
-	/* c->wq stays: the loop's before-sleep hook still points at it. */
-	c->svcs = c->pods = c->eps = c->slices = NULL;
-	c->tt = NULL;
+	free(c);
 }

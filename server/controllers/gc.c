@@ -197,14 +197,14 @@ struct keylist {
 	size_t n, cap;
 };
 
-static struct gc {
+struct gc {
 	struct labkube *lk;
 	struct store_sub *sub;
 	struct workqueue *wq;
 	struct smap deps;    /* key → struct dep */
 	struct smap owners;  /* uid → struct keylist */
 	bool running;
-} gc;
+};
 
 static void dep_free(void *p)
 {
@@ -628,9 +628,9 @@ static int scan_one(void *arg, cJSON *obj)
 	return 0;
 }
 
-int gc_start(struct labkube *lk)
+void *gc_start(struct labkube *lk)
 {
-	struct gc *g = &gc;
+	struct gc *g = xcalloc(1, sizeof(*g));
 	g->lk = lk;
 	g->wq = workqueue_new(lk->loop, "garbage-collector", gc_sync, g);
 	g->running = true;
@@ -643,19 +643,18 @@ int gc_start(struct labkube *lk)
 			continue;
 		store_list(lk->store, storage, NULL, NULL, scan_one, &s, NULL, NULL);
 	}
-	return 0;
+	return g;
 }
 
-void gc_stop(struct labkube *lk)
+void gc_stop(void *state)
 {
-	struct gc *g = &gc;
-	if (!g->running)
+	struct gc *g = state;
+	if (!g)
 		return;
 	g->running = false;
 	store_unsubscribe(g->sub);
 	workqueue_free(g->wq);
 	smap_clear(&g->deps, dep_free);
 	smap_clear(&g->owners, keylist_free);
-	/* g->wq stays: the loop's before-sleep hook still points at it. */
-	g->sub = NULL;
+	free(g);
 }

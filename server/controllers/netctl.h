@@ -31,14 +31,14 @@ struct labkube;
 struct resource;
 struct informer;
 
-int endpoints_start(struct labkube *lk);
-void endpoints_stop(struct labkube *lk);
-int endpointslice_start(struct labkube *lk);
-void endpointslice_stop(struct labkube *lk);
-int gc_start(struct labkube *lk);
-void gc_stop(struct labkube *lk);
-int nodeobj_start(struct labkube *lk);
-void nodeobj_stop(struct labkube *lk);
+void *endpoints_start(struct labkube *lk);
+void endpoints_stop(void *state);
+void *endpointslice_start(struct labkube *lk);
+void endpointslice_stop(void *state);
+void *gc_start(struct labkube *lk);
+void gc_stop(void *state);
+void *nodeobj_start(struct labkube *lk);
+void nodeobj_stop(void *state);
 
 /* ---- shared informers (endpoints.c) ----
  * The endpoints and endpointslice controllers watch the same kinds: one

@@ -291,14 +291,14 @@ static void gather(struct labkube *lk, struct owned_facts *o)
 
 /* ---- the shell ---- */
 
-static struct nodeobj {
+struct nodeobj {
 	struct labkube *lk;
 	struct owned_facts facts;
 	struct loop_timer *timer;
 	char *reason;           /* last reported, NULL = Ready */
 	bool reported, labels_synced, started;
 	time_t last_beat;
-} nobj;
+};
 
 /* The kubelet's reference to its node: uid = the node's name. */
 static cJSON *kubelet_ref(const char *name)
@@ -474,25 +474,25 @@ static int64_t tick(struct loop *l, void *arg)
 	return TICK_MS;
 }
 
-int nodeobj_start(struct labkube *lk)
+void *nodeobj_start(struct labkube *lk)
 {
-	struct nodeobj *n = &nobj;
+	struct nodeobj *n = xcalloc(1, sizeof(*n));
 	n->lk = lk;
 	gather(lk, &n->facts);
 	/* First tick on the first loop iteration: after the node agent has
 	 * started and knows whether it can run pods. */
 	n->timer = loop_timer_add(lk->loop, 0, tick, n);
-	return 0;
+	return n;
 }
 
-void nodeobj_stop(struct labkube *lk)
+void nodeobj_stop(void *state)
 {
-	struct nodeobj *n = &nobj;
-	if (!n->lk)
+	struct nodeobj *n = state;
+	if (!n)
 		return;
-	loop_timer_del(lk->loop, n->timer);
+	loop_timer_del(n->lk->loop, n->timer);
 	for (size_t i = 0; i < ARRAY_SIZE(n->facts.s); i++)
 		free(n->facts.s[i]);
 	free(n->reason);
-	memset(n, 0, sizeof(*n));
+	free(n);
 }

@@ -447,33 +447,33 @@ static void prank_fill(struct prank *r, const cJSON *pod)
 	r->uid = jstr_or(pod, "metadata.uid", "");
 }
 
-static time_t rank_now;
-
 /* logarithmicRankDiff: floor(log2(age in ns)) of each, compared. */
-static long long log_rank_diff(time_t t1, time_t t2)
+static long long log_rank_diff(time_t now, time_t t1, time_t t2)
 {
-	double d1 = ((double)rank_now - (double)t1) * 1e9;
-	double d2 = ((double)rank_now - (double)t2) * 1e9;
+	double d1 = ((double)now - (double)t1) * 1e9;
+	double d2 = ((double)now - (double)t2) * 1e9;
 	long long r1 = d1 > 0 ? (long long)log2(d1) : -1;
 	long long r2 = d2 > 0 ? (long long)log2(d2) : -1;
 	return r1 - r2;
 }
 
 /* Compare two times the LogarithmicScaleDown way: < 0 when a goes first. */
-static int time_rank(time_t a, time_t b, const char *ua, const char *ub)
+static int time_rank(time_t now, time_t a, time_t b, const char *ua, const char *ub)
 {
 	long long d;
-	if (!rank_now || !a || !b) /* afterOrZero: zero first, then later first */
+	if (!now || !a || !b) /* afterOrZero: zero first, then later first */
 		return !a ? -1 : !b ? 1 : a > b ? -1 : 1;
-	d = log_rank_diff(a, b);
+	d = log_rank_diff(now, a, b);
 	if (d == 0)
 		return strcmp(ua, ub) < 0 ? -1 : 1;
 	return d < 0 ? -1 : 1;
 }
 
-static int prank_cmp(const void *pa, const void *pb)
+/* qsort_r order; arg points to the ranking's time_t now. */
+static int prank_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct prank *a = pa, *b = pb;
+	time_t now = *(const time_t *)arg;
 	if (a->assigned != b->assigned)
 		return a->assigned ? 1 : -1;
 	if (a->phase != b->phase)
@@ -483,13 +483,13 @@ static int prank_cmp(const void *pa, const void *pb)
 	if (a->cost != b->cost)
 		return a->cost < b->cost ? -1 : 1;
 	if (a->ready && a->ready_at != b->ready_at) /* b->ready == a->ready here */
-		return time_rank(a->ready_at, b->ready_at, a->uid, b->uid);
+		return time_rank(now, a->ready_at, b->ready_at, a->uid, b->uid);
 	if (a->restarts != b->restarts)
 		return a->restarts > b->restarts ? -1 : 1;
 	if (a->side_restarts != b->side_restarts)
 		return a->side_restarts > b->side_restarts ? -1 : 1;
 	if (a->created != b->created)
-		return time_rank(a->created, b->created, a->uid, b->uid);
+		return time_rank(now, a->created, b->created, a->uid, b->uid);
 	return strcmp(a->uid, b->uid);
 }
 
@@ -498,8 +498,7 @@ void wl_pods_rank(const cJSON **pods, size_t n, time_t now)
 	struct prank *r = xcalloc(n ? n : 1, sizeof(*r));
 	for (size_t i = 0; i < n; i++)
 		prank_fill(&r[i], pods[i]);
-	rank_now = now;
-	qsort(r, n, sizeof(*r), prank_cmp);
+	qsort_r(r, n, sizeof(*r), prank_cmp, &now);
 	for (size_t i = 0; i < n; i++)
 		pods[i] = r[i].pod;
 	free(r);
@@ -738,8 +737,6 @@ struct rsc {
 	struct informer *pods;
 };
 
-static struct rsc rsets, rcs;
-
 struct podvec {
 	const cJSON **v;
 	size_t n, cap;
@@ -970,42 +967,44 @@ static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const c
 			 enqueue_if_selects, &m);
 }
 
-static int rsc_start(struct rsc *r, struct labkube *lk, const struct resource *res,
-		     const char *component)
+static struct rsc *rsc_start(struct labkube *lk, const struct resource *res,
+			     const char *component)
 {
+	struct rsc *r = xcalloc(1, sizeof(*r));
 	r->res = res;
 	r->component = component;
 	r->pods = wl_informer(lk, &res_pod);
 	wl_ctl_start(&r->ctl, lk, component, res, rs_sync, r);
 	informer_on(r->pods, on_pod, r);
-	return 0;
+	return r;
 }
 
-static void rsc_stop(struct rsc *r)
+static void rsc_stop(void *state)
 {
-	if (!r->ctl.running)
+	struct rsc *r = state;
+	if (!r)
 		return;
 	wl_ctl_stop(&r->ctl);
 	wl_informer_put(r->pods);
-	r->pods = NULL;
+	free(r);
 }
 
-int replicaset_start(struct labkube *lk)
+void *replicaset_start(struct labkube *lk)
 {
-	return rsc_start(&rsets, lk, &res_replicaset, "replicaset-controller");
+	return rsc_start(lk, &res_replicaset, "replicaset-controller");
 }
 
-void replicaset_stop(struct labkube *lk)
+void replicaset_stop(void *state)
 {
-	rsc_stop(&rsets);
+	rsc_stop(state);
 }
 
-int replicationcontroller_start(struct labkube *lk)
+void *replicationcontroller_start(struct labkube *lk)
 {
-	return rsc_start(&rcs, lk, &res_replicationcontroller, "replication-controller");
+	return rsc_start(lk, &res_replicationcontroller, "replication-controller");
 }
 
-void replicationcontroller_stop(struct labkube *lk)
+void replicationcontroller_stop(void *state)
 {
-	rsc_stop(&rcs);
+	rsc_stop(state);
 }

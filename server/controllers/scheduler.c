@@ -226,23 +226,23 @@ struct backoff {
 	struct backoff *next;
 };
 
-static struct sched {
+struct sched {
 	struct wl_ctl ctl;          /* over pods */
 	struct informer *nodes;
 	struct backoff *waiting;    /* unschedulable pods and when to retry */
-} sc;
+};
 
-static struct backoff **backoff_find(const char *key)
+static struct backoff **backoff_find(struct sched *sc, const char *key)
 {
-	struct backoff **pp = &sc.waiting;
+	struct backoff **pp = &sc->waiting;
 	while (*pp && strcmp((*pp)->key, key))
 		pp = &(*pp)->next;
 	return pp;
 }
 
-static void backoff_drop(const char *key)
+static void backoff_drop(struct sched *sc, const char *key)
 {
-	struct backoff **pp = backoff_find(key), *b = *pp;
+	struct backoff **pp = backoff_find(sc, key), *b = *pp;
 	if (!b)
 		return;
 	*pp = b->next;
@@ -250,11 +250,11 @@ static void backoff_drop(const char *key)
 	free(b);
 }
 
-static void backoff_clear(void)
+static void backoff_clear(struct sched *sc)
 {
-	while (sc.waiting) {
-		struct backoff *b = sc.waiting;
-		sc.waiting = b->next;
+	while (sc->waiting) {
+		struct backoff *b = sc->waiting;
+		sc->waiting = b->next;
 		free(b->key);
 		free(b);
 	}
@@ -309,26 +309,26 @@ static bool set_pod_condition(cJSON *pod, const char *status, const char *reason
 	return true;
 }
 
-static int write_pod(cJSON *pod, unsigned flags, const char *key)
+static int write_pod(struct sched *sc, cJSON *pod, unsigned flags, const char *key)
 {
 	struct lk_err err = { 0 };
-	int ret = wl_update(sc.ctl.lk, &res_pod, pod, flags, &err);
+	int ret = wl_update(sc->ctl.lk, &res_pod, pod, flags, &err);
 	if (ret < 0 && err.code == LK_ECONFLICT)
-		wl_ctl_add_after(&sc.ctl, key, 100);
+		wl_ctl_add_after(&sc->ctl, key, 100);
 	else if (ret < 0 && err.code != LK_ENOTFOUND)
 		lk_log("scheduler: cannot update pod '%s': %s", key, err.msg);
 	lk_err_clear(&err);
 	return ret;
 }
 
-static void bind(const cJSON *cached, const char *node, const char *key)
+static void bind(struct sched *sc, const cJSON *cached, const char *node, const char *key)
 {
 	cJSON *pod = cJSON_Duplicate(cached, 1);
 	jset_str(pod, "spec.nodeName", node);
-	if (write_pod(pod, 0, key) == 0) {
+	if (write_pod(sc, pod, 0, key) == 0) {
 		set_pod_condition(pod, "True", NULL, NULL);
-		write_pod(pod, WRITE_STATUS, key);
-		event_record(sc.ctl.lk->reg, cached, COMPONENT, "Normal", "Scheduled",
+		write_pod(sc, pod, WRITE_STATUS, key);
+		event_record(sc->ctl.lk->reg, cached, COMPONENT, "Normal", "Scheduled",
 			     "Successfully assigned %s/%s to %s",
 			     jstr_or(cached, "metadata.namespace", ""),
 			     jstr_or(cached, "metadata.name", ""), node);
@@ -336,20 +336,21 @@ static void bind(const cJSON *cached, const char *node, const char *key)
 	cJSON_Delete(pod);
 }
 
-static void unschedulable(const cJSON *cached, const char *msg, const char *key)
+static void unschedulable(struct sched *sc, const cJSON *cached,
+			  const char *msg, const char *key)
 {
-	struct backoff **pp = backoff_find(key);
+	struct backoff **pp = backoff_find(sc, key);
 	cJSON *pod = cJSON_Duplicate(cached, 1);
 
 	if (set_pod_condition(pod, "False", "Unschedulable", msg))
-		write_pod(pod, WRITE_STATUS, key);
-	event_record(sc.ctl.lk->reg, cached, COMPONENT, "Warning", "FailedScheduling", "%s", msg);
+		write_pod(sc, pod, WRITE_STATUS, key);
+	event_record(sc->ctl.lk->reg, cached, COMPONENT, "Warning", "FailedScheduling", "%s", msg);
 	if (!*pp) {
 		*pp = xcalloc(1, sizeof(**pp));
 		(*pp)->key = xstrdup(key);
 	}
 	(*pp)->until = lk_now_ms() + RETRY_MS;
-	wl_ctl_add_after(&sc.ctl, key, RETRY_MS + 10);
+	wl_ctl_add_after(&sc->ctl, key, RETRY_MS + 10);
 	cJSON_Delete(pod);
 }
 
@@ -376,7 +377,7 @@ static int node_cmp(const void *a, const void *b)
 }
 
 /* Filter every node; bind to ours when it fits, else the first that does. */
-static void schedule(const cJSON *pod, const char *key)
+static void schedule(struct sched *sc, const cJSON *pod, const char *key)
 {
 	struct nodes ns = { 0 };
 	cJSON *stand_in = NULL;
@@ -384,24 +385,24 @@ static void schedule(const cJSON *pod, const char *key)
 	char (*bufs)[256];
 	const char *pick = NULL;
 
-	informer_foreach(sc.nodes, NULL, collect_node, &ns);
+	informer_foreach(sc->nodes, NULL, collect_node, &ns);
 	if (!ns.n)
-		collect_node(&ns, stand_in = sched_default_node(sc.ctl.lk->cfg.node_name));
+		collect_node(&ns, stand_in = sched_default_node(sc->ctl.lk->cfg.node_name));
 	qsort(ns.v, ns.n, sizeof(*ns.v), node_cmp);
 	why = xcalloc(ns.n, sizeof(*why));
 	bufs = xcalloc(ns.n, sizeof(*bufs));
 	for (size_t i = 0; i < ns.n; i++) {
 		const char *name = jstr_or(ns.v[i], "metadata.name", "");
 		why[i] = sched_fit(jget(pod, "spec"), ns.v[i], bufs[i], sizeof(bufs[i]));
-		if (!why[i] && (!pick || str_eq(name, sc.ctl.lk->cfg.node_name)))
+		if (!why[i] && (!pick || str_eq(name, sc->ctl.lk->cfg.node_name)))
 			pick = name;
 	}
 	if (pick) {
-		backoff_drop(key);
-		bind(pod, pick, key);
+		backoff_drop(sc, key);
+		bind(sc, pod, pick, key);
 	} else {
 		char *msg = sched_fit_error(why, ns.n);
-		unschedulable(pod, msg, key);
+		unschedulable(sc, pod, msg, key);
 		free(msg);
 	}
 	free(why);
@@ -412,71 +413,77 @@ static void schedule(const cJSON *pod, const char *key)
 
 static void sched_sync(void *arg, const char *key)
 {
+	struct sched *sc = arg;
 	char ns[256], name[256];
 	struct backoff **b;
 	const cJSON *pod;
 
 	key_split(key, ns, name);
-	pod = informer_get(sc.ctl.objs, ns, name);
+	pod = informer_get(sc->ctl.objs, ns, name);
 	if (!pod || !wants_scheduling(pod)) {
-		backoff_drop(key);
+		backoff_drop(sc, key);
 		return;
 	}
-	b = backoff_find(key);
+	b = backoff_find(sc, key);
 	if (*b && (*b)->until > lk_now_ms())
 		return;
-	schedule(pod, key);
+	schedule(sc, pod, key);
 }
 
 /* A pod whose spec or labels change is worth another try at once. */
 static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const cJSON *old)
 {
+	struct sched *sc = arg;
 	char key[512];
-	if (!sc.ctl.running)
+	if (!sc->ctl.running)
 		return;
 	if (type == STORE_DELETED || !old || !jequal(jget(pod, "spec"), jget(old, "spec")) ||
 	    !jequal(jget(pod, "metadata.labels"), jget(old, "metadata.labels")))
-		backoff_drop(obj_key(pod, key));
+		backoff_drop(sc, obj_key(pod, key));
 }
 
 static int enqueue_pending(void *arg, const cJSON *pod)
 {
+	struct sched *sc = arg;
 	if (wants_scheduling(pod))
-		wl_ctl_add_obj(&sc.ctl, pod);
+		wl_ctl_add_obj(&sc->ctl, pod);
 	return 0;
 }
 
 /* Nodes added, relabelled, tainted or cordoned: pending pods try again. */
 static void on_node(void *arg, enum store_ev_type type, const cJSON *node, const cJSON *old)
 {
+	struct sched *sc = arg;
 	static const char *const paths[] = { "metadata.labels", "spec.taints",
 					     "spec.unschedulable" };
 	bool changed = type != STORE_MODIFIED || !old;
-	if (!sc.ctl.running)
+	if (!sc->ctl.running)
 		return;
 	for (size_t i = 0; !changed && i < ARRAY_SIZE(paths); i++)
 		changed = !jequal(jget(node, paths[i]), jget(old, paths[i]));
 	if (!changed)
 		return;
-	backoff_clear();
-	informer_foreach(sc.ctl.objs, NULL, enqueue_pending, NULL);
+	backoff_clear(sc);
+	informer_foreach(sc->ctl.objs, NULL, enqueue_pending, sc);
 }
 
-int scheduler_start(struct labkube *lk)
+void *scheduler_start(struct labkube *lk)
 {
-	sc.nodes = wl_informer(lk, &res_node);
-	wl_ctl_start(&sc.ctl, lk, "scheduler", &res_pod, sched_sync, &sc);
-	informer_on(sc.ctl.objs, on_pod, &sc);
-	informer_on(sc.nodes, on_node, &sc);
-	return 0;
+	struct sched *sc = xcalloc(1, sizeof(*sc));
+	sc->nodes = wl_informer(lk, &res_node);
+	wl_ctl_start(&sc->ctl, lk, "scheduler", &res_pod, sched_sync, sc);
+	informer_on(sc->ctl.objs, on_pod, sc);
+	informer_on(sc->nodes, on_node, sc);
+	return sc;
 }
 
-void scheduler_stop(struct labkube *lk)
+void scheduler_stop(void *state)
 {
-	if (!sc.ctl.running)
+	struct sched *sc = state;
+	if (!sc)
 		return;
-	wl_ctl_stop(&sc.ctl);
-	wl_informer_put(sc.nodes);
-	sc.nodes = NULL;
-	backoff_clear();
+	wl_ctl_stop(&sc->ctl);
+	wl_informer_put(sc->nodes);
+	backoff_clear(sc);
+	free(sc);
 }

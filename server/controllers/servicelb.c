@@ -27,7 +27,7 @@ struct lb_assign {
 	uint32_t ip;
 };
 
-static struct lbc {
+struct lbc {
 	struct labkube *lk;
 	struct informer *svcs;
 	struct workqueue *wq;
@@ -35,7 +35,7 @@ static struct lbc {
 	uint32_t first, last;
 	struct lb_assign *as;
 	size_t n, alloc;
-} lbc;
+};
 
 static bool ip_parse(const char *s, uint32_t *v)
 {
@@ -80,59 +80,59 @@ int servicelb_pool_parse(const char *s, uint32_t *first, uint32_t *last)
 
 /* ---- pool assignments ---- */
 
-static struct lb_assign *assigned_to(const char *key)
+static struct lb_assign *assigned_to(struct lbc *lbc, const char *key)
 {
-	for (size_t i = 0; i < lbc.n; i++)
-		if (!strcmp(lbc.as[i].key, key))
-			return &lbc.as[i];
+	for (size_t i = 0; i < lbc->n; i++)
+		if (!strcmp(lbc->as[i].key, key))
+			return &lbc->as[i];
 	return NULL;
 }
 
-static bool ip_taken(uint32_t ip, const char *by_other_than)
+static bool ip_taken(struct lbc *lbc, uint32_t ip, const char *by_other_than)
 {
-	for (size_t i = 0; i < lbc.n; i++)
-		if (lbc.as[i].ip == ip && strcmp(lbc.as[i].key, by_other_than))
+	for (size_t i = 0; i < lbc->n; i++)
+		if (lbc->as[i].ip == ip && strcmp(lbc->as[i].key, by_other_than))
 			return true;
 	return false;
 }
 
-static void assign(const char *key, uint32_t ip)
+static void assign(struct lbc *lbc, const char *key, uint32_t ip)
 {
-	struct lb_assign *a = assigned_to(key);
+	struct lb_assign *a = assigned_to(lbc, key);
 	if (!a) {
-		if (lbc.n == lbc.alloc) {
-			lbc.alloc = lbc.alloc ? 2 * lbc.alloc : 8;
-			lbc.as = xrealloc(lbc.as, lbc.alloc * sizeof(*lbc.as));
+		if (lbc->n == lbc->alloc) {
+			lbc->alloc = lbc->alloc ? 2 * lbc->alloc : 8;
+			lbc->as = xrealloc(lbc->as, lbc->alloc * sizeof(*lbc->as));
 		}
-		a = &lbc.as[lbc.n++];
+		a = &lbc->as[lbc->n++];
 		snprintf(a->key, sizeof(a->key), "%s", key);
 	}
 	a->ip = ip;
 }
 
-static void unassign(const char *key)
+static void unassign(struct lbc *lbc, const char *key)
 {
-	struct lb_assign *a = assigned_to(key);
+	struct lb_assign *a = assigned_to(lbc, key);
 	if (a)
-		*a = lbc.as[--lbc.n];
+		*a = lbc->as[--lbc->n];
 }
 
-static bool in_pool(uint32_t ip)
+static bool in_pool(struct lbc *lbc, uint32_t ip)
 {
-	return lbc.pool && ip >= lbc.first && ip <= lbc.last;
+	return lbc->pool && ip >= lbc->first && ip <= lbc->last;
 }
 
 /* The pool address for key: its own, else the lowest free one. */
-static bool pool_pick(const char *key, uint32_t *out)
+static bool pool_pick(struct lbc *lbc, const char *key, uint32_t *out)
 {
-	struct lb_assign *a = assigned_to(key);
+	struct lb_assign *a = assigned_to(lbc, key);
 	if (a) {
 		*out = a->ip;
 		return true;
 	}
-	for (uint64_t ip = lbc.first; ip <= lbc.last; ip++)
-		if (!ip_taken((uint32_t)ip, key)) {
-			assign(key, (uint32_t)ip);
+	for (uint64_t ip = lbc->first; ip <= lbc->last; ip++)
+		if (!ip_taken(lbc, (uint32_t)ip, key)) {
+			assign(lbc, key, (uint32_t)ip);
 			*out = (uint32_t)ip;
 			return true;
 		}
@@ -148,35 +148,35 @@ static bool managed(const cJSON *svc)
 }
 
 /* The ingress address for svc into out; false when the pool is full. */
-static bool choose(const cJSON *svc, const char *key, char *out)
+static bool choose(struct lbc *lbc, const cJSON *svc, const char *key, char *out)
 {
 	const char *want = jstr_or(svc, "spec.loadBalancerIP", "");
 	uint32_t v;
-	if (*want && !strcmp(want, lbc.lk->cfg.node_ip)) {
-		unassign(key);
+	if (*want && !strcmp(want, lbc->lk->cfg.node_ip)) {
+		unassign(lbc, key);
 		snprintf(out, INET_ADDRSTRLEN, "%s", want);
 		return true;
 	}
-	if (*want && ip_parse(want, &v) && in_pool(v) && !ip_taken(v, key)) {
-		assign(key, v);
+	if (*want && ip_parse(want, &v) && in_pool(lbc, v) && !ip_taken(lbc, v, key)) {
+		assign(lbc, key, v);
 		ip_format(v, out);
 		return true;
 	}
 	if (*want)
-		event_record(lbc.lk->reg, svc, COMPONENT, "Warning", "LoadBalancerIPNotLocal",
+		event_record(lbc->lk->reg, svc, COMPONENT, "Warning", "LoadBalancerIPNotLocal",
 			     "loadBalancerIP %s is neither the node IP nor a free address "
 			     "of the pool; using the default", want);
-	if (!lbc.pool) {
-		snprintf(out, INET_ADDRSTRLEN, "%s", lbc.lk->cfg.node_ip);
+	if (!lbc->pool) {
+		snprintf(out, INET_ADDRSTRLEN, "%s", lbc->lk->cfg.node_ip);
 		return true;
 	}
-	if (!pool_pick(key, &v))
+	if (!pool_pick(lbc, key, &v))
 		return false;
 	ip_format(v, out);
 	return true;
 }
 
-static void write_status(const cJSON *svc, const char *ip)
+static void write_status(struct lbc *lbc, const cJSON *svc, const char *ip)
 {
 	cJSON *obj = cJSON_Duplicate(svc, 1), *ing = cJSON_CreateArray(), *e;
 	struct lk_err err = { 0 };
@@ -187,11 +187,11 @@ static void write_status(const cJSON *svc, const char *ip)
 	cJSON_AddItemToArray(ing, e);
 	jset(obj, "status.loadBalancer", cJSON_CreateObject());
 	jset(obj, "status.loadBalancer.ingress", ing);
-	if (obj_update(lbc.lk->reg, &res_service, jstr_or(svc, "metadata.namespace", ""),
+	if (obj_update(lbc->lk->reg, &res_service, jstr_or(svc, "metadata.namespace", ""),
 		       jstr_or(svc, "metadata.name", ""), obj, WRITE_STATUS, &err) < 0) {
 		lk_log("servicelb: cannot write status of '%s': %s", obj_key(svc, key), err.msg);
 		if (err.code == LK_ECONFLICT)
-			workqueue_add_after(lbc.wq, key, 1000);
+			workqueue_add_after(lbc->wq, key, 1000);
 	}
 	lk_err_clear(&err);
 	cJSON_Delete(obj);
@@ -199,9 +199,10 @@ static void write_status(const cJSON *svc, const char *ip)
 
 static int enqueue_pending(void *arg, const cJSON *svc)
 {
+	struct lbc *lbc = arg;
 	char key[512];
 	if (managed(svc) && !cJSON_GetArraySize(jget(svc, "status.loadBalancer.ingress")))
-		workqueue_add(lbc.wq, obj_key(svc, key));
+		workqueue_add(lbc->wq, obj_key(svc, key));
 	return 0;
 }
 
@@ -215,78 +216,82 @@ static bool ingress_is(const cJSON *ing, const char *ip)
 
 static void lb_sync(void *arg, const char *key)
 {
+	struct lbc *lbc = arg;
 	char ns[256], name[256], ip[INET_ADDRSTRLEN];
 	const cJSON *svc, *ing;
 	key_split(key, ns, name);
-	svc = informer_get(lbc.svcs, ns, name);
+	svc = informer_get(lbc->svcs, ns, name);
 	if (!managed(svc)) {
-		if (assigned_to(key)) {
-			unassign(key);
+		if (assigned_to(lbc, key)) {
+			unassign(lbc, key);
 			/* a pool address came free: pending services may take it */
-			informer_foreach(lbc.svcs, NULL, enqueue_pending, NULL);
+			informer_foreach(lbc->svcs, NULL, enqueue_pending, lbc);
 		}
 		return;
 	}
-	if (!choose(svc, key, ip)) {
-		event_record(lbc.lk->reg, svc, COMPONENT, "Warning", "AllocationFailed",
+	if (!choose(lbc, svc, key, ip)) {
+		event_record(lbc->lk->reg, svc, COMPONENT, "Warning", "AllocationFailed",
 			     "no free address left in the load-balancer pool %s",
-			     lbc.lk->cfg.lb_pool);
+			     lbc->lk->cfg.lb_pool);
 		return;
 	}
 	ing = jget(svc, "status.loadBalancer.ingress");
 	if (ingress_is(ing, ip))
 		return;
-	write_status(svc, ip);
+	write_status(lbc, svc, ip);
 }
 
 static void on_service(void *arg, enum store_ev_type type, const cJSON *obj,
 		       const cJSON *old)
 {
+	struct lbc *lbc = arg;
 	char key[512];
-	workqueue_add(lbc.wq, obj_key(obj, key));
+	workqueue_add(lbc->wq, obj_key(obj, key));
 }
 
 /* At start: pool addresses already in a status stay with their Service. */
 static int adopt(void *arg, const cJSON *svc)
 {
+	struct lbc *lbc = arg;
 	const cJSON *e;
 	char key[512];
 	uint32_t v;
 	obj_key(svc, key);
 	if (managed(svc))
 		cJSON_ArrayForEach(e, jget(svc, "status.loadBalancer.ingress"))
-			if (ip_parse(jstr(e, "ip"), &v) && in_pool(v) && !ip_taken(v, key))
-				assign(key, v);
-	workqueue_add(lbc.wq, key);
+			if (ip_parse(jstr(e, "ip"), &v) && in_pool(lbc, v) && !ip_taken(lbc, v, key))
+				assign(lbc, key, v);
+	workqueue_add(lbc->wq, key);
 	return 0;
 }
 
-int servicelb_start(struct labkube *lk)
+void *servicelb_start(struct labkube *lk)
 {
-	lbc.lk = lk;
-	lbc.pool = lk->cfg.lb_pool && *lk->cfg.lb_pool;
-	if (lbc.pool && servicelb_pool_parse(lk->cfg.lb_pool, &lbc.first, &lbc.last) < 0) {
+	struct lbc *lbc = xcalloc(1, sizeof(*lbc));
+	lbc->lk = lk;
+	lbc->pool = lk->cfg.lb_pool && *lk->cfg.lb_pool;
+	if (lbc->pool && servicelb_pool_parse(lk->cfg.lb_pool, &lbc->first, &lbc->last) < 0) {
 		lk_log("servicelb: cannot parse --lb-pool '%s' (want a CIDR or FIRST-LAST)",
 		       lk->cfg.lb_pool);
-		return -1;
+		free(lbc);
+		return NULL;
 	}
-	lbc.svcs = netctl_informer(lk, &res_service);
-	lbc.wq = workqueue_new(lk->loop, "servicelb", lb_sync, &lbc);
-	lbc.running = true;
-	informer_on(lbc.svcs, on_service, &lbc);
-	informer_foreach(lbc.svcs, NULL, adopt, &lbc);
-	return 0;
+	lbc->svcs = netctl_informer(lk, &res_service);
+	lbc->wq = workqueue_new(lk->loop, "servicelb", lb_sync, lbc);
+	lbc->running = true;
+	informer_on(lbc->svcs, on_service, lbc);
+	informer_foreach(lbc->svcs, NULL, adopt, lbc);
+	return lbc;
 }
 
-void servicelb_stop(struct labkube *lk)
+void servicelb_stop(void *state)
 {
-	if (!lbc.running)
+	struct lbc *lbc = state;
+	if (!lbc)
 		return;
-	lbc.running = false;
-	workqueue_free(lbc.wq);
+	lbc->running = false;
+	workqueue_free(lbc->wq);
 	netctl_informer_put(&res_service);
-	free(lbc.as);
-	lbc.as = NULL;
-	lbc.n = lbc.alloc = 0;
-	lbc.svcs = NULL;
+	free(lbc->as);
+	free(lbc);
 }

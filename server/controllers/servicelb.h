@@ -17,8 +17,8 @@
 
 struct labkube;
 
-int servicelb_start(struct labkube *lk);
-void servicelb_stop(struct labkube *lk);
+void *servicelb_start(struct labkube *lk);
+void servicelb_stop(void *state);
 
 /* --lb-pool: "10.0.0.0/29" (network and broadcast left out below /31) or
  * "10.0.0.10-10.0.0.20"; host-order first/last. 0, or -1 when malformed. */

@@ -170,10 +170,10 @@ size_t sts_plan(const cJSON *const *pods, long want, long start,
 
 /* ---- the controller ---- */
 
-static struct ssc {
+struct ssc {
 	struct wl_ctl ctl;
 	struct informer *pods, *revs;
-} ssc;
+};
 
 struct objv {
 	const cJSON **v;
@@ -197,6 +197,7 @@ static int collect(void *arg, const cJSON *obj)
 
 /* One sync's state. */
 struct ssync {
+	struct ssc *ssc;
 	struct labkube *lk;
 	const char *ns, *key;
 	const cJSON *set;
@@ -225,7 +226,7 @@ static void claim(struct ssync *s)
 {
 	struct objv all = { 0 };
 	struct label_selector *sel = wl_selector(s->set);
-	informer_foreach(ssc.pods, s->ns, collect, &all);
+	informer_foreach(s->ssc->pods, s->ns, collect, &all);
 	for (size_t i = 0; i < all.n; i++) {
 		const cJSON *pod = all.v[i];
 		bool match = label_selector_match(sel, jget(pod, "metadata.labels")) &&
@@ -254,7 +255,7 @@ static void gather_revisions(struct ssync *s)
 {
 	struct objv all = { 0 };
 	const char *uid = jstr_or(s->set, "metadata.uid", "");
-	informer_foreach(ssc.revs, s->ns, collect, &all);
+	informer_foreach(s->ssc->revs, s->ns, collect, &all);
 	for (size_t i = 0; i < all.n; i++) {
 		const cJSON *ref = wl_controller_ref(all.v[i]);
 		if (ref && str_eq(jstr(ref, "uid"), uid))
@@ -541,15 +542,17 @@ static void truncate_history(struct ssync *s)
 
 static void sts_sync(void *arg, const char *key)
 {
+	struct ssc *ssc = arg;
 	char ns[256], name[256];
 	struct ssync s = { 0 };
 	cJSON *set;
 
 	key_split(key, ns, name);
-	if (!informer_get(ssc.ctl.objs, ns, name))
+	if (!informer_get(ssc->ctl.objs, ns, name))
 		return;
-	set = cJSON_Duplicate(informer_get(ssc.ctl.objs, ns, name), 1);
-	s.lk = ssc.ctl.lk;
+	set = cJSON_Duplicate(informer_get(ssc->ctl.objs, ns, name), 1);
+	s.ssc = ssc;
+	s.lk = ssc->ctl.lk;
 	s.ns = ns;
 	s.key = key;
 	s.set = set;
@@ -565,7 +568,7 @@ static void sts_sync(void *arg, const char *key)
 		truncate_history(&s);
 	}
 	if (s.failed || !s.update)
-		wl_ctl_add_after(&ssc.ctl, key, 1000);
+		wl_ctl_add_after(&ssc->ctl, key, 1000);
 	cJSON_Delete(s.update);
 	cJSON_Delete(s.current);
 	free(s.pods.v);
@@ -573,44 +576,55 @@ static void sts_sync(void *arg, const char *key)
 	cJSON_Delete(set);
 }
 
+struct orphan {
+	struct ssc *ssc;
+	const cJSON *pod;
+};
+
 static int enqueue_if_selects(void *arg, const cJSON *set)
 {
+	const struct orphan *o = arg;
 	struct label_selector *sel = wl_selector(set);
-	if (label_selector_match(sel, jget(arg, "metadata.labels")) && ordinal_of(set, arg) >= 0)
-		wl_ctl_add_obj(&ssc.ctl, set);
+	if (label_selector_match(sel, jget(o->pod, "metadata.labels")) &&
+	    ordinal_of(set, o->pod) >= 0)
+		wl_ctl_add_obj(&o->ssc->ctl, set);
 	label_selector_free(sel);
 	return 0;
 }
 
 static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const cJSON *old)
 {
+	struct ssc *ssc = arg;
+	struct orphan o = { ssc, pod };
 	const cJSON *owner;
-	if (!ssc.ctl.running)
+	if (!ssc->ctl.running)
 		return;
-	if (old && (owner = wl_owner(ssc.ctl.objs, old, "StatefulSet")))
-		wl_ctl_add_obj(&ssc.ctl, owner);
-	if ((owner = wl_owner(ssc.ctl.objs, pod, "StatefulSet")))
-		wl_ctl_add_obj(&ssc.ctl, owner);
+	if (old && (owner = wl_owner(ssc->ctl.objs, old, "StatefulSet")))
+		wl_ctl_add_obj(&ssc->ctl, owner);
+	if ((owner = wl_owner(ssc->ctl.objs, pod, "StatefulSet")))
+		wl_ctl_add_obj(&ssc->ctl, owner);
 	else if (!wl_controller_ref(pod) && type != STORE_DELETED)
-		informer_foreach(ssc.ctl.objs, jstr_or(pod, "metadata.namespace", ""),
-				 enqueue_if_selects, (void *)pod);
+		informer_foreach(ssc->ctl.objs, jstr_or(pod, "metadata.namespace", ""),
+				 enqueue_if_selects, &o);
 }
 
-int statefulset_start(struct labkube *lk)
+void *statefulset_start(struct labkube *lk)
 {
-	ssc.pods = wl_informer(lk, &res_pod);
-	ssc.revs = wl_informer(lk, &res_controllerrevision);
-	wl_ctl_start(&ssc.ctl, lk, "statefulset", &res_statefulset, sts_sync, &ssc);
-	informer_on(ssc.pods, on_pod, &ssc);
-	return 0;
+	struct ssc *ssc = xcalloc(1, sizeof(*ssc));
+	ssc->pods = wl_informer(lk, &res_pod);
+	ssc->revs = wl_informer(lk, &res_controllerrevision);
+	wl_ctl_start(&ssc->ctl, lk, "statefulset", &res_statefulset, sts_sync, ssc);
+	informer_on(ssc->pods, on_pod, ssc);
+	return ssc;
 }
 
-void statefulset_stop(struct labkube *lk)
+void statefulset_stop(void *state)
 {
-	if (!ssc.ctl.running)
+	struct ssc *ssc = state;
+	if (!ssc)
 		return;
-	wl_ctl_stop(&ssc.ctl);
-	wl_informer_put(ssc.pods);
-	wl_informer_put(ssc.revs);
-	ssc.pods = ssc.revs = NULL;
+	wl_ctl_stop(&ssc->ctl);
+	wl_informer_put(ssc->pods);
+	wl_informer_put(ssc->revs);
+	free(ssc);
 }

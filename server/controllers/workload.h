@@ -40,18 +40,18 @@ struct label_selector;
 struct loop_timer;
 
 /* The controllers, in the table of controllers.c. */
-int replicaset_start(struct labkube *lk);
-void replicaset_stop(struct labkube *lk);
-int replicationcontroller_start(struct labkube *lk);
-void replicationcontroller_stop(struct labkube *lk);
-int deployment_start(struct labkube *lk);
-void deployment_stop(struct labkube *lk);
-int statefulset_start(struct labkube *lk);
-void statefulset_stop(struct labkube *lk);
-int daemonset_start(struct labkube *lk);
-void daemonset_stop(struct labkube *lk);
-int scheduler_start(struct labkube *lk);
-void scheduler_stop(struct labkube *lk);
+void *replicaset_start(struct labkube *lk);
+void replicaset_stop(void *state);
+void *replicationcontroller_start(struct labkube *lk);
+void replicationcontroller_stop(void *state);
+void *deployment_start(struct labkube *lk);
+void deployment_stop(void *state);
+void *statefulset_start(struct labkube *lk);
+void statefulset_stop(void *state);
+void *daemonset_start(struct labkube *lk);
+void daemonset_stop(void *state);
+void *scheduler_start(struct labkube *lk);
+void scheduler_stop(void *state);
 
 /* ---------------------------------------------------------------------
  * Plumbing (replicaset.c)
