@@ -32,7 +32,7 @@
 #include "server/registry/serve.h"
 #include "server/resources/resources.h"
 
-static struct proxy {
+struct proxy {
 	struct labkube *lk;
 	const struct proxy_backend *ops;
 	void *be;
@@ -40,30 +40,32 @@ static struct proxy {
 	struct loop_timer *timer;
 	struct proxy_plan applied;
 	struct proxy_health *health;
-	bool running, dirty, need_full, route_ok;
+	bool dirty, need_full, route_ok;
 	char *reason;           /* NULL: healthy */
 	char *last_err;         /* log each distinct error once */
-} px;
+	uint64_t last_check;    /* last read-back (monotonic ms) */
+};
 
 static const char *ready_check(void *arg)
 {
-	return px.running ? px.reason : NULL;
+	const struct proxy *px = arg;
+	return px->reason;
 }
 
-static void set_reason(const char *what, const char *err)
+static void set_reason(struct proxy *px, const char *what, const char *err)
 {
 	char *r = err ? xasprintf("proxy: %s: %s", what, err) : NULL;
-	if (r && (!px.last_err || strcmp(px.last_err, r))) {
+	if (r && (!px->last_err || strcmp(px->last_err, r))) {
 		lk_log("%s", r);
-		free(px.last_err);
-		px.last_err = xstrdup(r);
+		free(px->last_err);
+		px->last_err = xstrdup(r);
 	}
 	if (!r) {
-		free(px.last_err);
-		px.last_err = NULL;
+		free(px->last_err);
+		px->last_err = NULL;
 	}
-	free(px.reason);
-	px.reason = r;
+	free(px->reason);
+	px->reason = r;
 }
 
 struct collect {
@@ -106,16 +108,17 @@ static void ct_diff(void *arg, const struct proxy_svc *o, const struct proxy_svc
 
 /* A sync that did not reach the kernel: say why, report the health checks
  * unhealthy, rebuild the whole table next time. Frees err and plan. */
-static void sync_failed(const char *what, char *err, struct proxy_plan *plan)
+static void sync_failed(struct proxy *px, const char *what, char *err,
+			struct proxy_plan *plan)
 {
-	set_reason(what, err);
+	set_reason(px, what, err);
 	free(err);
-	proxy_health_sync(px.health, plan, false);
+	proxy_health_sync(px->health, plan, false);
 	proxy_plan_release(plan);
-	px.need_full = true;
+	px->need_full = true;
 }
 
-static void sync_now(bool full)
+static void sync_now(struct proxy *px, bool full)
 {
 	struct collect s = { 0 }, e = { 0 };
 	struct proxy_input in = { 0 };
@@ -124,93 +127,95 @@ static void sync_now(bool full)
 	int rc;
 	uint64_t t0 = lk_now_us();
 
-	informer_foreach(px.svcs, NULL, collect_fn, &s);
-	informer_foreach(px.slices, NULL, collect_fn, &e);
+	informer_foreach(px->svcs, NULL, collect_fn, &s);
+	informer_foreach(px->slices, NULL, collect_fn, &e);
 	in.svcs = s.v, in.nsvcs = s.n, in.slices = e.v, in.nslices = e.n;
-	in.pod_cidr = px.lk->cfg.pod_cidr;
-	in.node_name = px.lk->cfg.node_name;
+	in.pod_cidr = px->lk->cfg.pod_cidr;
+	in.node_name = px->lk->cfg.node_name;
 	proxy_plan_build(&in, &plan);
 	free(s.v);
 	free(e.v);
-	px.dirty = false;
+	px->dirty = false;
 
-	if (!px.be) {
-		px.be = px.ops->init(&err);
-		if (!px.be) {
-			sync_failed("nftables unavailable", err, &plan);
+	if (!px->be) {
+		px->be = px->ops->init(&err);
+		if (!px->be) {
+			sync_failed(px, "nftables unavailable", err, &plan);
 			return;
 		}
 	}
-	if (full || px.need_full)
-		rc = px.ops->sync_full(px.be, &plan, &err);
+	if (full || px->need_full)
+		rc = px->ops->sync_full(px->be, &plan, &err);
 	else
-		rc = px.ops->sync_diff(px.be, &px.applied, &plan, &err);
-	if (rc < 0 && !full && !px.need_full) {
+		rc = px->ops->sync_diff(px->be, &px->applied, &plan, &err);
+	if (rc < 0 && !full && !px->need_full) {
 		/* the kernel's table was not what we thought: rebuild */
 		free(err);
 		err = NULL;
-		rc = px.ops->sync_full(px.be, &plan, &err);
+		rc = px->ops->sync_full(px->be, &plan, &err);
 	}
 	if (rc < 0) {
 		/* err names the first changed service, as it is about it */
-		sync_failed("cannot program the services table", err, &plan);
+		sync_failed(px, "cannot program the services table", err, &plan);
 		return;
 	}
-	proxy_plan_diff(&px.applied, &plan, ct_diff, NULL);
-	proxy_plan_release(&px.applied);
-	px.applied = plan;
-	px.need_full = false;
-	if (!px.route_ok) {
-		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
-			px.route_ok = true;
+	proxy_plan_diff(&px->applied, &plan, ct_diff, NULL);
+	proxy_plan_release(&px->applied);
+	px->applied = plan;
+	px->need_full = false;
+	if (!px->route_ok) {
+		if (proxy_route_service_cidr(px->lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
+			px->route_ok = true;
 		free(err);
 		err = NULL;
 	}
-	set_reason(NULL, NULL);
-	proxy_health_sync(px.health, &px.applied, true);
+	set_reason(px, NULL, NULL);
+	proxy_health_sync(px->health, &px->applied, true);
 	lk_debug("proxy: %s sync of %zu service ports in %llu us", full ? "full" : "incremental",
 		 plan.n, (unsigned long long)(lk_now_us() - t0));
 }
 
 static void on_change(void *arg, enum store_ev_type type, const cJSON *obj, const cJSON *old)
 {
-	px.dirty = true;
+	struct proxy *px = arg;
+	px->dirty = true;
 }
 
 static void before_sleep(struct loop *l, void *arg)
 {
-	if (px.dirty)
-		sync_now(false);
+	struct proxy *px = arg;
+	if (px->dirty)
+		sync_now(px, false);
 }
 
 static int64_t tick(struct loop *l, void *arg)
 {
-	static uint64_t last_check;
+	struct proxy *px = arg;
 	char *err = NULL;
 	uint64_t now = lk_now_ms();
-	if (px.need_full) {
-		sync_now(true);
+	if (px->need_full) {
+		sync_now(px, true);
 		return 1000;
 	}
-	if (!px.route_ok) {
-		if (proxy_route_service_cidr(px.lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
-			px.route_ok = true;
+	if (!px->route_ok) {
+		if (proxy_route_service_cidr(px->lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
+			px->route_ok = true;
 		free(err);
 		err = NULL;
 	}
-	proxy_health_sync(px.health, &px.applied, !px.reason);  /* retries binds */
-	if (now - last_check >= PROXY_RESYNC_MS) {
-		last_check = now;
-		if (px.ops->check(px.be, &px.applied, &err) != 1) {
+	proxy_health_sync(px->health, &px->applied, !px->reason);  /* retries binds */
+	if (now - px->last_check >= PROXY_RESYNC_MS) {
+		px->last_check = now;
+		if (px->ops->check(px->be, &px->applied, &err) != 1) {
 			if (err)
 				lk_log("proxy: cannot read the table back: %s", err);
 			else
 				lk_log("proxy: table 'ip %s' differs from the plan: rebuilding", PROXY_TABLE);
 			free(err);
-			sync_now(true);
+			sync_now(px, true);
 		}
 	}
-	return px.route_ok ? 5000 : 1000;
+	return px->route_ok ? 5000 : 1000;
 }
 
 static void write_sysctl(const char *path, const char *v)
@@ -224,46 +229,48 @@ static void write_sysctl(const char *path, const char *v)
 
 int proxy_start(struct labkube *lk)
 {
-	memset(&px, 0, sizeof(px));
-	px.lk = lk;
-	px.ops = &proxy_nft_backend;
-	px.running = true;
+	struct proxy *px = xcalloc(1, sizeof(*px));
+	lk->proxy = px;
+	px->lk = lk;
+	px->ops = &proxy_nft_backend;
 	/* localhost:NODE_PORT (iptables-mode kube-proxy does the same; the
 	 * CVE-2020-8558 guard in filter-prerouting goes with it) */
 	write_sysctl("/proc/sys/net/ipv4/conf/all/route_localnet", "1");
 	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-	px.svcs = informer_new(lk->reg, &res_service);
-	px.slices = informer_new(lk->reg, &res_endpointslice);
-	px.nodes = informer_new(lk->reg, &res_node);
-	informer_on(px.svcs, on_change, NULL);
-	informer_on(px.slices, on_change, NULL);
-	informer_on(px.nodes, on_change, NULL);
-	px.health = proxy_health_new(lk->loop);
-	sync_now(true);
-	loop_before_sleep(lk->loop, before_sleep, NULL);
-	px.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
+	px->svcs = informer_new(lk->reg, &res_service);
+	px->slices = informer_new(lk->reg, &res_endpointslice);
+	px->nodes = informer_new(lk->reg, &res_node);
+	informer_on(px->svcs, on_change, px);
+	informer_on(px->slices, on_change, px);
+	informer_on(px->nodes, on_change, px);
+	px->health = proxy_health_new(lk->loop);
+	sync_now(px, true);
+	loop_before_sleep(lk->loop, before_sleep, px);
+	px->timer = loop_timer_add(lk->loop, 1000, tick, px);
 	if (lk_net_privileged())
-		registry_check_add(lk->reg, "proxy", ready_check, NULL);
+		registry_check_add(lk->reg, "proxy", ready_check, px);
 	return 0;
 }
 
 void proxy_stop(struct labkube *lk)
 {
-	if (!px.running)
+	struct proxy *px = lk->proxy;
+	if (!px)
 		return;
 	registry_check_del(lk->reg, "proxy");
-	loop_before_sleep_del(lk->loop, before_sleep, NULL);
-	loop_timer_del(lk->loop, px.timer);
-	informer_free(px.svcs);
-	informer_free(px.slices);
-	informer_free(px.nodes);
-	if (px.be)
-		px.ops->free(px.be);
-	proxy_health_free(px.health);
-	proxy_plan_release(&px.applied);
-	free(px.reason);
-	free(px.last_err);
-	memset(&px, 0, sizeof(px));
+	loop_before_sleep_del(lk->loop, before_sleep, px);
+	loop_timer_del(lk->loop, px->timer);
+	informer_free(px->svcs);
+	informer_free(px->slices);
+	informer_free(px->nodes);
+	if (px->be)
+		px->ops->free(px->be);
+	proxy_health_free(px->health);
+	proxy_plan_release(&px->applied);
+	free(px->reason);
+	free(px->last_err);
+	free(px);
+	lk->proxy = NULL;
 }
 
 /* ---- applets ---- */

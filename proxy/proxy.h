@@ -180,6 +180,8 @@ void proxy_health_free(struct proxy_health *h);   /* NULL-safe */
 char *proxy_health_response(const char *svc, size_t count, bool healthy, size_t *len);
 
 /* ---- the component ---- */
+/* Its state, struct proxy, hangs off lk->proxy from start to stop. */
+struct proxy;
 int proxy_start(struct labkube *lk);
 void proxy_stop(struct labkube *lk);   /* leaves the table in place */
 /* proxy_start registers the "proxy" readiness check (why services are not

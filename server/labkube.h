@@ -19,6 +19,7 @@ struct registry;
 struct api;
 struct node;
 struct controllers;
+struct proxy;
 
 struct config {
 	char *data_dir;
@@ -47,6 +48,7 @@ struct labkube {
 	struct api *api;
 	struct controllers *controllers; /* their state (server/controllers) */
 	struct node *node;      /* the node agent (server/node), NULL when off */
+	struct proxy *proxy;    /* the service proxy (proxy/), NULL when stopped */
 	char server_url[128];   /* http://ADDR:PORT */
 };
 
