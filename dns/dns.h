@@ -229,6 +229,9 @@ bool dnszone_answer(const struct dns_zone *z, const struct dns_query *q, struct 
 
 /* ---- the component (server.c) ---- */
 
+/* Its state, struct dnssrv, hangs off lk->dns from start to stop. */
+struct dnssrv;
+
 /* -1 when an address cannot be bound (logged, naming it): the server does
  * not start. dns_stop() after a failed start releases what it made. */
 int dns_start(struct labkube *lk);

@@ -16,7 +16,7 @@
  * lifts only the "address not (yet) on an interface" check: a port taken on
  * that address, or on 0.0.0.0, still fails. UDP and TCP go together: a
  * listener is both or neither. The one exception, stated in
- * listeners_open(): the bridge address refused for lack of privilege.
+ * listeners_open(ds): the bridge address refused for lack of privilege.
  *
  * UDP: recvmmsg a batch, answer each (zone answers encoded into reused
  * buffers, no allocation per query), sendmmsg the batch; replies leave from
@@ -65,7 +65,10 @@
 #define CACHE_ENTRIES 10000
 #define CACHE_BYTES (8u << 20)
 
+struct dnssrv;
+
 struct listener {
+	struct dnssrv *ds;              /* the server it belongs to */
 	struct dns_addr addr;
 	int ufd, tfd;
 	bool up;
@@ -116,9 +119,8 @@ struct udpbatch {
 	uint8_t ob[BATCH][OUTBUF];
 };
 
-static struct dnssrv {
+struct dnssrv {
 	struct labkube *lk;
-	bool running;
 	struct dns_zone *zone;
 	struct informer *svcs, *slices;
 	struct dns_cache *cache;
@@ -136,13 +138,13 @@ static struct dnssrv {
 	struct udpbatch *ub;
 	uint8_t rbuf[2 + 65536];        /* async answers and TCP */
 	uint8_t scratch[65536];
-} ds;
+};
 
 /* ---- answering ---- */
 
-static void count_error(void)
+static void count_error(struct dnssrv *ds)
 {
-	ds.send_errors++;
+	ds->send_errors++;
 }
 
 static void conn_flush(struct tconn *c);
@@ -154,6 +156,7 @@ static void on_conn_event(struct loop *lp, int fd, int events, void *arg);
 /* Send an async answer and free the job. */
 static void job_finish(struct job *j, const uint8_t *msg, size_t len)
 {
+	struct dnssrv *ds = j->l->ds;
 	struct tconn *c = j->conn;
 	if (j->tcp) {
 		if (c && len && conn_queue(c, msg, len) < 0) {
@@ -163,7 +166,7 @@ static void job_finish(struct job *j, const uint8_t *msg, size_t len)
 	} else if (len && j->l->ufd >= 0 &&
 		   sendto(j->l->ufd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&j->peer,
 			  j->plen) < 0) {
-		count_error();
+		count_error(ds);
 	}
 	job_free(j);
 	if (c)
@@ -176,15 +179,17 @@ static size_t client_max(const struct dns_query *q, bool tcp, size_t cap)
 	return max < cap ? max : cap;
 }
 
-/* The job's query as a struct dns_query (ds.jq, valid until the next call). */
+/* The job's query as a struct dns_query (ds->jq, valid until the next call). */
 static const struct dns_query *job_query(const struct job *j)
 {
-	dns_qpack_load(&ds.jq, &j->q);
-	return &ds.jq;
+	struct dnssrv *ds = j->l->ds;
+	dns_qpack_load(&ds->jq, &j->q);
+	return &ds->jq;
 }
 
 static void job_free(struct job *j)
 {
+	struct dnssrv *ds = j->l->ds;
 	if (j->conn) {
 		if (j->cprev)
 			j->cprev->cnext = j->cnext;
@@ -194,7 +199,7 @@ static void job_free(struct job *j)
 			j->cnext->cprev = j->cprev;
 		j->conn->njobs--;
 	}
-	ds.njobs--;
+	ds->njobs--;
 	dns_answer_release(&j->ans);
 	free(j);
 }
@@ -202,10 +207,11 @@ static void job_free(struct job *j)
 /* NULL when MAX_JOBS wait already (answer SERVFAIL). */
 static struct job *job_new(const struct dns_query *q, const struct origin *o)
 {
-	if (ds.njobs >= MAX_JOBS)
+	struct dnssrv *ds = o->l->ds;
+	if (ds->njobs >= MAX_JOBS)
 		return NULL;
 	struct job *j = xcalloc(1, sizeof(*j));
-	ds.njobs++;
+	ds->njobs++;
 	dns_qpack_save(&j->q, q);
 	dns_answer_init(&j->ans);
 	j->l = o->l;
@@ -228,8 +234,9 @@ static struct job *job_new(const struct dns_query *q, const struct origin *o)
 static void on_forwarded(void *arg, const uint8_t *pkt, size_t len, bool stopping)
 {
 	struct job *j = arg;
-	uint8_t *buf = ds.rbuf + 2;
-	size_t n = 0, cap = sizeof(ds.rbuf) - 2;
+	struct dnssrv *ds = j->l->ds;
+	uint8_t *buf = ds->rbuf + 2;
+	size_t n = 0, cap = sizeof(ds->rbuf) - 2;
 
 	if (stopping) {
 		job_free(j);
@@ -249,8 +256,9 @@ static void on_forwarded(void *arg, const uint8_t *pkt, size_t len, bool stoppin
 static void on_chased(void *arg, const uint8_t *pkt, size_t len, bool stopping)
 {
 	struct job *j = arg;
-	uint8_t *buf = ds.rbuf + 2;
-	size_t cap = sizeof(ds.rbuf) - 2;
+	struct dnssrv *ds = j->l->ds;
+	uint8_t *buf = ds->rbuf + 2;
+	size_t cap = sizeof(ds->rbuf) - 2;
 
 	if (stopping) {
 		job_free(j);
@@ -266,21 +274,22 @@ static void on_chased(void *arg, const uint8_t *pkt, size_t len, bool stopping)
 static size_t forward(const struct dns_query *q, uint8_t *out, size_t cap, size_t max,
 		      const struct origin *o)
 {
+	struct dnssrv *ds = o->l->ds;
 	if (q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR)
 		return dns_rcode_reply(q, DNS_R_REFUSED, out, max);
 	/* through a 64 KiB buffer: an entry too big for this client is
 	 * still served (with TC) instead of going upstream again */
-	size_t n = dnscache_get(ds.cache, q, q->id, lk_now_ms(), ds.scratch, sizeof(ds.scratch));
+	size_t n = dnscache_get(ds->cache, q, q->id, lk_now_ms(), ds->scratch, sizeof(ds->scratch));
 	if (n)
-		n = dns_relay_fixup(q, ds.scratch, n, sizeof(ds.scratch), max);
+		n = dns_relay_fixup(q, ds->scratch, n, sizeof(ds->scratch), max);
 	if (n) {
-		memcpy(out, ds.scratch, n);     /* n <= max <= cap */
+		memcpy(out, ds->scratch, n);     /* n <= max <= cap */
 		return n;
 	}
-	struct job *j = fwd_busy(ds.fwd, q) ? NULL : job_new(q, o);
+	struct job *j = fwd_busy(ds->fwd, q) ? NULL : job_new(q, o);
 	if (!j)
 		return dns_rcode_reply(q, DNS_R_SERVFAIL, out, max);
-	if (fwd_query(ds.fwd, q, on_forwarded, j) < 0) {
+	if (fwd_query(ds->fwd, q, on_forwarded, j) < 0) {
 		job_free(j);
 		return dns_rcode_reply(q, DNS_R_SERVFAIL, out, max);
 	}
@@ -290,24 +299,25 @@ static size_t forward(const struct dns_query *q, uint8_t *out, size_t cap, size_
 static size_t chase(const struct dns_query *q, struct dns_answer *a, uint8_t *out, size_t max,
 		    const struct origin *o)
 {
+	struct dnssrv *ds = o->l->ds;
 	struct dns_query q2;
 	const char *target = a->rr[a->count[DNS_SEC_AN] - 1].u.target;
 
 	dns_chase_query(q, target, &q2);
 	if (!q2.wire_len)
 		return dnswire_encode(q, a, out, max);
-	size_t n = dnscache_get(ds.cache, &q2, q2.id, lk_now_ms(), ds.scratch, sizeof(ds.scratch));
+	size_t n = dnscache_get(ds->cache, &q2, q2.id, lk_now_ms(), ds->scratch, sizeof(ds->scratch));
 	if (n) {
-		dns_chase_merge(a, ds.scratch, n);
+		dns_chase_merge(a, ds->scratch, n);
 		return dnswire_encode(q, a, out, max);
 	}
-	struct job *j = fwd_busy(ds.fwd, &q2) ? NULL : job_new(q, o);
+	struct job *j = fwd_busy(ds->fwd, &q2) ? NULL : job_new(q, o);
 	if (!j)
 		return dnswire_encode(q, a, out, max);  /* the CNAME alone */
 	j->ans.rcode = a->rcode;
 	j->ans.aa = a->aa;
 	dns_answer_copy(&j->ans, a);
-	if (fwd_query(ds.fwd, &q2, on_chased, j) < 0) {        /* copies q2 */
+	if (fwd_query(ds->fwd, &q2, on_chased, j) < 0) {        /* copies q2 */
 		job_free(j);
 		return dnswire_encode(q, a, out, max);
 	}
@@ -319,7 +329,8 @@ static size_t chase(const struct dns_query *q, struct dns_answer *a, uint8_t *ou
 static size_t handle_query(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
 			   const struct origin *o)
 {
-	struct dns_query *q = &ds.q;
+	struct dnssrv *ds = o->l->ds;
+	struct dns_query *q = &ds->q;
 	int rc = dnswire_parse(pkt, len, q);
 	bool tcp = o->conn != NULL;
 
@@ -328,12 +339,12 @@ static size_t handle_query(const uint8_t *pkt, size_t len, uint8_t *out, size_t 
 	if (rc > 0)
 		return dns_rcode_reply(q, (uint16_t)rc, out, tcp ? cap : DNS_UDP_MIN);
 	size_t max = client_max(q, tcp, cap);
-	dns_answer_reset(&ds.ans);
-	if (!dnszone_answer(ds.zone, q, &ds.ans))
+	dns_answer_reset(&ds->ans);
+	if (!dnszone_answer(ds->zone, q, &ds->ans))
 		return forward(q, out, cap, max, o);
-	if (dns_needs_chase(q, &ds.ans, ds.domain))
-		return chase(q, &ds.ans, out, max, o);
-	return dnswire_encode(q, &ds.ans, out, max);
+	if (dns_needs_chase(q, &ds->ans, ds->domain))
+		return chase(q, &ds->ans, out, max, o);
+	return dnswire_encode(q, &ds->ans, out, max);
 }
 
 /* ---- UDP ---- */
@@ -341,7 +352,8 @@ static size_t handle_query(const uint8_t *pkt, size_t len, uint8_t *out, size_t 
 /* One recvmmsg/sendmmsg round; returns how many queries came. */
 static int udp_batch(struct listener *l)
 {
-	struct udpbatch *b = ds.ub;
+	struct dnssrv *ds = l->ds;
+	struct udpbatch *b = ds->ub;
 	int n, k = 0;
 
 	for (int i = 0; i < BATCH; i++) {
@@ -367,7 +379,7 @@ static int udp_batch(struct listener *l)
 	for (int sent = 0; sent < k;) {
 		int r = sendmmsg(l->ufd, b->out + sent, (unsigned)(k - sent), MSG_DONTWAIT);
 		if (r <= 0) {
-			count_error();
+			count_error(ds);
 			sent++;         /* skip the one that failed */
 			continue;
 		}
@@ -387,29 +399,31 @@ static void on_udp(struct loop *lp, int fd, int events, void *arg)
 
 static void conn_close(struct tconn *c)
 {
+	struct dnssrv *ds = c->l->ds;
 	for (struct job *j = c->jobs; j; j = j->cnext)
 		j->conn = NULL;
-	loop_fd_del(ds.lk->loop, c->fd);
+	loop_fd_del(ds->lk->loop, c->fd);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		ds.conns = c->next;
+		ds->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	ds.nconns--;
+	ds->nconns--;
 	free(c->out);
 	free(c);
 }
 
 static void conn_watch(struct tconn *c, int events)
 {
+	struct dnssrv *ds = c->l->ds;
 	if (events == c->watch)
 		return;
 	if (!events)
-		loop_fd_del(ds.lk->loop, c->fd);
+		loop_fd_del(ds->lk->loop, c->fd);
 	else
-		loop_fd_add(ds.lk->loop, c->fd, events, on_conn_event, c);
+		loop_fd_add(ds->lk->loop, c->fd, events, on_conn_event, c);
 	c->watch = events;
 }
 
@@ -499,6 +513,7 @@ static int conn_queue(struct tconn *c, const uint8_t *msg, size_t len)
  * unread output). */
 static int conn_process(struct tconn *c)
 {
+	struct dnssrv *ds = c->l->ds;
 	size_t off = 0;
 	int rc = 0;
 	while (c->inlen - off >= 2 && conn_more(c)) {
@@ -508,9 +523,9 @@ static int conn_process(struct tconn *c)
 		if (c->inlen - off < 2 + mlen)
 			break;
 		struct origin o = { c->l, NULL, 0, c };
-		size_t n = handle_query(c->in + off + 2, mlen, ds.rbuf, DNS_TCP_MAX, &o);
+		size_t n = handle_query(c->in + off + 2, mlen, ds->rbuf, DNS_TCP_MAX, &o);
 		off += 2 + mlen;
-		if (n && conn_queue(c, ds.rbuf, n) < 0) {
+		if (n && conn_queue(c, ds->rbuf, n) < 0) {
 			rc = -1;
 			break;
 		}
@@ -542,10 +557,10 @@ static void on_conn_event(struct loop *lp, int fd, int events, void *arg)
 
 /* All MAX_CONNS are open: close the least recently active one that waits
  * for no answer, so idle clients cannot shut everyone out. */
-static bool conn_evict(void)
+static bool conn_evict(struct dnssrv *ds)
 {
 	struct tconn *old = NULL;
-	for (struct tconn *c = ds.conns; c; c = c->next)
+	for (struct tconn *c = ds->conns; c; c = c->next)
 		if (!c->jobs && (!old || c->last_ms < old->last_ms))
 			old = c;
 	if (!old)
@@ -556,42 +571,45 @@ static bool conn_evict(void)
 
 static void on_accept(struct loop *lp, int fd, int events, void *arg)
 {
+	struct listener *l = arg;
+	struct dnssrv *ds = l->ds;
 	for (int i = 0; i < 16; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		if (ds.nconns >= MAX_CONNS && !conn_evict()) {
+		if (ds->nconns >= MAX_CONNS && !conn_evict(ds)) {
 			close(cfd);
-			count_error();
+			count_error(ds);
 			continue;
 		}
 		struct tconn *c = xcalloc(1, sizeof(*c));
 		c->fd = cfd;
-		c->l = arg;
+		c->l = l;
 		c->watch = 0;
 		c->last_ms = lk_now_ms();
-		c->next = ds.conns;
-		if (ds.conns)
-			ds.conns->prev = c;
-		ds.conns = c;
-		ds.nconns++;
+		c->next = ds->conns;
+		if (ds->conns)
+			ds->conns->prev = c;
+		ds->conns = c;
+		ds->nconns++;
 		conn_watch(c, LOOP_READ);
 	}
 }
 
 static int64_t tick(struct loop *l, void *arg)
 {
+	struct dnssrv *ds = arg;
 	uint64_t now = lk_now_ms();
-	for (struct tconn *c = ds.conns, *nx; c; c = nx) {
+	for (struct tconn *c = ds->conns, *nx; c; c = nx) {
 		nx = c->next;
 		if (now - c->last_ms > TCP_IDLE_MS)
 			conn_close(c);
 	}
-	if (ds.send_errors != ds.logged_errors && now - ds.last_log_ms >= 60000) {
+	if (ds->send_errors != ds->logged_errors && now - ds->last_log_ms >= 60000) {
 		lk_log("dns: %llu answers could not be sent or connections refused (since start)",
-		       (unsigned long long)ds.send_errors);
-		ds.logged_errors = ds.send_errors;
-		ds.last_log_ms = now;
+		       (unsigned long long)ds->send_errors);
+		ds->logged_errors = ds->send_errors;
+		ds->last_log_ms = now;
 	}
 	return 1000;
 }
@@ -600,7 +618,8 @@ static int64_t tick(struct loop *l, void *arg)
 
 static const char *ready_check(void *arg)
 {
-	return ds.running ? ds.reason : NULL;
+	const struct dnssrv *ds = arg;
+	return ds->reason;
 }
 
 static int open_sock(struct listener *l, int type, bool freebind)
@@ -632,6 +651,7 @@ static int open_sock(struct listener *l, int type, bool freebind)
  * was TCP that failed. */
 static int listener_open(struct listener *l, bool freebind, bool *tcp)
 {
+	struct dnssrv *ds = l->ds;
 	*tcp = false;
 	if ((l->ufd = open_sock(l, SOCK_DGRAM, freebind)) < 0)
 		return -1;
@@ -643,8 +663,8 @@ static int listener_open(struct listener *l, bool freebind, bool *tcp)
 		errno = e;
 		return -1;
 	}
-	loop_fd_add(ds.lk->loop, l->ufd, LOOP_READ, on_udp, l);
-	loop_fd_add(ds.lk->loop, l->tfd, LOOP_READ, on_accept, l);
+	loop_fd_add(ds->lk->loop, l->ufd, LOOP_READ, on_udp, l);
+	loop_fd_add(ds->lk->loop, l->tfd, LOOP_READ, on_accept, l);
 	l->up = true;
 	return 0;
 }
@@ -654,12 +674,12 @@ static int listener_open(struct listener *l, bool freebind, bool *tcp)
  * lack of privilege (EACCES: port 53 without CAP_NET_BIND_SERVICE): such a
  * server runs no pods either, so nothing would ask there; it is said once
  * and is the DNS readiness reason. */
-static int listeners_open(void)
+static int listeners_open(struct dnssrv *ds)
 {
 	bool tcp;
 
-	for (int i = 0; i < ds.nls; i++) {
-		struct listener *l = &ds.ls[i];
+	for (int i = 0; i < ds->nls; i++) {
+		struct listener *l = &ds->ls[i];
 		if (listener_open(l, i == 0, &tcp) == 0)
 			continue;
 		int e = errno;
@@ -667,7 +687,7 @@ static int listeners_open(void)
 				    tcp ? " (tcp)" : "", strerror(e));
 		lk_log("%s", r);
 		if (i == 0 && e == EACCES) {
-			ds.reason = r;
+			ds->reason = r;
 			continue;
 		}
 		free(r);
@@ -677,13 +697,13 @@ static int listeners_open(void)
 }
 
 /* The bridge address plus --dns-listen; -1 on a bad flag. */
-static int listeners_parse(const struct config *cfg)
+static int listeners_parse(struct dnssrv *ds, const struct config *cfg)
 {
 	struct dns_addr extra[MAX_LISTEN - 1];
 	char bad[128];
 	int n;
 
-	if (dnsaddr_cidr_first(cfg->pod_cidr, 53, &ds.ls[0].addr) < 0) {
+	if (dnsaddr_cidr_first(cfg->pod_cidr, 53, &ds->ls[0].addr) < 0) {
 		lk_log("dns: cannot use pod cidr '%s'", cfg->pod_cidr ? cfg->pod_cidr : "");
 		return -1;
 	}
@@ -692,17 +712,17 @@ static int listeners_parse(const struct config *cfg)
 		lk_log("dns: bad --dns-listen address '%s'", bad);
 		return -1;
 	}
-	ds.nls = 1;
+	ds->nls = 1;
 	for (int i = 0; i < n; i++)
-		if (!dnsaddr_equal(&extra[i], &ds.ls[0].addr))
-			ds.ls[ds.nls++].addr = extra[i];
-	for (int i = 0; i < ds.nls; i++)
-		ds.ls[i].ufd = ds.ls[i].tfd = -1;
+		if (!dnsaddr_equal(&extra[i], &ds->ls[0].addr))
+			ds->ls[ds->nls++].addr = extra[i];
+	for (int i = 0; i < ds->nls; i++)
+		ds->ls[i].ufd = ds->ls[i].tfd = -1;
 	return 0;
 }
 
 /* Upstreams from --dns-upstream or resolv.conf, less our own addresses. */
-static int upstreams(const struct config *cfg, struct dns_addr *ups)
+static int upstreams(struct dnssrv *ds, const struct config *cfg, struct dns_addr *ups)
 {
 	struct dns_addr skip[MAX_LISTEN + 1];
 	char bad[128];
@@ -719,8 +739,8 @@ static int upstreams(const struct config *cfg, struct dns_addr *ups)
 		n = text ? dnsaddr_resolvconf(text, ups, MAX_UPSTREAM) : 0;
 		free(text);
 	}
-	for (int i = 0; i < ds.nls; i++)
-		skip[ns++] = ds.ls[i].addr;
+	for (int i = 0; i < ds->nls; i++)
+		skip[ns++] = ds->ls[i].addr;
 	if (cfg->cluster_dns && dnsaddr_parse(cfg->cluster_dns, 0, &skip[ns]) == 0)
 		ns++;
 	return dnsaddr_filter(ups, n, skip, ns);
@@ -728,35 +748,39 @@ static int upstreams(const struct config *cfg, struct dns_addr *ups)
 
 static int add_service(void *arg, const cJSON *obj)
 {
-	dnszone_service(ds.zone, obj, false);
+	struct dnssrv *ds = arg;
+	dnszone_service(ds->zone, obj, false);
 	return 0;
 }
 
 static int add_slice(void *arg, const cJSON *obj)
 {
-	dnszone_slice(ds.zone, obj, false);
+	struct dnssrv *ds = arg;
+	dnszone_slice(ds->zone, obj, false);
 	return 0;
 }
 
 static void on_service(void *arg, enum store_ev_type type, const cJSON *obj, const cJSON *old)
 {
-	dnszone_service(ds.zone, obj, type == STORE_DELETED);
+	struct dnssrv *ds = arg;
+	dnszone_service(ds->zone, obj, type == STORE_DELETED);
 }
 
 static void on_slice(void *arg, enum store_ev_type type, const cJSON *obj, const cJSON *old)
 {
-	dnszone_slice(ds.zone, obj, type == STORE_DELETED);
+	struct dnssrv *ds = arg;
+	dnszone_slice(ds->zone, obj, type == STORE_DELETED);
 }
 
-static void log_serving(const struct dns_addr *ups, int nups)
+static void log_serving(struct dnssrv *ds, const struct dns_addr *ups, int nups)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int k = 0;
-	sb_addf(&sb, "dns: serving %s on", ds.lk->cfg.cluster_domain);
-	for (int i = 0; i < ds.nls; i++)
-		if (ds.ls[i].up)
-			sb_addf(&sb, "%s %s", k++ ? "," : "", ds.ls[i].addr.text);
-	if (!k) {               /* listeners_open() said why */
+	sb_addf(&sb, "dns: serving %s on", ds->lk->cfg.cluster_domain);
+	for (int i = 0; i < ds->nls; i++)
+		if (ds->ls[i].up)
+			sb_addf(&sb, "%s %s", k++ ? "," : "", ds->ls[i].addr.text);
+	if (!k) {               /* listeners_open(ds) said why */
 		sb_release(&sb);
 		return;
 	}
@@ -773,60 +797,66 @@ int dns_start(struct labkube *lk)
 {
 	const struct config *cfg = &lk->cfg;
 	struct dns_addr ups[MAX_UPSTREAM];
+	struct dnssrv *ds = xcalloc(1, sizeof(*ds));
 	int nups;
 
-	memset(&ds, 0, sizeof(ds));
-	ds.lk = lk;
-	if (listeners_parse(cfg) < 0 || (nups = upstreams(cfg, ups)) < 0)
+	ds->lk = lk;
+	for (int i = 0; i < MAX_LISTEN; i++)
+		ds->ls[i].ds = ds;
+	if (listeners_parse(ds, cfg) < 0 || (nups = upstreams(ds, cfg, ups)) < 0) {
+		free(ds);
 		return -1;
-	ds.running = true;
-	dns_domain_norm(cfg->cluster_domain, ds.domain, sizeof(ds.domain));
-	ds.ub = xcalloc(1, sizeof(*ds.ub));
-	dns_answer_init(&ds.ans);
-	ds.zone = dnszone_new(cfg->cluster_domain, cfg->dns_ttl > 0 ? (uint32_t)cfg->dns_ttl : 0,
-			      cfg->service_cidr, cfg->pod_cidr);
-	ds.svcs = informer_new(lk->reg, &res_service);
-	ds.slices = informer_new(lk->reg, &res_endpointslice);
-	informer_foreach(ds.svcs, NULL, add_service, NULL);
-	informer_foreach(ds.slices, NULL, add_slice, NULL);
-	informer_on(ds.svcs, on_service, NULL);
-	informer_on(ds.slices, on_slice, NULL);
-	ds.cache = dnscache_new(CACHE_ENTRIES, CACHE_BYTES);
-	ds.fwd = fwd_new(lk->loop, ups, nups, ds.cache);
-	ds.timer = loop_timer_add(lk->loop, 1000, tick, NULL);
-	if (listeners_open() < 0)
+	}
+	lk->dns = ds;
+	dns_domain_norm(cfg->cluster_domain, ds->domain, sizeof(ds->domain));
+	ds->ub = xcalloc(1, sizeof(*ds->ub));
+	dns_answer_init(&ds->ans);
+	ds->zone = dnszone_new(cfg->cluster_domain, cfg->dns_ttl > 0 ? (uint32_t)cfg->dns_ttl : 0,
+			       cfg->service_cidr, cfg->pod_cidr);
+	ds->svcs = informer_new(lk->reg, &res_service);
+	ds->slices = informer_new(lk->reg, &res_endpointslice);
+	informer_foreach(ds->svcs, NULL, add_service, ds);
+	informer_foreach(ds->slices, NULL, add_slice, ds);
+	informer_on(ds->svcs, on_service, ds);
+	informer_on(ds->slices, on_slice, ds);
+	ds->cache = dnscache_new(CACHE_ENTRIES, CACHE_BYTES);
+	ds->fwd = fwd_new(lk->loop, ups, nups, ds->cache);
+	ds->timer = loop_timer_add(lk->loop, 1000, tick, ds);
+	if (listeners_open(ds) < 0)
 		return -1;      /* the caller's dns_stop() undoes the rest */
-	log_serving(ups, nups);
+	log_serving(ds, ups, nups);
 	if (lk_net_privileged())
-		registry_check_add(lk->reg, "dns", ready_check, NULL);
+		registry_check_add(lk->reg, "dns", ready_check, ds);
 	return 0;
 }
 
 void dns_stop(struct labkube *lk)
 {
-	if (!ds.running)
+	struct dnssrv *ds = lk->dns;
+	if (!ds)
 		return;
 	registry_check_del(lk->reg, "dns");
-	fwd_free(ds.fwd);       /* frees the jobs */
-	while (ds.conns)
-		conn_close(ds.conns);
-	for (int i = 0; i < ds.nls; i++) {
-		if (ds.ls[i].ufd >= 0) {
-			loop_fd_del(lk->loop, ds.ls[i].ufd);
-			close(ds.ls[i].ufd);
+	fwd_free(ds->fwd);       /* frees the jobs */
+	while (ds->conns)
+		conn_close(ds->conns);
+	for (int i = 0; i < ds->nls; i++) {
+		if (ds->ls[i].ufd >= 0) {
+			loop_fd_del(lk->loop, ds->ls[i].ufd);
+			close(ds->ls[i].ufd);
 		}
-		if (ds.ls[i].tfd >= 0) {
-			loop_fd_del(lk->loop, ds.ls[i].tfd);
-			close(ds.ls[i].tfd);
+		if (ds->ls[i].tfd >= 0) {
+			loop_fd_del(lk->loop, ds->ls[i].tfd);
+			close(ds->ls[i].tfd);
 		}
 	}
-	loop_timer_del(lk->loop, ds.timer);
-	informer_free(ds.svcs);
-	informer_free(ds.slices);
-	dnszone_free(ds.zone);
-	dnscache_free(ds.cache);
-	dns_answer_release(&ds.ans);
-	free(ds.ub);
-	free(ds.reason);
-	memset(&ds, 0, sizeof(ds));
+	loop_timer_del(lk->loop, ds->timer);
+	informer_free(ds->svcs);
+	informer_free(ds->slices);
+	dnszone_free(ds->zone);
+	dnscache_free(ds->cache);
+	dns_answer_release(&ds->ans);
+	free(ds->ub);
+	free(ds->reason);
+	free(ds);
+	lk->dns = NULL;
 }

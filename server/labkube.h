@@ -20,6 +20,7 @@ struct api;
 struct node;
 struct controllers;
 struct proxy;
+struct dnssrv;
 
 struct config {
 	char *data_dir;
@@ -49,6 +50,7 @@ struct labkube {
 	struct controllers *controllers; /* their state (server/controllers) */
 	struct node *node;      /* the node agent (server/node), NULL when off */
 	struct proxy *proxy;    /* the service proxy (proxy/), NULL when stopped */
+	struct dnssrv *dns;     /* cluster DNS (dns/), NULL when stopped */
 	char server_url[128];   /* http://ADDR:PORT */
 };
 
