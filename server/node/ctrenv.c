@@ -330,28 +330,27 @@ static int field_value(const struct env_src *s, const char *path, struct strbuf 
 	return 0;
 }
 
-static const unsigned char *b64_table(void)
+/* The value of a base64 digit (RFC 4648 section 4), 0xff for anything else. */
+static unsigned char b64_value(char c)
 {
-	static unsigned char t[256];
-	static const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	if (!t['B']) {
-		memset(t, 0xff, sizeof(t));
-		for (int i = 0; i < 64; i++)
-			t[(unsigned char)a[i]] = (unsigned char)i;
-	}
-	return t;
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned char)(c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (unsigned char)(c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (unsigned char)(c - '0' + 52);
+	return c == '+' ? 62 : c == '/' ? 63 : 0xff;
 }
 
 /* Secret data values are base64; a malformed one decodes to what it can. */
 static char *b64_decode(const char *in)
 {
-	const unsigned char *t = b64_table();
 	size_t len = strlen(in);
 	char *out = xmalloc(len + 1), *o = out;
 	uint32_t acc = 0;
 	int bits = 0;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char v = t[(unsigned char)in[i]];
+		unsigned char v = b64_value(in[i]);
 		if (v == 0xff)
 			continue;
 		acc = (acc << 6) | v;
