@@ -89,10 +89,11 @@ unit: $(UNIT_BINS)
 e2e: $(BUILD)/labkube
 	@LABKUBE=$(abspath $(BUILD)/labkube) tests/e2e/run.sh $(T)
 
-# Source checks: the include direction of ARCHITECTURE.md. One "ok" line,
-# or the includes that break it and a non-zero exit.
-lint:
-	@tests/lint/includes.sh
+# Source and object checks: the include direction of ARCHITECTURE.md, and
+# no component state in file-scope variables (on the built objects). One
+# "ok" line each, or what breaks them and a non-zero exit.
+lint: $(OBJS)
+	@rc=0; tests/lint/includes.sh || rc=1; tests/lint/globals.sh $(BUILD) || rc=1; exit $$rc
 
 # Every step runs even when an earlier one fails (a failing unit binary must
 # not hide the e2e results); the target fails if any did.
