@@ -6,9 +6,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "server/registry/registry.h"
 #include "server/registry/serve.h"
 #include "server/resources/resources.h"
+#include "server/store/store.h"
+
+static char dir[] = "/tmp/lk-test-serve-XXXXXX";
+static struct store *st;
+
+/* A registry over a fresh store; the store goes with teardown. */
+static struct registry *new_registry(void)
+{
+	char *path;
+	struct registry *reg;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = xasprintf("%s/db", dir);
+	st = store_open(path, NULL, NULL);
+	free(path);
+	ck_assert_ptr_nonnull(st);
+	reg = registry_new(NULL, st, NULL, NULL);
+	ck_assert_ptr_nonnull(reg);
+	return reg;
+}
+
+static void teardown(void)
+{
+	char *cmd = xasprintf("rm -rf %s", dir);
+	store_free(st);
+	st = NULL;
+	(void)!system(cmd);
+	free(cmd);
+	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-serve-XXXXXX");
+}
 
 static void log_a(void *arg, struct sub_call *c) { (void)arg; (void)c; }
 static void log_b(void *arg, struct sub_call *c) { (void)arg; (void)c; }
@@ -18,7 +48,7 @@ static const char *bad(void *arg) { return arg; }
 
 START_TEST(subresources_by_kind_and_name)
 {
-	struct registry *reg = registry_new(NULL, NULL, NULL, NULL);
+	struct registry *reg = new_registry();
 	int x, y;
 	void *arg = NULL;
 
@@ -45,7 +75,7 @@ END_TEST
 
 START_TEST(checks_in_registration_order)
 {
-	struct registry *reg = registry_new(NULL, NULL, NULL, NULL);
+	struct registry *reg = new_registry();
 	const struct ready_check *c;
 	size_t n;
 
@@ -76,21 +106,13 @@ START_TEST(checks_in_registration_order)
 }
 END_TEST
 
-START_TEST(check_added_twice_dies)
-{
-	struct registry *reg = registry_new(NULL, NULL, NULL, NULL);
-	registry_check_add(reg, "dns", ok, NULL);
-	registry_check_add(reg, "dns", ok, NULL);
-}
-END_TEST
-
 static Suite *serve_suite(void)
 {
 	Suite *s = suite_create("serve");
 	TCase *t = tcase_create("serve");
+	tcase_add_checked_fixture(t, NULL, teardown);
 	tcase_add_test(t, subresources_by_kind_and_name);
 	tcase_add_test(t, checks_in_registration_order);
-	tcase_add_exit_test(t, check_added_twice_dies, 1);
 	suite_add_tcase(s, t);
 	return s;
 }
