@@ -91,9 +91,9 @@ static void validate_address(const cJSON *a, const char *base, struct field_errs
 {
 	char f[FP_MAX];
 	const char *ip = jstr_or(a, "ip", "");
-	unsigned char b[16];
+	struct lk_ip v;
 	res_fp(f, "%s.ip", base);
-	if (!res_ip_parse(ip, b))
+	if (lk_ip_parse(ip, &v, NULL) < 0)
 		field_err_invalid_str(fe, f, ip,
 				      "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
 	if (*jstr_or(a, "hostname", ""))

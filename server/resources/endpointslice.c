@@ -82,11 +82,11 @@ static void eps_defaults(cJSON *eps)
 static void validate_address(const char *type, const char *addr, const char *f,
 			     struct field_errs *fe)
 {
-	unsigned char b[16];
-	int n = res_ip_parse(addr, b);
-	if (!strcmp(type, "IPv4") && n != 4)
+	struct lk_ip ip;
+	int family = lk_ip_parse(addr, &ip, NULL) == 0 ? ip.family : 0;
+	if (!strcmp(type, "IPv4") && family != AF_INET)
 		field_err_invalid_str(fe, f, addr, "must be a valid IPv4 address");
-	else if (!strcmp(type, "IPv6") && n != 16)
+	else if (!strcmp(type, "IPv6") && family != AF_INET6)
 		field_err_invalid_str(fe, f, addr, "must be a valid IPv6 address");
 	else if (strcmp(type, "FQDN"))
 		check_endpoint_ip(fe, f, addr);

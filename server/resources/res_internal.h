@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/ip.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "server/resources/coldesc.h"
@@ -115,8 +116,6 @@ char *res_go_strings(const cJSON *arr);
 char *res_go_label_selector(const cJSON *sel);
 /* Go %#v of an intstr.IntOrString. */
 char *res_go_intstr(const cJSON *v);
-/* An IPv4 (4) or IPv6 (16) address into out[16]; 0 when not an IP. */
-int res_ip_parse(const char *s, unsigned char *out);
 /* ValidateEndpointIP (also for Service externalIPs). */
 void check_endpoint_ip(struct field_errs *fe, const char *field, const char *ip);
 /* True when v is a string that is one of the NULL-terminated list. */

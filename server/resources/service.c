@@ -315,13 +315,13 @@ static int alloc_cluster_ip(struct svcalloc *sa, cJSON *svc, struct lk_err *err)
 	cJSON *spec = jobj(svc, "spec"), *ips;
 	const char *ip = jstr_or(spec, "clusterIP", "");
 	const char *first = cJSON_GetStringValue(cJSON_GetArrayItem(jget(spec, "clusterIPs"), 0));
-	unsigned char b[16];
-	char buf[16];
+	struct lk_ip v;
+	char buf[LK_IP4_STRLEN];
 	int rc;
 	if (!strcmp(ip, "None"))
 		return 0;
 	if (*ip) {
-		if (!res_ip_parse(ip, b) || !str_eq(first, ip))
+		if (lk_ip_parse(ip, &v, NULL) < 0 || !str_eq(first, ip))
 			return 0;
 		rc = svcalloc_ip_take(sa, ip);
 		return rc ? ip_error(sa, svc, ip, rc, err) : 0;

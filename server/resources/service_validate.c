@@ -122,10 +122,15 @@ static void validate_affinity(const cJSON *spec, struct field_errs *fe)
 				      "must be greater than 0 and less than 86400");
 }
 
+static bool is_ipv6(const char *v)
+{
+	struct lk_ip ip;
+	return lk_ip_parse(v, &ip, NULL) == 0 && ip.family == AF_INET6;
+}
+
 static bool ip_family(const cJSON *ips, int i)
 {
-	const char *v = cJSON_GetStringValue(cJSON_GetArrayItem(ips, i));
-	return v && strchr(v, ':');
+	return is_ipv6(cJSON_GetStringValue(cJSON_GetArrayItem(ips, i)));
 }
 
 static void invalid_ips(struct field_errs *fe, const char *f, const cJSON *ips,
@@ -161,7 +166,7 @@ static void validate_cluster_ips(const cJSON *spec, struct field_errs *fe)
 	const cJSON *ips = jget(spec, "clusterIPs"), *it;
 	const char *ip = jstr_or(spec, "clusterIP", "");
 	char f[FP_MAX];
-	unsigned char b[16];
+	struct lk_ip b;
 	int i = 0, n = res_jsize(ips);
 	bool bad = false;
 	if (!strcmp(jstr_or(spec, "type", ""), "ExternalName"))
@@ -180,7 +185,7 @@ static void validate_cluster_ips(const cJSON *spec, struct field_errs *fe)
 				bad = true;
 				invalid_ips(fe, "spec.clusterIPs", ips, "'None' must be the first and only value");
 			}
-		} else if (!res_ip_parse(v, b)) {
+		} else if (lk_ip_parse(v, &b, NULL) < 0) {
 			bad = true;
 			field_err_invalid_str(fe, res_fp(f, "spec.clusterIPs[%d]", i), v,
 					      MSG_BAD_IP);
@@ -197,7 +202,7 @@ static void validate_cluster_ips(const cJSON *spec, struct field_errs *fe)
 	cJSON_ArrayForEach(it, ips) {
 		const char *fam = cJSON_GetStringValue(cJSON_GetArrayItem(jget(spec, "ipFamilies"), i));
 		const char *v = cJSON_IsString(it) ? it->valuestring : "";
-		bool v6 = strchr(v, ':') != NULL;
+		bool v6 = is_ipv6(v);
 		char detail[64];
 		if (fam && ((!strcmp(fam, "IPv4") && v6) || (!strcmp(fam, "IPv6") && !v6))) {
 			snprintf(detail, sizeof(detail), "expected an %s value as indicated by `ipFamilies[%d]`",
@@ -331,7 +336,7 @@ static void validate_lb_status(const cJSON *svc, struct field_errs *fe)
 {
 	const cJSON *ing = jget(svc, "status.loadBalancer.ingress"), *it;
 	char f[FP_MAX];
-	unsigned char b[16];
+	struct lk_ip b;
 	int i = 0;
 	if (!res_jsize(ing))
 		return;
@@ -342,7 +347,7 @@ static void validate_lb_status(const cJSON *svc, struct field_errs *fe)
 	}
 	cJSON_ArrayForEach(it, ing) {
 		const char *ip = jstr(it, "ip"), *mode = jstr(it, "ipMode");
-		if (ip && !res_ip_parse(ip, b))
+		if (ip && lk_ip_parse(ip, &b, NULL) < 0)
 			field_err_invalid_str(fe, res_fp(f, "status.loadBalancer.ingress[%d].ip", i),
 					      ip, "must be a valid IP address");
 		if (mode && !res_str_in(mode, (const char *const[]){ "Proxy", "VIP", NULL }))
@@ -374,9 +379,9 @@ void service_validate(const cJSON *svc, const cJSON *old, struct field_errs *fe)
 	i = 0;
 	cJSON_ArrayForEach(p, jget(spec, "externalIPs")) {
 		const char *ip = cJSON_IsString(p) ? p->valuestring : "";
-		unsigned char b[16];
+		struct lk_ip b;
 		res_fp(f, "spec.externalIPs[%d]", i++);
-		if (!res_ip_parse(ip, b))
+		if (lk_ip_parse(ip, &b, NULL) < 0)
 			field_err_invalid_str(fe, f, ip, MSG_BAD_IP);
 		else
 			check_endpoint_ip(fe, f, ip);

@@ -5,11 +5,11 @@
  * Upstream: pkg/registry/core/service/{ipallocator,portallocator,
  * allocator/bitmap.go} and the repair controllers.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "server/resources/svcalloc.h"
@@ -125,42 +125,29 @@ static uint32_t band(uint32_t size, uint32_t div, uint32_t max)
 	return o > size ? size : o;
 }
 
-static int parse_cidr(const char *cidr, uint32_t *net, int *bits)
-{
-	char buf[64], *slash;
-	struct in_addr a;
-	snprintf(buf, sizeof(buf), "%s", cidr ? cidr : "");
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	*bits = atoi(slash + 1);
-	if (inet_pton(AF_INET, buf, &a) != 1 || *bits < 1 || *bits > 30)
-		return -1;
-	*net = ntohl(a.s_addr) & (uint32_t)(0xffffffffu << (32 - *bits));
-	return 0;
-}
-
 struct svcalloc *svcalloc_new(const char *cidr, const char *ports, struct lk_err *err)
 {
 	struct svcalloc *sa;
+	struct lk_cidr c;
 	uint32_t net, size;
-	int bits;
 	long lo, hi;
 	char *end;
 	cidr = cidr ? cidr : SVCALLOC_DEFAULT_CIDR;
 	ports = ports ? ports : SVCALLOC_DEFAULT_PORTS;
-	if (parse_cidr(cidr, &net, &bits) < 0) {
+	if (lk_cidr_parse(cidr, 0, &c, NULL) < 0 || c.ip.family != AF_INET || c.bits < 1 ||
+	    c.bits > 30) {
 		lk_error(err, LK_EBADREQUEST, "invalid service CIDR '%s'", cidr);
 		return NULL;
 	}
+	c = lk_cidr_masked(&c);
+	net = lk_ip4_value(&c.ip);
+	size = (uint32_t)lk_cidr_size(&c);
 	lo = strtol(ports, &end, 10);
 	hi = *end == '-' ? strtol(end + 1, &end, 10) : -1;
 	if (*end || lo < 1 || hi > 65535 || hi < lo) {
 		lk_error(err, LK_EBADREQUEST, "invalid node port range '%s'", ports);
 		return NULL;
 	}
-	size = 1u << (32 - bits);
 	sa = xcalloc(1, sizeof(*sa));
 	/* The bitmap covers base+1 .. broadcast-1; offset from the full size. */
 	range_init(&sa->ip, net + 1, size - 2, band(size, 16, 256));
@@ -236,20 +223,11 @@ void svcalloc_txn_revert(struct svcalloc *sa)
 
 /* ---- cluster IPs ---- */
 
-static bool ip4(const char *s, uint32_t *v)
-{
-	struct in_addr a;
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*v = ntohl(a.s_addr);
-	return true;
-}
-
 int svcalloc_ip_take(struct svcalloc *sa, const char *ip)
 {
 	uint32_t v;
 	int rc;
-	if (!ip4(ip, &v))
+	if (lk_ip4_parse(ip, &v) < 0)
 		return SA_RANGE;
 	rc = range_take(&sa->ip, v);
 	if (rc == SA_OK)
@@ -260,21 +238,19 @@ int svcalloc_ip_take(struct svcalloc *sa, const char *ip)
 int svcalloc_ip_next(struct svcalloc *sa, char *out)
 {
 	uint32_t v;
-	struct in_addr a;
 	int rc;
 	rc = range_next(&sa->ip, &v);
 	if (rc != SA_OK)
 		return rc;
 	journal(sa, OP_IP_TAKEN, v);
-	a.s_addr = htonl(v);
-	inet_ntop(AF_INET, &a, out, 16);
+	lk_ip4_format(v, out);
 	return SA_OK;
 }
 
 void svcalloc_ip_release(struct svcalloc *sa, const char *ip)
 {
 	uint32_t v;
-	if (!ip4(ip, &v))
+	if (lk_ip4_parse(ip, &v) < 0)
 		return;
 	if (sa->txn)
 		journal(sa, OP_IP_RELEASE, v);
@@ -285,7 +261,7 @@ void svcalloc_ip_release(struct svcalloc *sa, const char *ip)
 bool svcalloc_ip_used(const struct svcalloc *sa, const char *ip)
 {
 	uint32_t v;
-	return ip4(ip, &v) && range_used(&sa->ip, v);
+	return lk_ip4_parse(ip, &v) == 0 && range_used(&sa->ip, v);
 }
 
 uint32_t svcalloc_ip_free(const struct svcalloc *sa)
@@ -384,7 +360,7 @@ static int mark_service(void *arg, cJSON *svc)
 	snprintf(key, sizeof(key), "%s/%s", jstr_or(svc, "metadata.namespace", ""),
 		 jstr_or(svc, "metadata.name", ""));
 	cJSON_ArrayForEach(ip, jget(svc, "spec.clusterIPs")) {
-		if (!cJSON_IsString(ip) || !ip4(ip->valuestring, &v))
+		if (!cJSON_IsString(ip) || lk_ip4_parse(ip->valuestring, &v) < 0)
 			continue;
 		int rc = range_take(&sa->ip, v);
 		if (rc == SA_TAKEN)

@@ -63,7 +63,7 @@ void svcalloc_rebuild(struct svcalloc *sa, struct store *st);
 const char *svcalloc_cidr(const struct svcalloc *sa);
 const char *svcalloc_port_range(const struct svcalloc *sa);
 
-/* Cluster IPs, dotted quad. next writes into out (>= 16 bytes). */
+/* Cluster IPs, dotted quad. next writes into out (>= 16 bytes: LK_IP4_STRLEN). */
 int svcalloc_ip_take(struct svcalloc *sa, const char *ip);
 int svcalloc_ip_next(struct svcalloc *sa, char *out);
 void svcalloc_ip_release(struct svcalloc *sa, const char *ip);

@@ -4,7 +4,6 @@
  * byte for byte, and Go %#v rendering of the values causes quote.
  * Not here: which check applies to which field (the kind files decide).
  */
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,31 +280,21 @@ void res_check_port(struct field_errs *fe, const char *field, long long v)
 		field_err_invalid_int(fe, field, v, "must be between 1 and 65535, inclusive");
 }
 
-int res_ip_parse(const char *s, unsigned char *out)
-{
-	if (s && inet_pton(AF_INET, s, out) == 1)
-		return 4;
-	if (s && inet_pton(AF_INET6, s, out) == 1)
-		return 16;
-	return 0;
-}
-
 /* ValidateEndpointIP: unspecified, loopback, link-local are refused. */
 void check_endpoint_ip(struct field_errs *fe, const char *field, const char *ip)
 {
-	unsigned char b[16];
-	int n = res_ip_parse(ip, b);
+	struct lk_ip v;
+	const uint8_t *b = v.a;
 	char msg[128];
 	bool zero = true;
-	if (!n) {
+	int n;
+	if (lk_ip_parse(ip, &v, NULL) < 0) {
 		field_err_invalid_str(fe, field, ip, "must be a valid IP address");
 		return;
 	}
 	/* An IPv4-mapped IPv6 address is judged as IPv4, as Go does. */
-	if (n == 16 && !memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
-		memmove(b, b + 12, 4);
-		n = 4;
-	}
+	v = lk_ip_unmap(&v);
+	n = lk_ip_bits(&v) / 8;
 	for (int i = 0; i < n; i++)
 		zero &= b[i] == 0;
 	if (zero) {
