@@ -107,7 +107,7 @@ static void reserve_ips(struct node *n)
 	char *path = xasprintf("%s/last-ip", n->podsdir), *text = lk_read_file(path, NULL);
 	if (text)
 		text[strcspn(text, "\n")] = '\0';
-	if (text && ip_parse(text, &ip) == 0 && ipam_contains(&n->ipam, ip))
+	if (text && lk_ip4_parse(text, &ip) == 0 && ipam_contains(&n->ipam, ip))
 		max = ip;
 	free(text);
 	free(path);
@@ -121,7 +121,7 @@ static void reserve_ips(struct node *n)
 		const char *s = text && *text ? text : NULL;
 		if (!s && !p->finished)
 			s = jstr(p->obj, "status.podIP");
-		if (s && ip_parse(s, &ip) == 0 && ipam_reserve(&n->ipam, ip) == 0) {
+		if (s && lk_ip4_parse(s, &ip) == 0 && ipam_reserve(&n->ipam, ip) == 0) {
 			snprintf(p->ip, sizeof(p->ip), "%s", s);
 			if (!max || ip > max)
 				max = ip;

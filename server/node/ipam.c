@@ -8,48 +8,26 @@
  * in use is rebuilt at start from the pods (their directories and
  * status.podIP): the bitmap itself is not stored.
  */
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/node/node_internal.h"
 
-int ip_parse(const char *s, uint32_t *out)
-{
-	struct in_addr a;
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return -1;
-	*out = ntohl(a.s_addr);
-	return 0;
-}
-
-const char *ip_str(uint32_t ip, char *buf)
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-		 ip & 255);
-	return buf;
-}
-
 int ipam_init(struct ipam *a, const char *cidr, struct lk_err *err)
 {
-	char host[32];
-	const char *slash = strchr(cidr ? cidr : "", '/');
-	uint32_t ip;
-	int prefix;
+	struct lk_cidr c;
 
 	memset(a, 0, sizeof(*a));
-	if (!slash || (size_t)(slash - cidr) >= sizeof(host))
+	if (!strchr(cidr ? cidr : "", '/'))
 		return lk_error(err, LK_EINVALID, "bad pod CIDR '%s': want ADDR/PREFIX", cidr);
-	memcpy(host, cidr, (size_t)(slash - cidr));
-	host[slash - cidr] = 0;
-	prefix = atoi(slash + 1);
-	if (ip_parse(host, &ip) < 0 || prefix < 8 || prefix > 30)
+	if (lk_cidr_parse(cidr, 0, &c, NULL) < 0 || c.ip.family != AF_INET || c.bits < 8 ||
+	    c.bits > 30)
 		return lk_error(err, LK_EINVALID,
 				"bad pod CIDR '%s': want an IPv4 range from /8 to /30", cidr);
-	a->prefix = prefix;
-	a->size = 1u << (32 - prefix);
-	a->base = ip & ~(a->size - 1);
+	c = lk_cidr_masked(&c);
+	a->prefix = c.bits;
+	a->size = (uint32_t)lk_cidr_size(&c);
+	a->base = lk_ip4_value(&c.ip);
 	a->bits = xcalloc(a->size / 8 + 1, 1);
 	a->bits[0] |= 3;                                   /* network, gateway */
 	a->bits[(a->size - 1) / 8] |= (uint8_t)(1u << ((a->size - 1) % 8)); /* broadcast */

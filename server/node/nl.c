@@ -162,22 +162,21 @@ int nl_link_up(struct nl *nl, int ifindex, struct lk_err *err)
 	return rc < 0 ? fail(err, "cannot set up link", name, rc) : 0;
 }
 
-int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix, struct lk_err *err)
+int nl_addr_add(struct nl *nl, int ifindex, const struct lk_ip *ip, int prefix,
+		struct lk_err *err)
 {
 	struct nlmsghdr *nlh = msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	uint32_t be = htonl(ip);
-	char s[16];
+	char s[LK_IP_STRLEN];
 	int rc;
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = (uint8_t)ip->family;
 	ifa->ifa_prefixlen = (uint8_t)prefix;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned)ifindex;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, be);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, be);
+	mnl_attr_put(nlh, IFA_LOCAL, (size_t)lk_ip_bits(ip) / 8, ip->a);
+	mnl_attr_put(nlh, IFA_ADDRESS, (size_t)lk_ip_bits(ip) / 8, ip->a);
 	rc = talk(nl, nlh, NULL, NULL);
-	snprintf(s, sizeof(s), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-	return rc < 0 && rc != -EEXIST ? fail(err, "cannot add address", s, rc) : 0;
+	return rc < 0 && rc != -EEXIST ? fail(err, "cannot add address", lk_ip_format(ip, s), rc) : 0;
 }
 
 static int veth_once(struct nl *nl, const char *host, const char *peer, int nsfd,
@@ -235,18 +234,18 @@ int nl_bridge_port_hairpin(struct nl *nl, int ifindex, struct lk_err *err)
 	return rc < 0 ? fail(err, "cannot set hairpin on", name, rc) : 0;
 }
 
-int nl_route_default(struct nl *nl, int ifindex, uint32_t gw, struct lk_err *err)
+int nl_route_default(struct nl *nl, int ifindex, const struct lk_ip *gw, struct lk_err *err)
 {
 	struct nlmsghdr *nlh = msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	int rc;
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = (uint8_t)gw->family;
 	rtm->rtm_dst_len = 0;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gw));
+	mnl_attr_put(nlh, RTA_GATEWAY, (size_t)lk_ip_bits(gw) / 8, gw->a);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	rc = talk(nl, nlh, NULL, NULL);
 	return rc < 0 && rc != -EEXIST ? fail(err, "cannot add route", "default", rc) : 0;

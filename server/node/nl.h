@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/ip.h"
 
 struct nl;
 
@@ -27,14 +28,16 @@ int nl_link_index(struct nl *nl, const char *name);
  * an existing one is kept. Returns its index or -1. */
 int nl_bridge_ensure(struct nl *nl, const char *name, struct lk_err *err);
 int nl_link_up(struct nl *nl, int ifindex, struct lk_err *err);
-/* IPv4 address (host order) with prefix; an existing one is fine. */
-int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix, struct lk_err *err);
+/* An address (IPv4 or IPv6) with prefix; an existing one is fine. */
+int nl_addr_add(struct nl *nl, int ifindex, const struct lk_ip *ip, int prefix,
+		struct lk_err *err);
 /* A veth pair: `host` here, attached to bridge `master`, and `peer` in the
  * namespace of peer_nsfd (an open /proc/PID/ns/net). */
 int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_nsfd,
 		int master, struct lk_err *err);
 int nl_bridge_port_hairpin(struct nl *nl, int ifindex, struct lk_err *err);
-int nl_route_default(struct nl *nl, int ifindex, uint32_t gw, struct lk_err *err);
+/* The default route of gw's family via gw on ifindex. */
+int nl_route_default(struct nl *nl, int ifindex, const struct lk_ip *gw, struct lk_err *err);
 /* Delete a link by name; absent is fine. */
 int nl_link_del(struct nl *nl, const char *name, struct lk_err *err);
 /* Names of links whose name starts with prefix: fn per name. */

@@ -165,7 +165,7 @@ static void untrack(struct node *n, struct npod *p)
 static void ip_release(struct node *n, struct npod *p)
 {
 	uint32_t ip;
-	if (!p->host_network && ip_parse(p->ip, &ip) == 0)
+	if (!p->host_network && lk_ip4_parse(p->ip, &ip) == 0)
 		ipam_free(&n->ipam, ip);
 	char *path = xasprintf("%s/ip", p->dir);
 	unlink(path);
@@ -186,7 +186,7 @@ static int ip_assign(struct node *n, struct npod *p, struct lk_err *err)
 	if (ipam_alloc(&n->ipam, &ip) < 0)
 		return lk_error(err, LK_EUNAVAILABLE, "no IP address left in the pod CIDR %s",
 				n->lk->cfg.pod_cidr);
-	ip_str(ip, p->ip);
+	lk_ip4_format(ip, p->ip);
 	path = xasprintf("%s/ip", p->dir);
 	write_file(path, p->ip, strlen(p->ip), 0644);
 	free(path);
@@ -574,7 +574,7 @@ static int setup(struct node *n, struct lk_err *err)
 	if (ipam_init(&n->ipam, lk->cfg.pod_cidr ? lk->cfg.pod_cidr : "10.244.0.0/16", err) < 0)
 		return -1;
 	gw = ipam_gateway(&n->ipam);
-	ip_str(gw, n->gw);
+	lk_ip4_format(gw, n->gw);
 	n->prefix = n->ipam.prefix;
 	return node_net_setup(n, err);
 }

@@ -60,6 +60,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/ip.h"
 #include "common/util.h"
 
 struct labkube;
@@ -72,7 +73,7 @@ struct workqueue;
 
 /* ---- ipam.c (pure) ---- */
 
-struct ipam {
+struct ipam {                   /* IPv4 addresses as numbers (common/ip.h) */
 	uint32_t base;      /* network address, host order */
 	int prefix;
 	uint32_t size;      /* addresses in the range */
@@ -93,8 +94,6 @@ bool ipam_used(const struct ipam *a, uint32_t ip);
  * the range is full. */
 int ipam_alloc(struct ipam *a, uint32_t *out);
 void ipam_free(struct ipam *a, uint32_t ip);
-int ip_parse(const char *s, uint32_t *out);          /* dotted quad → host order */
-const char *ip_str(uint32_t ip, char *buf);          /* buf >= 16 */
 
 /* ---- podfiles.c (pure) ---- */
 
@@ -268,7 +267,7 @@ struct npod {
 	char uid[64], ns[254], name[254];
 	cJSON *obj;             /* latest object (owned copy) */
 	bool gone;              /* deleted from the API or not ours any more */
-	char ip[16];
+	char ip[LK_IP4_STRLEN];
 	bool host_network;
 	char dir[4096];         /* <data>/pods/<uid> */
 
@@ -304,7 +303,7 @@ struct node {
 	struct workqueue *wq;
 	struct npod *list;
 	struct ipam ipam;
-	char gw[16];
+	char gw[LK_IP4_STRLEN];
 	int prefix;
 	struct loop_timer *tick;
 	struct log_stream *streams;

@@ -230,15 +230,17 @@ static void check_net(struct probe *pr, const cJSON *act, bool http)
 	const char *host = jstr(act, "host");
 	int port = port_of(pr, jget(act, "port"));
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint32_t ip;
 
 	if (!host || !*host)
 		host = pr->p->ip;
 	snprintf(pr->target, sizeof(pr->target), "%s:%d", host, port);
 	pr->url[0] = 0;
-	if (port <= 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+	if (port <= 0 || lk_ip4_parse(host, &ip) < 0) {
 		result(pr, false, "invalid probe target");
 		return;
 	}
+	sa.sin_addr.s_addr = htonl(ip);
 	sa.sin_port = htons((uint16_t)port);
 	if (http) {
 		const cJSON *h;

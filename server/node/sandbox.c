@@ -74,8 +74,9 @@ static void answer(const char *fmt, ...)
 }
 
 struct sb_args {
-	const char *ip, *gw, *bridge, *veth;
-	int prefix;
+	struct lk_cidr ip;      /* the pod's address and the pod CIDR's length */
+	struct lk_ip gw;
+	const char *bridge, *veth;
 };
 
 static int wire_host_side(struct nl *node, const struct sb_args *a, int nsfd,
@@ -100,13 +101,12 @@ static int wire_host_side(struct nl *node, const struct sb_args *a, int nsfd,
  * node's and other pods' neighbour entries still name the old one until
  * they expire (30 s and more). Best effort: a pod works without it.
  */
-static void send_garp(int ifindex, uint32_t ip)
+static void send_garp(int ifindex, const struct lk_ip *ip)
 {
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = ifindex,
 				  .sll_protocol = htons(ETH_P_ARP), .sll_halen = ETH_ALEN };
 	struct ether_arp arp = { 0 };
 	struct ifreq ifr = { 0 };
-	uint32_t nip = htonl(ip);
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
 
 	if (fd < 0)
@@ -121,8 +121,8 @@ static void send_garp(int ifindex, uint32_t ip)
 	arp.arp_pln = 4;
 	arp.arp_op = htons(ARPOP_REQUEST);
 	memcpy(arp.arp_sha, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	memcpy(arp.arp_spa, &nip, 4);
-	memcpy(arp.arp_tpa, &nip, 4);
+	memcpy(arp.arp_spa, ip->a, 4);
+	memcpy(arp.arp_tpa, ip->a, 4);
 	if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 		fprintf(stderr, "sandbox: gratuitous ARP: %s\n", strerror(errno));
 out:
@@ -132,23 +132,18 @@ out:
 static int wire_pod_side(const struct sb_args *a, struct lk_err *err)
 {
 	struct nl *pod = nl_open(err);
-	uint32_t ip, gw;
 	int lo, eth, rc = -1;
 
 	if (!pod)
 		return -1;
-	if (ip_parse(a->ip, &ip) < 0 || ip_parse(a->gw, &gw) < 0) {
-		lk_error(err, LK_EINVALID, "bad address '%s' or gateway '%s'", a->ip, a->gw);
-		goto out;
-	}
 	lo = nl_link_index(pod, "lo");
 	eth = nl_link_index(pod, "eth0");
 	if (!lo || !eth) {
 		lk_error(err, LK_EINTERNAL, "no lo or eth0 in the pod's namespace");
 		goto out;
 	}
-	if (nl_link_up(pod, lo, err) < 0 || nl_addr_add(pod, eth, ip, a->prefix, err) < 0 ||
-	    nl_link_up(pod, eth, err) < 0 || nl_route_default(pod, eth, gw, err) < 0)
+	if (nl_link_up(pod, lo, err) < 0 || nl_addr_add(pod, eth, &a->ip.ip, a->ip.bits, err) < 0 ||
+	    nl_link_up(pod, eth, err) < 0 || nl_route_default(pod, eth, &a->gw, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -194,15 +189,14 @@ out:
  * timeouts of the wait: off the pod's start-up path, and with the monitor
  * already open so that a veth deleted meanwhile is still seen.
  */
-static void wait_for_eth0_gone(const char *ip_s)
+static void wait_for_eth0_gone(const struct lk_ip *ip)
 {
 	static const int garp_ms[] = { 0, 50, 200, 750 }; /* apart */
 	struct nl *mon = nl_open_monitor(NULL);
 	int eth = (int)if_nametoindex("eth0");
 	size_t sent = 0;
-	uint32_t ip = 0;
 
-	if (!eth || ip_parse(ip_s, &ip) < 0)
+	if (!eth || ip->family != AF_INET)
 		sent = ARRAY_SIZE(garp_ms);
 	for (;;) {
 		/* without a monitor, poll ignores the fd: timeouts, then forever */
@@ -227,7 +221,6 @@ int node_sandbox_main(int argc, char **argv)
 {
 	struct lk_err err = { 0 };
 	struct sb_args a = { 0 };
-	char ipbuf[32];
 
 	close_range(3, ~0u, 0);
 	if (argc < 4 || (strcmp(argv[3], "net") && strcmp(argv[3], "host"))) {
@@ -247,13 +240,10 @@ int node_sandbox_main(int argc, char **argv)
 		answer("err missing arguments");
 		return 2;
 	}
-	snprintf(ipbuf, sizeof(ipbuf), "%s", argv[4]);
-	char *slash = strchr(ipbuf, '/');
-	a.prefix = slash ? atoi(slash + 1) : 16;
-	if (slash)
-		*slash = 0;
-	a.ip = ipbuf;
-	a.gw = argv[5];
+	if (lk_cidr_parse(argv[4], 0, &a.ip, NULL) < 0 || lk_ip_parse(argv[5], &a.gw, NULL) < 0) {
+		answer("err bad address '%s' or gateway '%s'", argv[4], argv[5]);
+		return 2;
+	}
 	a.bridge = argv[6];
 	a.veth = argv[7];
 	if (sandbox_net(argv[2], &a, &err) < 0) {
@@ -266,7 +256,7 @@ int node_sandbox_main(int argc, char **argv)
 		dup2(devnull, 1);
 		close(devnull);
 	}
-	wait_for_eth0_gone(a.ip);
+	wait_for_eth0_gone(&a.ip.ip);
 	return 0;
 }
 
@@ -405,14 +395,14 @@ static void bridge_netfilter(void)
 int node_net_setup(struct node *n, struct lk_err *err)
 {
 	struct nl *nl = nl_open(err);
-	uint32_t gw;
+	struct lk_ip gw;
 	int br, rc = -1;
 
 	if (!nl)
 		return -1;
-	ip_parse(n->gw, &gw);
+	lk_ip_parse(n->gw, &gw, NULL);
 	br = nl_bridge_ensure(nl, NODE_BRIDGE, err);
-	if (br < 0 || nl_addr_add(nl, br, gw, n->prefix, err) < 0 ||
+	if (br < 0 || nl_addr_add(nl, br, &gw, n->prefix, err) < 0 ||
 	    nl_link_up(nl, br, err) < 0)
 		goto out;
 	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);

@@ -28,18 +28,18 @@ START_TEST(ipam_sequence)
 {
 	struct ipam a;
 	uint32_t ip;
-	char s[16];
+	char s[LK_IP4_STRLEN];
 
 	ck_assert_int_eq(ipam_init(&a, "10.244.0.0/16", NULL), 0);
-	ck_assert_str_eq(ip_str(ipam_gateway(&a), s), "10.244.0.1");
+	ck_assert_str_eq(lk_ip4_format(ipam_gateway(&a), s), "10.244.0.1");
 	ck_assert_int_eq(ipam_alloc(&a, &ip), 0);
-	ck_assert_str_eq(ip_str(ip, s), "10.244.0.2");
+	ck_assert_str_eq(lk_ip4_format(ip, s), "10.244.0.2");
 	ck_assert_int_eq(ipam_alloc(&a, &ip), 0);
-	ck_assert_str_eq(ip_str(ip, s), "10.244.0.3");
+	ck_assert_str_eq(lk_ip4_format(ip, s), "10.244.0.3");
 	/* freed addresses are not handed out again at once (round robin) */
 	ipam_free(&a, ip);
 	ck_assert_int_eq(ipam_alloc(&a, &ip), 0);
-	ck_assert_str_eq(ip_str(ip, s), "10.244.0.4");
+	ck_assert_str_eq(lk_ip4_format(ip, s), "10.244.0.4");
 	/* the gateway and the network address cannot be freed */
 	ipam_free(&a, ipam_gateway(&a));
 	ck_assert(ipam_used(&a, ipam_gateway(&a)));
@@ -51,24 +51,24 @@ START_TEST(ipam_reserved_and_full)
 {
 	struct ipam a;
 	uint32_t ip, seen[8];
-	char s[16];
+	char s[LK_IP4_STRLEN];
 	int n = 0;
 
 	ck_assert_int_eq(ipam_init(&a, "192.168.7.0/29", NULL), 0);
-	ck_assert_int_eq(ip_parse("192.168.7.3", &ip), 0);
+	ck_assert_int_eq(lk_ip4_parse("192.168.7.3", &ip), 0);
 	ck_assert_int_eq(ipam_reserve(&a, ip), 0);      /* an existing pod's */
-	ck_assert_int_eq(ip_parse("10.0.0.1", &ip), 0);
+	ck_assert_int_eq(lk_ip4_parse("10.0.0.1", &ip), 0);
 	ck_assert_int_eq(ipam_reserve(&a, ip), -1);     /* outside */
 	while (ipam_alloc(&a, &ip) == 0)
 		seen[n++] = ip;
 	/* .0 network, .1 gateway, .3 reserved, .7 broadcast: .2 .4 .5 .6 left */
 	ck_assert_int_eq(n, 4);
-	ck_assert_str_eq(ip_str(seen[0], s), "192.168.7.2");
-	ck_assert_str_eq(ip_str(seen[1], s), "192.168.7.4");
-	ck_assert_str_eq(ip_str(seen[3], s), "192.168.7.6");
+	ck_assert_str_eq(lk_ip4_format(seen[0], s), "192.168.7.2");
+	ck_assert_str_eq(lk_ip4_format(seen[1], s), "192.168.7.4");
+	ck_assert_str_eq(lk_ip4_format(seen[3], s), "192.168.7.6");
 	ipam_free(&a, seen[1]);
 	ck_assert_int_eq(ipam_alloc(&a, &ip), 0);
-	ck_assert_str_eq(ip_str(ip, s), "192.168.7.4");
+	ck_assert_str_eq(lk_ip4_format(ip, s), "192.168.7.4");
 	ipam_release_all(&a);
 	ck_assert_int_eq(ipam_init(&a, "10.0.0.0/33", NULL), -1);
 	ck_assert_int_eq(ipam_init(&a, "nonsense", NULL), -1);
