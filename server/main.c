@@ -3,7 +3,6 @@
  * (`labkube server`, `labkube version`), the configuration table behind the
  * flags and --help, and the start/stop order of the components.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/ip.h"
 #include "common/lockfile.h"
 #include "common/loop.h"
 #include "common/util.h"
@@ -158,15 +158,15 @@ static char *default_node_ip(void)
 	if (getifaddrs(&ifs) == 0) {
 		for (int pass = 0; pass < 2 && !ip; pass++)
 			for (struct ifaddrs *i = ifs; i && !ip; i = i->ifa_next) {
-				char buf[INET_ADDRSTRLEN];
+				char buf[LK_IP_STRLEN];
+				struct lk_ip a;
 				if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
 				    (i->ifa_flags & IFF_LOOPBACK))
 					continue;
 				if (pass == 0 && strcmp(i->ifa_name, ifname) != 0)
 					continue;
-				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-					  buf, sizeof(buf));
-				ip = xstrdup(buf);
+				lk_ip_from_sockaddr(i->ifa_addr, &a, NULL);
+				ip = xstrdup(lk_ip_format(&a, buf));
 			}
 		freeifaddrs(ifs);
 	}

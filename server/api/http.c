@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "common/ip.h"
 #include "common/loop.h"
 #include "server/api/api.h"
 #include "server/api/internal.h"
@@ -359,6 +360,7 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct lk_er
 {
 	char host[64];
 	const char *colon = strrchr(listen, ':');
+	uint32_t ip;
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	if (!colon || (size_t)(colon - listen) >= sizeof(host))
@@ -366,8 +368,9 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct lk_er
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = 0;
 	int port = atoi(colon + 1);
-	if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	if (port <= 0 || port > 65535 || lk_ip4_parse(host, &ip) < 0)
 		return lk_error(err, LK_EBADREQUEST, "bad --listen '%s': want ADDR:PORT", listen);
+	sa->sin_addr.s_addr = htonl(ip);
 	sa->sin_port = htons((uint16_t)port);
 	return 0;
 }

@@ -15,11 +15,11 @@
  *    by finalizers) brings it back to the namespace when it is deleted.
  * Every write goes through the API's write path (server/registry/write.h).
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "server/labkube.h"
@@ -204,16 +204,15 @@ static int on_content(void *arg, const struct store_event *ev)
 }
 
 /* The first usable address of a CIDR: the kubernetes Service's in the
- * service CIDR, the bridge's (where dns/ listens) in the pod CIDR. */
+ * service CIDR, the bridge's (where dns/ listens) in the pod CIDR. The
+ * address written plus one, as dns/ counts it (dnsaddr_cidr_first). */
 static void cidr_first_ip(const char *cidr, char *out)
 {
-	char net[INET_ADDRSTRLEN] = "10.96.0.0";
-	struct in_addr a;
-	sscanf(cidr ? cidr : "", "%15[0-9.]", net);
-	if (inet_pton(AF_INET, net, &a) != 1)
-		inet_pton(AF_INET, "10.96.0.0", &a);
-	a.s_addr = htonl(ntohl(a.s_addr) + 1);
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+	struct lk_cidr c;
+	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &c, NULL) < 0 || c.ip.family != AF_INET)
+		lk_cidr_parse("10.96.0.0/12", 0, &c, NULL);
+	lk_ip_add(&c.ip, 1);
+	lk_ip_format(&c.ip, out);
 }
 
 static void kubernetes_service(struct labkube *lk)
@@ -222,7 +221,7 @@ static void kubernetes_service(struct labkube *lk)
 	int p = port ? atoi(port + 1) : 6443;
 	char *json;
 
-	char vip[INET_ADDRSTRLEN];
+	char vip[LK_IP_STRLEN];
 
 	cidr_first_ip(lk->cfg.service_cidr, vip);
 	json = xasprintf("{\"metadata\":{\"name\":\"kubernetes\",\"labels\":{\"component\":\"apiserver\","
@@ -253,7 +252,7 @@ static void kubernetes_service(struct labkube *lk)
  * like the kubernetes Service's. */
 static void kube_dns_service(struct labkube *lk)
 {
-	char ep[INET_ADDRSTRLEN];
+	char ep[LK_IP_STRLEN];
 	char *json;
 
 	cidr_first_ip(lk->cfg.pod_cidr, ep);

@@ -27,11 +27,11 @@
  * existing one that already says the same, else one with the same address
  * type and ports (updated), else it is created; leftovers are deleted.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
@@ -288,13 +288,10 @@ static cJSON *mirror_ports(const cJSON *subset)
 
 static int ip_family(const char *ip, const char **family)
 {
-	unsigned char buf[16];
-	if (inet_pton(AF_INET, ip, buf) == 1)
-		*family = "IPv4";
-	else if (inet_pton(AF_INET6, ip, buf) == 1)
-		*family = "IPv6";
-	else
+	struct lk_ip v;
+	if (lk_ip_parse(ip, &v, NULL) < 0)
 		return -1;
+	*family = v.family == AF_INET ? "IPv4" : "IPv6";
 	return 0;
 }
 

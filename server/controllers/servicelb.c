@@ -4,11 +4,11 @@
  * "ns/name"; the pool's assignments live in memory and are rebuilt at start
  * from the ingress IPs already written into the Services' status.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "server/controllers/netctl.h"
@@ -37,43 +37,27 @@ struct lbc {
 	size_t n, alloc;
 };
 
-static bool ip_parse(const char *s, uint32_t *v)
-{
-	struct in_addr a;
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*v = ntohl(a.s_addr);
-	return true;
-}
-
-static void ip_format(uint32_t v, char *out)
-{
-	struct in_addr a = { .s_addr = htonl(v) };
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
-}
-
 int servicelb_pool_parse(const char *s, uint32_t *first, uint32_t *last)
 {
 	char buf[64], *sep;
-	snprintf(buf, sizeof(buf), "%s", s ? s : "");
-	if ((sep = strchr(buf, '/'))) {
-		int bits = atoi(sep + 1);
-		*sep = 0;
-		if (!ip_parse(buf, first) || bits < 1 || bits > 32)
+	struct lk_cidr c;
+	if (s && strchr(s, '/')) {
+		if (lk_cidr_parse(s, 0, &c, NULL) < 0 || c.ip.family != AF_INET || c.bits < 1)
 			return -1;
-		uint32_t mask = bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
-		*first &= mask;
-		*last = *first | ~mask;
-		if (bits < 31) {
+		c = lk_cidr_masked(&c);
+		*first = lk_ip4_value(&c.ip);
+		*last = *first + (uint32_t)(lk_cidr_size(&c) - 1);
+		if (c.bits < 31) {
 			(*first)++;
 			(*last)--;
 		}
 		return 0;
 	}
+	snprintf(buf, sizeof(buf), "%s", s ? s : "");
 	if (!(sep = strchr(buf, '-')))
-		return ip_parse(buf, first) && ip_parse(buf, last) ? 0 : -1;
+		return lk_ip4_parse(buf, first) == 0 && lk_ip4_parse(buf, last) == 0 ? 0 : -1;
 	*sep = 0;
-	if (!ip_parse(buf, first) || !ip_parse(sep + 1, last) || *last < *first)
+	if (lk_ip4_parse(buf, first) < 0 || lk_ip4_parse(sep + 1, last) < 0 || *last < *first)
 		return -1;
 	return 0;
 }
@@ -147,19 +131,20 @@ static bool managed(const cJSON *svc)
 	       !jstr(svc, "spec.loadBalancerClass");
 }
 
-/* The ingress address for svc into out; false when the pool is full. */
+/* The ingress address for svc into out (LK_IP4_STRLEN); false when the pool
+ * is full. */
 static bool choose(struct lbc *lbc, const cJSON *svc, const char *key, char *out)
 {
 	const char *want = jstr_or(svc, "spec.loadBalancerIP", "");
 	uint32_t v;
 	if (*want && !strcmp(want, lbc->lk->cfg.node_ip)) {
 		unassign(lbc, key);
-		snprintf(out, INET_ADDRSTRLEN, "%s", want);
+		snprintf(out, LK_IP4_STRLEN, "%s", want);
 		return true;
 	}
-	if (*want && ip_parse(want, &v) && in_pool(lbc, v) && !ip_taken(lbc, v, key)) {
+	if (*want && lk_ip4_parse(want, &v) == 0 && in_pool(lbc, v) && !ip_taken(lbc, v, key)) {
 		assign(lbc, key, v);
-		ip_format(v, out);
+		lk_ip4_format(v, out);
 		return true;
 	}
 	if (*want)
@@ -167,12 +152,12 @@ static bool choose(struct lbc *lbc, const cJSON *svc, const char *key, char *out
 			     "loadBalancerIP %s is neither the node IP nor a free address "
 			     "of the pool; using the default", want);
 	if (!lbc->pool) {
-		snprintf(out, INET_ADDRSTRLEN, "%s", lbc->lk->cfg.node_ip);
+		snprintf(out, LK_IP4_STRLEN, "%s", lbc->lk->cfg.node_ip);
 		return true;
 	}
 	if (!pool_pick(lbc, key, &v))
 		return false;
-	ip_format(v, out);
+	lk_ip4_format(v, out);
 	return true;
 }
 
@@ -217,7 +202,7 @@ static bool ingress_is(const cJSON *ing, const char *ip)
 static void lb_sync(void *arg, const char *key)
 {
 	struct lbc *lbc = arg;
-	char ns[256], name[256], ip[INET_ADDRSTRLEN];
+	char ns[256], name[256], ip[LK_IP4_STRLEN];
 	const cJSON *svc, *ing;
 	key_split(key, ns, name);
 	svc = informer_get(lbc->svcs, ns, name);
@@ -259,7 +244,8 @@ static int adopt(void *arg, const cJSON *svc)
 	obj_key(svc, key);
 	if (managed(svc))
 		cJSON_ArrayForEach(e, jget(svc, "status.loadBalancer.ingress"))
-			if (ip_parse(jstr(e, "ip"), &v) && in_pool(lbc, v) && !ip_taken(lbc, v, key))
+			if (lk_ip4_parse(jstr(e, "ip"), &v) == 0 && in_pool(lbc, v) &&
+			    !ip_taken(lbc, v, key))
 				assign(lbc, key, v);
 	workqueue_add(lbc->wq, key);
 	return 0;

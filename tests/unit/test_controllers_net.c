@@ -3,7 +3,8 @@
  * endpointslice (and mirroring), garbage collector and node controllers
  * (server/controllers/netctl.h), without a store; and, over a real store
  * in a temporary directory, the finalizers DELETE leaves for the garbage
- * collector (propagationPolicy, server/registry/write.c).
+ * collector (propagationPolicy, server/registry/write.c); and the service-lb
+ * controller's --lb-pool (servicelb_pool_parse).
  *
  * Objects are written as JSON with single quotes (J() swaps them), shaped
  * as the API stores them.
@@ -17,6 +18,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "server/controllers/netctl.h"
+#include "server/controllers/servicelb.h"
 #include "server/registry/registry.h"
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
@@ -556,12 +558,47 @@ START_TEST(delete_pod_grace_and_finalizers)
 }
 END_TEST
 
+/* --lb-pool: a CIDR without its network and broadcast (below /31), a
+ * FIRST-LAST range, or one address; host-order numbers. */
+START_TEST(lb_pool)
+{
+	static const char *const bad[] = {
+		"", "nonsense", "10.0.0.0/0", "10.0.0.0/33", "10.0.0.0/24x", "10.0.0.0/",
+		"fd00::/120", "10.0.0.9-10.0.0.1", "10.0.0.1-", "-10.0.0.1", "10.0.0.1-fd00::1",
+		"010.0.0.1",
+	};
+	uint32_t first, last;
+
+	ck_assert_int_eq(servicelb_pool_parse("192.0.2.0/29", &first, &last), 0);
+	ck_assert_uint_eq(first, 0xc0000201u);
+	ck_assert_uint_eq(last, 0xc0000206u);
+	ck_assert_int_eq(servicelb_pool_parse("192.0.2.5/29", &first, &last), 0);  /* masked */
+	ck_assert_uint_eq(first, 0xc0000201u);
+	ck_assert_int_eq(servicelb_pool_parse("192.0.2.4/31", &first, &last), 0);
+	ck_assert_uint_eq(first, 0xc0000204u);
+	ck_assert_uint_eq(last, 0xc0000205u);
+	ck_assert_int_eq(servicelb_pool_parse("192.0.2.7/32", &first, &last), 0);
+	ck_assert_uint_eq(first, 0xc0000207u);
+	ck_assert_uint_eq(last, 0xc0000207u);
+	ck_assert_int_eq(servicelb_pool_parse("192.0.2.100-192.0.2.101", &first, &last), 0);
+	ck_assert_uint_eq(first, 0xc0000264u);
+	ck_assert_uint_eq(last, 0xc0000265u);
+	ck_assert_int_eq(servicelb_pool_parse("192.0.2.9", &first, &last), 0);
+	ck_assert_uint_eq(first, 0xc0000209u);
+	ck_assert_uint_eq(last, 0xc0000209u);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(servicelb_pool_parse(bad[i], &first, &last) == -1, "'%s' parsed",
+			      bad[i]);
+	ck_assert_int_eq(servicelb_pool_parse(NULL, &first, &last), -1);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
 	Suite *s = suite_create("controllers_net");
 	TCase *ep = tcase_create("endpoints"), *sl = tcase_create("endpointslices");
 	TCase *gc = tcase_create("gc"), *node = tcase_create("node");
-	TCase *del = tcase_create("delete");
+	TCase *del = tcase_create("delete"), *lb = tcase_create("servicelb");
 
 	tcase_add_test(ep, endpoints_ready_and_not_ready);
 	tcase_add_test(ep, pod_endpoint_changes);
@@ -584,8 +621,10 @@ static Suite *net_suite(void)
 	tcase_add_test(del, delete_policies_add_finalizers);
 	tcase_add_test(del, delete_rc_orphans_by_default);
 	tcase_add_test(del, delete_pod_grace_and_finalizers);
+	tcase_add_test(lb, lb_pool);
 	suite_add_tcase(s, node);
 	suite_add_tcase(s, del);
+	suite_add_tcase(s, lb);
 	return s;
 }
 
