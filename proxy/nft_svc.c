@@ -18,6 +18,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 
+#include "common/ip.h"
 #include "common/util.h"
 #include "proxy/nft_internal.h"
 #include "proxy/proxy.h"
@@ -65,10 +66,9 @@ void nft_svc_elems(struct batch *b, struct elemset *ips, struct elemset *nps,
 
 static char *ep_name(const struct proxy_svc *s, const struct proxy_ep *e, const char *prefix)
 {
-	char b[INET_ADDRSTRLEN];
-	struct in_addr a = { .s_addr = e->ip };
-	inet_ntop(AF_INET, &a, b, sizeof(b));
-	return xasprintf("%s%s__%s/%u", prefix, s->chain + 4, b, e->port);
+	char b[LK_IP4_STRLEN];
+	return xasprintf("%s%s__%s/%u", prefix, s->chain + 4, lk_ip4_format(ntohl(e->ip), b),
+			 e->port);
 }
 
 /* [ip daddr D] ip saddr != pod CIDR: set the masquerade mark. */

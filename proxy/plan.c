@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
@@ -31,30 +32,25 @@ static uint8_t proto_of(const char *s)
 	return IPPROTO_TCP;
 }
 
+/* IPv4 text into the plan's network-order u32. */
 static int parse_ip(const char *s, uint32_t *ip)
 {
-	struct in_addr a;
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
+	uint32_t v;
+	if (lk_ip4_parse(s, &v) < 0)
 		return -1;
-	*ip = a.s_addr;
+	*ip = htonl(v);
 	return 0;
 }
 
+/* The pod CIDR (a bare address is a /32); 0/0 when it is not IPv4. */
 static void parse_cidr(const char *s, uint32_t *net, uint32_t *mask)
 {
-	char buf[64];
-	int bits = 32;
-	const char *slash = s ? strchr(s, '/') : NULL;
+	struct lk_cidr c;
 	*net = *mask = 0;
-	if (!s || strlen(s) >= sizeof(buf))
+	if (lk_cidr_parse(s, LK_CIDR_ADDR, &c, NULL) < 0 || c.ip.family != AF_INET)
 		return;
-	snprintf(buf, sizeof(buf), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
-	if (slash)
-		bits = atoi(slash + 1);
-	if (bits < 0 || bits > 32 || parse_ip(buf, net) < 0)
-		return;
-	*mask = bits ? htonl(0xffffffffu << (32 - bits)) : 0;
-	*net &= *mask;
+	*mask = htonl(lk_ip4_mask(c.bits));
+	*net = htonl(lk_ip4_value(&c.ip)) & *mask;
 }
 
 /* ---- slices by service ---- */

@@ -408,15 +408,13 @@ static void synth(struct proxy_plan *p, int n, int changed)
 	p->pod_mask = htonl(0xffff0000);
 	for (int i = 0; i < n; i++) {
 		struct proxy_svc *s = &p->svcs[i];
-		char vip[32];
 		s->key = xasprintf("bench/s%06d:80", i);
 		s->svc = xasprintf("bench/s%06d", i);
 		s->chain = xasprintf("svc-bench/s%06d/tcp/80", i);
 		s->proto = IPPROTO_TCP;
 		s->port = 80;
-		snprintf(vip, sizeof(vip), "10.%d.%d.%d", 96 + i / 65536, (i / 256) % 256, i % 256);
 		s->vips = xmalloc(sizeof(*s->vips));
-		inet_pton(AF_INET, vip, &s->vips[0]);
+		s->vips[0] = htonl(0x0a600000u + (uint32_t)i);        /* 10.96.0.0 + i */
 		s->nvips = 1;
 		s->eps = xcalloc(2, sizeof(*s->eps));
 		s->neps = 2;

@@ -4,18 +4,18 @@
  * benchmark loads it with `nft -f` to compare. Pure.
  */
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
 
+/* A plan's network-order address as text (buf: LK_IP4_STRLEN). */
 static const char *ip_str(uint32_t ip, char *buf)
 {
-	struct in_addr a = { .s_addr = ip };
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	return lk_ip4_format(ntohl(ip), buf);
 }
 
 static int prefix_len(uint32_t mask)
@@ -26,7 +26,7 @@ static int prefix_len(uint32_t mask)
 static void ep_name(const struct proxy_svc *s, const struct proxy_ep *e, struct strbuf *sb,
 		    const char *prefix)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[LK_IP4_STRLEN];
 	sb_addf(sb, "%s%s__%s/%u", prefix, s->chain + 4, ip_str(e->ip, b), e->port);
 }
 
@@ -34,7 +34,7 @@ static void ep_name(const struct proxy_svc *s, const struct proxy_ep *e, struct 
 static void render_dispatch(struct strbuf *sb, const struct proxy_svc *s,
 			    const struct proxy_ep *eps, size_t n)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[LK_IP4_STRLEN];
 	if (!s->affinity) {
 		sb_addf(sb, "\t\tmeta l4proto %s dnat ip to numgen random mod %zu map { ",
 			proxy_proto_name(s->proto), n);
@@ -62,7 +62,7 @@ static void render_dispatch(struct strbuf *sb, const struct proxy_svc *s,
 /* local- and ext- chains of the traffic policies (nft.c policy_rules). */
 static void render_policy(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
 {
-	char b[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN];
+	char b[LK_IP4_STRLEN], c[LK_IP4_STRLEN];
 	int len = prefix_len(p->pod_mask);
 	ip_str(p->pod_net, c);
 	if (s->lchain) {
@@ -87,7 +87,7 @@ static void render_policy(struct strbuf *sb, const struct proxy_plan *p, const s
 
 static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[LK_IP4_STRLEN];
 	if (!s->neps)
 		return;
 	if (s->affinity)
@@ -117,7 +117,7 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 static void render_elems(struct strbuf *sb, const struct proxy_plan *p, const char *svc,
 			 bool nodeports)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[LK_IP4_STRLEN];
 	bool first = true;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct proxy_svc *s = &p->svcs[i];
@@ -145,7 +145,7 @@ static int u32_cmp(const void *a, const void *b)
 
 static void render_hairpin(struct strbuf *sb, const struct proxy_plan *p, const char *svc)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[LK_IP4_STRLEN];
 	size_t n = 0, cap = 16;
 	uint32_t *ips = xmalloc(cap * sizeof(*ips));
 	for (size_t i = 0; i < p->n; i++) {
@@ -174,7 +174,7 @@ static void render_hairpin(struct strbuf *sb, const struct proxy_plan *p, const 
 char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char net[INET_ADDRSTRLEN];
+	char net[LK_IP4_STRLEN];
 
 	sb_addf(&sb, "table ip %s {\n", PROXY_TABLE);
 	sb_adds(&sb, "\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n");

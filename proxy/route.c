@@ -20,6 +20,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "common/ip.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
 
@@ -49,16 +50,13 @@ out:
 
 int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char **err)
 {
-	char buf[32768], ip[64];
+	char buf[32768];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	struct in_addr dst;
-	const char *slash = strchr(cidr, '/');
+	struct lk_cidr dst;
 	unsigned idx = if_nametoindex(dev);
-	int bits = slash ? atoi(slash + 1) : 32;
 
-	snprintf(ip, sizeof(ip), "%.*s", slash ? (int)(slash - cidr) : (int)strlen(cidr), cidr);
-	if (inet_pton(AF_INET, ip, &dst) != 1 || bits < 0 || bits > 32) {
+	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &dst, NULL) < 0 || dst.ip.family != AF_INET) {
 		*err = xasprintf("bad service CIDR '%s'", cidr);
 		return -1;
 	}
@@ -71,12 +69,12 @@ int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char *
 	nlh->nlmsg_seq = (uint32_t)time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = (unsigned char)bits;
+	rtm->rtm_dst_len = (unsigned char)dst.bits;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_DST, dst.s_addr);
+	mnl_attr_put(nlh, RTA_DST, 4, dst.ip.a);
 	mnl_attr_put_u32(nlh, RTA_OIF, idx);
 	return talk(NETLINK_ROUTE, nlh, err);
 }
