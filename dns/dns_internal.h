@@ -74,7 +74,8 @@ bool dnsaddr_equal(const struct dns_addr *a, const struct dns_addr *b);
 /* Remove from list every address equal to one of skip (or, for skip
  * entries with port 0, any port of that IP). Returns the new count. */
 int dnsaddr_filter(struct dns_addr *list, int n, const struct dns_addr *skip, int nskip);
-/* The first host address of a CIDR ("10.244.0.0/16" -> 10.244.0.1:port). */
+/* The first host address of an IPv4 CIDR ("10.244.0.0/16" -> 10.244.0.1:port):
+ * the address written plus one, as the bootstrap controller counts it. */
 int dnsaddr_cidr_first(const char *cidr, uint16_t port, struct dns_addr *out);
 
 /* ---- forward.c ---- */

@@ -5,27 +5,34 @@
  * resolver's business), and the loop guard that drops our own listeners
  * and the cluster DNS address from the upstreams. Pure, no name lookups.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ip.h"
 #include "common/util.h"
 #include "dns/dns_internal.h"
 
-static void addr_text(struct dns_addr *a)
+/* ip:port into out: the socket address and its text. */
+static void set_addr(const struct lk_ip *ip, uint16_t port, struct dns_addr *out)
 {
-	char ip[INET6_ADDRSTRLEN] = "";
-	if (a->sa.ss_family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		snprintf(a->text, sizeof(a->text), "%s:%u", ip, ntohs(s->sin_port));
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		snprintf(a->text, sizeof(a->text), "[%s]:%u", ip, ntohs(s->sin6_port));
-	}
+	char t[LK_IP_STRLEN];
+	memset(out, 0, sizeof(*out));
+	out->len = lk_ip_sockaddr(ip, port, &out->sa);
+	lk_ip_format(ip, t);
+	if (ip->family == AF_INET6)
+		snprintf(out->text, sizeof(out->text), "[%s]:%u", t, port);
+	else
+		snprintf(out->text, sizeof(out->text), "%s:%u", t, port);
+}
+
+static int parse_addr(const char *s, uint16_t port, struct dns_addr *out)
+{
+	struct lk_ip ip;
+	if (lk_ip_parse(s, &ip, NULL) < 0)
+		return -1;
+	set_addr(&ip, port, out);
+	return 0;
 }
 
 static int parse_port(const char *s, uint16_t *port)
@@ -37,26 +44,6 @@ static int parse_port(const char *s, uint16_t *port)
 	if (*end || v < 0 || v > 65535)
 		return -1;
 	*port = (uint16_t)v;
-	return 0;
-}
-
-static int set_addr(const char *ip, uint16_t port, struct dns_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&out->sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		out->len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		out->len = sizeof(*s6);
-	} else {
-		return -1;
-	}
-	addr_text(out);
 	return 0;
 }
 
@@ -85,7 +72,7 @@ int dnsaddr_parse(const char *s, uint16_t defport, struct dns_addr *out)
 			return -1;
 		memcpy(ip, s, n + 1);
 	}
-	return set_addr(ip, port, out);
+	return parse_addr(ip, port, out);
 }
 
 int dnsaddr_parse_list(const char *list, uint16_t defport, struct dns_addr *out, int max,
@@ -120,7 +107,7 @@ int dnsaddr_resolvconf(const char *text, struct dns_addr *out, int max)
 			line[len] = '\0';
 			if (sscanf(line, " %31s %127s", word, ip) == 2 &&
 			    !strcmp(word, "nameserver") && !strchr(ip, '%') &&
-			    set_addr(ip, 53, &out[n]) == 0)
+			    parse_addr(ip, 53, &out[n]) == 0)
 				n++;
 		}
 		p = eol ? eol + 1 : NULL;
@@ -130,20 +117,18 @@ int dnsaddr_resolvconf(const char *text, struct dns_addr *out, int max)
 
 static uint16_t addr_port(const struct dns_addr *a)
 {
-	if (a->sa.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)&a->sa)->sin6_port);
+	struct lk_ip ip;
+	uint16_t port = 0;
+	lk_ip_from_sockaddr((const struct sockaddr *)&a->sa, &ip, &port);
+	return port;
 }
 
 static bool same_ip(const struct dns_addr *a, const struct dns_addr *b)
 {
-	if (a->sa.ss_family != b->sa.ss_family)
-		return false;
-	if (a->sa.ss_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)&a->sa)->sin_addr,
-			       &((const struct sockaddr_in *)&b->sa)->sin_addr, 4);
-	return !memcmp(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr,
-		       &((const struct sockaddr_in6 *)&b->sa)->sin6_addr, 16);
+	struct lk_ip x, y;
+	lk_ip_from_sockaddr((const struct sockaddr *)&a->sa, &x, NULL);
+	lk_ip_from_sockaddr((const struct sockaddr *)&b->sa, &y, NULL);
+	return !lk_ip_cmp(&x, &y);
 }
 
 bool dnsaddr_equal(const struct dns_addr *a, const struct dns_addr *b)
@@ -167,17 +152,10 @@ int dnsaddr_filter(struct dns_addr *list, int n, const struct dns_addr *skip, in
 
 int dnsaddr_cidr_first(const char *cidr, uint16_t port, struct dns_addr *out)
 {
-	char ip[64];
-	const char *slash = cidr ? strchr(cidr, '/') : NULL;
-	size_t len = slash ? (size_t)(slash - cidr) : (cidr ? strlen(cidr) : 0);
-	struct in_addr a;
-	if (!len || len >= sizeof(ip))
+	struct lk_cidr c;
+	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &c, NULL) < 0 || c.ip.family != AF_INET ||
+	    lk_ip_add(&c.ip, 1) < 0)
 		return -1;
-	memcpy(ip, cidr, len);
-	ip[len] = '\0';
-	if (inet_pton(AF_INET, ip, &a) != 1)
-		return -1;
-	a.s_addr = htonl(ntohl(a.s_addr) + 1);
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	return set_addr(ip, port, out);
+	set_addr(&c.ip, port, out);
+	return 0;
 }

@@ -16,7 +16,6 @@
  *     (ip6.arpa): 10.244.0.0/16 -> 244.10.in-addr.arpa, 10.96.0.0/12 ->
  *     10.in-addr.arpa.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,30 +37,11 @@ static void lower_copy(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
-bool dnszone_parse_ip(const char *s, struct ipa *ip)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (s && inet_pton(AF_INET, s, ip->b) == 1) {
-		ip->fam = 4;
-		return true;
-	}
-	if (s && inet_pton(AF_INET6, s, ip->b) == 1) {
-		ip->fam = 6;
-		return true;
-	}
-	return false;
-}
-
-static int ipa_cmp(const void *x, const void *y)
-{
-	return memcmp(x, y, sizeof(struct ipa));
-}
-
 /* "10-244-0-12", or for IPv6 the compressed text with ':' -> '-'. */
-static void dashed(const struct ipa *ip, char *buf, size_t cap)
+static void dashed(const struct lk_ip *ip, char *buf, size_t cap)
 {
-	char t[INET6_ADDRSTRLEN];
-	inet_ntop(ip->fam == 4 ? AF_INET : AF_INET6, ip->b, t, sizeof(t));
+	char t[LK_IP_STRLEN];
+	lk_ip_format(ip, t);
 	for (char *p = t; *p; p++)
 		if (*p == '.' || *p == ':')
 			*p = '-';
@@ -142,10 +122,10 @@ static struct svc *svc_parse(const cJSON *o)
 		return s;
 	}
 	s->ips = xcalloc(ips ? (size_t)cJSON_GetArraySize(ips) : 1, sizeof(*s->ips));
-	if (!ips && dnszone_parse_ip(cip, &s->ips[0]))
+	if (!ips && lk_ip_parse(cip, &s->ips[0], NULL) == 0)
 		s->nips = 1;
 	cJSON_ArrayForEach(it, ips)
-		if (cJSON_IsString(it) && dnszone_parse_ip(it->valuestring, &s->ips[s->nips]))
+		if (cJSON_IsString(it) && lk_ip_parse(it->valuestring, &s->ips[s->nips], NULL) == 0)
 			s->nips++;
 	return s;
 }
@@ -170,7 +150,7 @@ static struct slice *slice_parse(const cJSON *o, const char *key)
 	const cJSON *sname = cJSON_GetObjectItemCaseSensitive(labels, "kubernetes.io/service-name");
 	char owner[2 * LBL + 2];
 	size_t cap = 0;
-	int fam = str_eq(at, "IPv4") ? 4 : str_eq(at, "IPv6") ? 6 : 0;
+	int fam = str_eq(at, "IPv4") ? AF_INET : str_eq(at, "IPv6") ? AF_INET6 : 0;
 
 	s->key = xstrdup(key);
 	if (obj_key(o, cJSON_IsString(sname) ? sname->valuestring : NULL, owner, sizeof(owner)))
@@ -187,8 +167,8 @@ static struct slice *slice_parse(const cJSON *o, const char *key)
 			}
 			x = &s->eps[s->neps];
 			memset(x, 0, sizeof(*x));
-			if (!cJSON_IsString(ad) || !dnszone_parse_ip(ad->valuestring, &x->ip) ||
-			    x->ip.fam != fam)
+			if (!cJSON_IsString(ad) || lk_ip_parse(ad->valuestring, &x->ip, NULL) < 0 ||
+			    x->ip.family != fam)
 				continue;
 			x->ready = !cJSON_IsBool(ready) || cJSON_IsTrue(ready);
 			lower_copy(x->host, sizeof(x->host), jstr_or(e, "hostname", ""));
@@ -227,7 +207,7 @@ static void rev_unlink(struct dns_zone *z, struct rev *r)
 static int mep_cmp(const void *x, const void *y)
 {
 	const struct mep *a = x, *b = y;
-	int c = ipa_cmp(&a->ip, &b->ip);
+	int c = lk_ip_cmp(&a->ip, &b->ip);
 	if (c)
 		return c;
 	return (b->host != NULL) - (a->host != NULL);        /* with hostname first */
@@ -256,7 +236,7 @@ static void merge_eps(struct sname *sn)
 		qsort(sn->eps, k, sizeof(*sn->eps), mep_cmp);
 	sn->neps = 0;
 	for (size_t i = 0; i < k; i++) {
-		if (sn->neps && !ipa_cmp(&sn->eps[sn->neps - 1].ip, &sn->eps[i].ip))
+		if (sn->neps && !lk_ip_cmp(&sn->eps[sn->neps - 1].ip, &sn->eps[i].ip))
 			continue;
 		sn->eps[sn->neps] = sn->eps[i];
 		dashed(&sn->eps[i].ip, sn->eps[sn->neps].dashed, sizeof(sn->eps[0].dashed));
@@ -422,34 +402,26 @@ size_t dnszone_service_count(const struct dns_zone *z)
 
 static void range_add(struct dns_zone *z, const char *cidr)
 {
-	char ip[64], *slash;
 	struct range *r = &z->rg[z->nrg];
-	int max, step, n = 0;
+	struct lk_err err = { 0 };
+	int step, n = 0;
 
-	if (z->nrg >= MAX_RANGES || snprintf(ip, sizeof(ip), "%s", cidr) >= (int)sizeof(ip))
+	if (z->nrg >= MAX_RANGES)
 		return;
-	slash = strchr(ip, '/');
-	if (slash)
-		*slash++ = '\0';
-	if (!dnszone_parse_ip(ip, &r->net)) {
-		lk_log("dns: cannot use range '%s': not a cidr", cidr);
+	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &r->net, &err) < 0) {
+		lk_log("dns: cannot use range: %s", err.msg);
+		lk_err_clear(&err);
 		return;
 	}
-	max = r->net.fam == 4 ? 32 : 128;
-	r->prefix = slash ? atoi(slash) : max;
-	if (r->prefix < 0 || r->prefix > max) {
-		lk_log("dns: cannot use range '%s': bad prefix", cidr);
-		return;
-	}
-	step = r->net.fam == 4 ? 8 : 4;
-	r->apexbits = r->prefix / step * step;
+	step = r->net.ip.family == AF_INET ? 8 : 4;
+	r->apexbits = r->net.bits / step * step;
 	for (int b = r->apexbits - step; b >= 0; b -= step) {
-		unsigned v = r->net.b[b / 8];
+		unsigned v = r->net.ip.a[b / 8];
 		v = step == 8 ? v : (b % 8 ? v & 15 : v >> 4);
 		n += snprintf(r->apex + n, sizeof(r->apex) - (size_t)n, step == 8 ? "%u." : "%x.", v);
 	}
 	snprintf(r->apex + n, sizeof(r->apex) - (size_t)n, "%s",
-		 r->net.fam == 4 ? "in-addr.arpa" : "ip6.arpa");
+		 r->net.ip.family == AF_INET ? "in-addr.arpa" : "ip6.arpa");
 	z->nrg++;
 }
 

@@ -70,16 +70,17 @@ static bool lbl_is(const struct lbl *l, const char *s)
 	return l->n == strlen(s) && !memcmp(l->p, s, l->n);
 }
 
-static bool want(uint16_t qtype, const struct ipa *ip)
+static bool want(uint16_t qtype, const struct lk_ip *ip)
 {
-	return qtype == DNS_T_ANY || qtype == (ip->fam == 4 ? DNS_T_A : DNS_T_AAAA);
+	return qtype == DNS_T_ANY || qtype == (ip->family == AF_INET ? DNS_T_A : DNS_T_AAAA);
 }
 
 static void add_ip(const struct dns_zone *z, struct dns_answer *a, enum dns_section s,
-		   const char *name, const struct ipa *ip)
+		   const char *name, const struct lk_ip *ip)
 {
-	struct dns_rr *rr = dns_answer_add(a, s, name, ip->fam == 4 ? DNS_T_A : DNS_T_AAAA, z->ttl);
-	memcpy(ip->fam == 4 ? rr->u.a : rr->u.aaaa, ip->b, ip->fam == 4 ? 4 : 16);
+	bool v4 = ip->family == AF_INET;
+	struct dns_rr *rr = dns_answer_add(a, s, name, v4 ? DNS_T_A : DNS_T_AAAA, z->ttl);
+	memcpy(v4 ? rr->u.a : rr->u.aaaa, ip->a, v4 ? 4 : 16);
 }
 
 static void add_soa(const struct dns_zone *z, struct dns_answer *a, enum dns_section s,
@@ -362,7 +363,7 @@ static enum res pod_lookup(const struct dns_zone *z, const char *name, const str
 			   uint16_t qtype, struct dns_answer *a)
 {
 	char buf[LBL];
-	struct ipa ip;
+	struct lk_ip ip;
 	int dashes = 0;
 
 	if (m < 2)
@@ -376,11 +377,11 @@ static enum res pod_lookup(const struct dns_zone *z, const char *name, const str
 			*p = '.';
 			dashes++;
 		}
-	if (dashes != 3 || !dnszone_parse_ip(buf, &ip) || ip.fam != 4) {
+	if (dashes != 3 || lk_ip_parse(buf, &ip, NULL) < 0 || ip.family != AF_INET) {
 		for (char *p = buf; *p; p++)
 			if (*p == '.')
 				*p = ':';
-		if (!dnszone_parse_ip(buf, &ip) || ip.fam != 6)
+		if (lk_ip_parse(buf, &ip, NULL) < 0 || ip.family != AF_INET6)
 			return RES_NX;
 	}
 	if (!want(qtype, &ip))
@@ -455,7 +456,7 @@ static int rev_label(const char *p, size_t n, int step)
 /* "d.c.b.a.in-addr.arpa" / nibbles ".ip6.arpa" -> the address prefix given
  * (bits), extra set when labels below it are malformed or too many. false
  * when the name is not under either. */
-static bool parse_reverse(const char *name, struct ipa *ip, int *bits, bool *extra)
+static bool parse_reverse(const char *name, struct lk_ip *ip, int *bits, bool *extra)
 {
 	size_t n = strlen(name);
 	int max, step, pos = 0;
@@ -464,9 +465,9 @@ static bool parse_reverse(const char *name, struct ipa *ip, int *bits, bool *ext
 	*bits = 0;
 	*extra = false;
 	if (str_has_suffix(name, "in-addr.arpa") && (n == 12 || name[n - 13] == '.'))
-		ip->fam = 4, n = n > 12 ? n - 13 : 0, max = 4, step = 8;
+		ip->family = AF_INET, n = n > 12 ? n - 13 : 0, max = 4, step = 8;
 	else if (str_has_suffix(name, "ip6.arpa") && (n == 8 || name[n - 9] == '.'))
-		ip->fam = 6, n = n > 8 ? n - 9 : 0, max = 32, step = 4;
+		ip->family = AF_INET6, n = n > 8 ? n - 9 : 0, max = 32, step = 4;
 	else
 		return false;
 	while (n > 0) {                 /* labels from the right */
@@ -480,9 +481,9 @@ static bool parse_reverse(const char *name, struct ipa *ip, int *bits, bool *ext
 			break;
 		}
 		if (step == 8)
-			ip->b[pos] = (uint8_t)v;
+			ip->a[pos] = (uint8_t)v;
 		else
-			ip->b[pos / 2] |= (uint8_t)(pos % 2 ? v : v << 4);
+			ip->a[pos / 2] |= (uint8_t)(pos % 2 ? v : v << 4);
 		pos++;
 		*bits += step;
 		n = j ? j - 1 : 0;
@@ -490,27 +491,20 @@ static bool parse_reverse(const char *name, struct ipa *ip, int *bits, bool *ext
 	return true;
 }
 
-static bool prefix_eq(const uint8_t *x, const uint8_t *y, int bits)
-{
-	int bytes = bits / 8, rest = bits % 8;
-
-	if (memcmp(x, y, (size_t)bytes))
-		return false;
-	return !rest || !((x[bytes] ^ y[bytes]) & (0xff00 >> rest));
-}
-
-static const struct range *range_for(const struct dns_zone *z, const struct ipa *ip, int bits)
+/* The reverse zone of the first bits of ip: its configured CIDR, compared
+ * over those bits only when the name gives fewer. */
+static const struct range *range_for(const struct dns_zone *z, const struct lk_ip *ip, int bits)
 {
 	for (int i = 0; i < z->nrg; i++) {
 		const struct range *r = &z->rg[i];
-		if (r->net.fam == ip->fam && bits >= r->apexbits &&
-		    prefix_eq(ip->b, r->net.b, bits < r->prefix ? bits : r->prefix))
+		struct lk_cidr c = { r->net.ip, bits < r->net.bits ? bits : r->net.bits };
+		if (bits >= r->apexbits && lk_cidr_contains(&c, ip))
 			return r;
 	}
 	return NULL;
 }
 
-static enum res ptr_lookup(const struct dns_zone *z, const char *name, const struct ipa *ip,
+static enum res ptr_lookup(const struct dns_zone *z, const char *name, const struct lk_ip *ip,
 			   uint16_t qtype, struct dns_answer *a)
 {
 	const struct rev *head = htab_get(&z->rev, ip, sizeof(*ip)), *r;
@@ -561,7 +555,7 @@ static bool refused(const struct dns_query *q, struct dns_answer *a)
 bool dnszone_answer(const struct dns_zone *z, const struct dns_query *q, struct dns_answer *a)
 {
 	const struct range *rg;
-	struct ipa ip;
+	struct lk_ip ip;
 	size_t rlen;
 	int bits;
 	bool extra;
@@ -582,7 +576,7 @@ bool dnszone_answer(const struct dns_zone *z, const struct dns_query *q, struct 
 		r = RES_NX;
 	else if (bits == rg->apexbits && !strcmp(q->name, rg->apex))
 		r = apex(z, q->name, q->qtype, a);
-	else if (bits < (ip.fam == 4 ? 32 : 128))
+	else if (bits < lk_ip_bits(&ip))
 		r = RES_NODATA;
 	else
 		r = ptr_lookup(z, q->name, &ip, q->qtype, a);

@@ -13,7 +13,7 @@
  *            by IP.
  *   slices   "ns/slicename" -> struct slice (owner: its "svc.ns").
  *   nss      namespace -> number of Services in it (for "<ns>.svc.<zone>").
- *   rev      struct ipa -> list of struct rev (PTR owners): cluster IPs, and
+ *   rev      struct lk_ip -> list of struct rev (PTR owners): cluster IPs, and
  *            the visible endpoints of every service.
  * The tables own their keys (common/htab.h); zone.c owns every value:
  * snames (and through them their svc, mep and rev arrays) and slices. A
@@ -29,15 +29,11 @@
 #include <stdint.h>
 
 #include "common/htab.h"
+#include "common/ip.h"
 #include "dns/dns.h"
 
 #define LBL 64                  /* a label + NUL */
 #define MAX_RANGES 8
-
-struct ipa {                    /* also the reverse index key: no padding */
-	uint8_t fam;            /* 4 or 6 */
-	uint8_t b[16];
-};
 
 struct port {
 	char name[LBL];         /* lower case, "" when unnamed */
@@ -46,7 +42,7 @@ struct port {
 };
 
 struct ep {
-	struct ipa ip;
+	struct lk_ip ip;         /* parsed: also a reverse index key */
 	bool ready;
 	char host[LBL];         /* lower case, "" when none */
 };
@@ -65,7 +61,7 @@ enum svc_kind { SK_CLUSTERIP, SK_HEADLESS, SK_EXTERNAL };
 struct svc {
 	enum svc_kind kind;
 	bool pnra;              /* publishNotReadyAddresses */
-	struct ipa *ips;
+	struct lk_ip *ips;
 	size_t nips;
 	struct port *ports;
 	size_t nports;
@@ -73,7 +69,7 @@ struct svc {
 };
 
 struct mep {                    /* a visible endpoint of a service */
-	struct ipa ip;
+	struct lk_ip ip;
 	const char *host;       /* into its slice; NULL when none */
 	char dashed[48];
 	const struct slice *sl;
@@ -85,7 +81,7 @@ struct rev {
 	struct rev *next;
 	const struct sname *sn;
 	long epi;               /* index into sn->eps, -1 for a cluster IP */
-	struct ipa ip;
+	struct lk_ip ip;
 };
 
 struct sname {
@@ -101,8 +97,8 @@ struct sname {
 };
 
 struct range {                  /* a reverse zone: a configured CIDR */
-	struct ipa net;
-	int prefix, apexbits;
+	struct lk_cidr net;     /* as configured, host bits kept */
+	int apexbits;
 	char apex[DNS_RNAME_BUF];
 };
 
@@ -116,9 +112,5 @@ struct dns_zone {
 	struct range rg[MAX_RANGES];
 	int nrg;
 };
-
-/* Parse an IPv4 or IPv6 address into *ip (zeroed first, so usable as a
- * reverse index key); false when s is NULL or neither. */
-bool dnszone_parse_ip(const char *s, struct ipa *ip);
 
 #endif
