@@ -14,7 +14,6 @@
  * try failed; /healthz is 412 without a UDP server). Not supported: TLS
  * (--tls-cert-file serves plain HTTP, with a log line) and SCTP.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
@@ -27,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/ip.h"
 #include "common/loop.h"
 #include "images/img.h"
 
@@ -645,10 +645,10 @@ static int start_udp(void)
 {
 	char *list = xstrdup(opt.udp_addrs), *save = NULL;
 	const char *a = *list ? strtok_r(list, ",", &save) : "";
-	unsigned char tmp[16];
+	struct lk_ip tmp;
 
 	for (; a; a = *list ? strtok_r(NULL, ",", &save) : NULL) {
-		if (*a && inet_pton(AF_INET, a, tmp) != 1 && inet_pton(AF_INET6, a, tmp) != 1) {
+		if (*a && lk_ip_parse(a, &tmp, NULL) < 0) {
 			img_golog("parseAddress: invalid address %s", a);
 			free(list);
 			return -1;

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/ip.h"
 #include "common/loop.h"
 #include "images/img.h"
 
@@ -157,25 +158,19 @@ static int bind_any6(int type, int port)
 	return fd;
 }
 
+/* host: an IPv4 or IPv6 address; NULL or "": 0.0.0.0. */
 static int bind_addr(int type, const char *host, int port)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len = sizeof(*a4);
+	struct sockaddr_storage ss;
+	struct lk_ip ip = lk_ip4(0);
+	socklen_t len;
 	int fd, on = 1;
 
-	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
-	if (host && *host && inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*a6);
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) {
-			errno = EADDRNOTAVAIL;
-			return -1;
-		}
+	if (host && *host && lk_ip_parse(host, &ip, NULL) < 0) {
+		errno = EADDRNOTAVAIL;
+		return -1;
 	}
+	len = lk_ip_sockaddr(&ip, (uint16_t)port, &ss);
 	fd = socket(ss.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
@@ -212,21 +207,19 @@ int img_listen(int type, const char *host, int port)
 
 void img_addr(const struct sockaddr *sa, char *ip, int *port, bool raw)
 {
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
-		if (!raw && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], ip, 64);
-		else
-			inet_ntop(AF_INET6, &a6->sin6_addr, ip, 64);
-		*port = ntohs(a6->sin6_port);
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &a4->sin_addr, ip, 64);
-		*port = ntohs(a4->sin_port);
-	} else {
+	char t[LK_IP_STRLEN];
+	struct lk_ip v;
+	uint16_t p = 0;
+
+	if (lk_ip_from_sockaddr(sa, &v, &p) < 0) {
 		snprintf(ip, 64, "?");
 		*port = 0;
+		return;
 	}
+	if (!raw)
+		v = lk_ip_unmap(&v);
+	snprintf(ip, 64, "%s", lk_ip_format(&v, t));
+	*port = p;
 }
 
 void img_hostport(const struct sockaddr *sa, char *buf)

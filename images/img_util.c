@@ -8,7 +8,6 @@
  * and flag packages, and spf13/pflag, so that the built-ins print what the
  * real images print. Not a general implementation of any of them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <math.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ip.h"
 #include "images/img.h"
 
 const char *img_hostname(void)
@@ -53,10 +53,11 @@ void img_pod_ip(char *buf, size_t len)
 	if (getifaddrs(&ifs) < 0)
 		return;
 	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-		struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
-		if (a && a->sin_family == AF_INET &&
-		    (ntohl(a->sin_addr.s_addr) >> 24) != 127) {
-			inet_ntop(AF_INET, &a->sin_addr, buf, (socklen_t)len);
+		char t[LK_IP_STRLEN];
+		struct lk_ip a;
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    lk_ip_from_sockaddr(i->ifa_addr, &a, NULL) == 0 && a.a[0] != 127) {
+			snprintf(buf, len, "%s", lk_ip_format(&a, t));
 			break;
 		}
 	}
