@@ -18,9 +18,11 @@ static const char *ip_str(uint32_t ip, char *buf)
 	return lk_ip4_format(ntohl(ip), buf);
 }
 
-static int prefix_len(uint32_t mask)
+/* The plan's pod CIDR as text (buf: LK_CIDR_STRLEN). */
+static const char *pod_cidr(const struct proxy_plan *p, char *buf)
 {
-	return __builtin_popcount(mask);
+	struct lk_cidr c = { lk_ip4(ntohl(p->pod_net)), __builtin_popcount(p->pod_mask) };
+	return lk_cidr_format(&c, buf);
 }
 
 static void ep_name(const struct proxy_svc *s, const struct proxy_ep *e, struct strbuf *sb,
@@ -62,23 +64,22 @@ static void render_dispatch(struct strbuf *sb, const struct proxy_svc *s,
 /* local- and ext- chains of the traffic policies (nft.c policy_rules). */
 static void render_policy(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
 {
-	char b[LK_IP4_STRLEN], c[LK_IP4_STRLEN];
-	int len = prefix_len(p->pod_mask);
-	ip_str(p->pod_net, c);
+	char b[LK_IP4_STRLEN], c[LK_CIDR_STRLEN];
+	pod_cidr(p, c);
 	if (s->lchain) {
 		sb_addf(sb, "\tchain %s {\n", s->lchain);
 		if (s->int_local)
-			sb_addf(sb, "\t\tip daddr %s ip saddr != %s/%d meta mark set meta mark | 0x%x\n",
-				ip_str(s->vips[0], b), c, len, PROXY_MASQ_MARK);
+			sb_addf(sb, "\t\tip daddr %s ip saddr != %s meta mark set meta mark | 0x%x\n",
+				ip_str(s->vips[0], b), c, PROXY_MASQ_MARK);
 		render_dispatch(sb, s, s->leps, s->nleps);
 	}
 	if (!s->xchain)
 		return;
 	sb_addf(sb, "\tchain %s {\n"
-		"\t\tip saddr %s/%d goto %s comment \"short-circuit pod traffic\"\n"
+		"\t\tip saddr %s goto %s comment \"short-circuit pod traffic\"\n"
 		"\t\tfib saddr type local meta mark set meta mark | 0x%x comment \"masquerade local traffic\"\n"
 		"\t\tfib saddr type local goto %s comment \"short-circuit local traffic\"\n",
-		s->xchain, c, len, s->chain, PROXY_MASQ_MARK, s->chain);
+		s->xchain, c, s->chain, PROXY_MASQ_MARK, s->chain);
 	if (s->lchain)
 		sb_addf(sb, "\t\tgoto %s comment \"external traffic keeps its source\"\n\t}\n", s->lchain);
 	else
@@ -87,7 +88,7 @@ static void render_policy(struct strbuf *sb, const struct proxy_plan *p, const s
 
 static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const struct proxy_svc *s)
 {
-	char b[LK_IP4_STRLEN];
+	char b[LK_CIDR_STRLEN];
 	if (!s->neps)
 		return;
 	if (s->affinity)
@@ -98,8 +99,8 @@ static void render_svc(struct strbuf *sb, const struct proxy_plan *p, const stru
 				"\t\ttimeout %us\n\t}\n", s->affinity);
 		}
 	sb_addf(sb, "\tchain %s {\n", s->chain);
-	sb_addf(sb, "\t\tip saddr != %s/%d meta mark set meta mark | 0x%x\n",
-		ip_str(p->pod_net, b), prefix_len(p->pod_mask), PROXY_MASQ_MARK);
+	sb_addf(sb, "\t\tip saddr != %s meta mark set meta mark | 0x%x\n", pod_cidr(p, b),
+		PROXY_MASQ_MARK);
 	render_dispatch(sb, s, s->eps, s->neps);
 	render_policy(sb, p, s);
 	if (!s->affinity)
@@ -174,7 +175,7 @@ static void render_hairpin(struct strbuf *sb, const struct proxy_plan *p, const 
 char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char net[LK_IP4_STRLEN];
+	char net[LK_CIDR_STRLEN];
 
 	sb_addf(&sb, "table ip %s {\n", PROXY_TABLE);
 	sb_adds(&sb, "\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n");
@@ -206,12 +207,12 @@ char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 		"\t\ttype nat hook output priority -100; policy accept;\n"
 		"\t\tjump services\n"
 		"\t}\n");
-	ip_str(p->pod_net, net);
+	pod_cidr(p, net);
 	sb_addf(&sb,
 		"\tchain nat-postrouting {\n"
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		"\t\tct status dnat ip saddr . ip daddr @hairpin masquerade\n"
-		"\t\tip saddr %s/%d ip daddr != %s/%d oifname != \"lo\" oifname != \"%s\" masquerade\n"
+		"\t\tip saddr %s ip daddr != %s oifname != \"lo\" oifname != \"%s\" masquerade\n"
 		"\t\tmeta mark & 0x%x == 0x0 return\n"
 		"\t\tmeta mark set meta mark ^ 0x%x masquerade\n"
 		"\t}\n"
@@ -220,7 +221,7 @@ char *proxy_plan_render(const struct proxy_plan *p, const char *svc)
 		"\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 drop\n"
 		"\t}\n"
 		"}\n",
-		net, prefix_len(p->pod_mask), net, prefix_len(p->pod_mask), PROXY_BRIDGE,
+		net, net, PROXY_BRIDGE,
 		PROXY_MASQ_MARK, PROXY_MASQ_MARK);
 	return sb_detach(&sb, NULL);
 }
