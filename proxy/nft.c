@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -52,7 +51,8 @@ static struct nlmsghdr *b_hdr(struct batch *b, uint16_t type, uint16_t flags, si
 	b->owners = xrealloc(b->owners, (b->ntypes + 1) * sizeof(*b->owners));
 	b->owners[b->ntypes] = b->owner;
 	b->types[b->ntypes++] = type;
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_IPV4, flags, b->be->seq++);
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_IPV4, flags,
+				     lk_nl_seq(b->be->nl));
 }
 
 static void b_done(struct batch *b, struct nlmsghdr *nlh)
@@ -475,17 +475,17 @@ static int nft_send(struct nftbe *be, struct batch *b, char **err)
 {
 	char rbuf[65536];
 	struct nlmsghdr *nlh;
-	int fd = mnl_socket_get_fd(be->nl), sz, rc = 0;
+	int fd = lk_nl_fd(be->nl), sz, rc = 0;
 	ssize_t n;
 
 	b_reserve(b, 4096);
-	nlh = nftnl_batch_end(b->buf + b->len, be->seq++);
+	nlh = nftnl_batch_end(b->buf + b->len, lk_nl_seq(be->nl));
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	sz = (int)b->len + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (mnl_socket_sendto(be->nl, b->buf, b->len) < 0) {
-		*err = xasprintf("netlink: %s", strerror(errno));
+	if ((rc = lk_nl_send(be->nl, b->buf, b->len)) < 0) {
+		*err = xasprintf("netlink: %s", strerror(-rc));
 		return -1;
 	}
 	while ((n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) > 0) {
@@ -520,8 +520,8 @@ static void batch_start(struct batch *b, struct nftbe *be)
 	memset(b, 0, sizeof(*b));
 	b->be = be;
 	b_reserve(b, 4096);
-	b->seq0 = be->seq;
-	nlh = nftnl_batch_begin(b->buf, be->seq++);
+	b->seq0 = lk_nl_seq(be->nl);
+	nlh = nftnl_batch_begin(b->buf, b->seq0);
 	b->len = NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
@@ -540,18 +540,17 @@ static int batch_send(struct nftbe *be, struct batch *b, char **err)
 static void *nft_init(char **err)
 {
 	struct nftbe *be = xcalloc(1, sizeof(*be));
+	struct lk_err e = { 0 };
 	int one = 1;
-	be->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!be->nl || mnl_socket_bind(be->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		*err = xasprintf("netlink: %s", strerror(errno));
-		if (be->nl)
-			mnl_socket_close(be->nl);
+	be->nl = lk_nl_open(NETLINK_NETFILTER, 0, &e);
+	if (!be->nl) {
+		*err = xstrdup(e.msg);
+		lk_err_clear(&e);
 		free(be);
 		return NULL;
 	}
-	setsockopt(mnl_socket_get_fd(be->nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	be->portid = mnl_socket_get_portid(be->nl);
-	be->seq = (uint32_t)time(NULL);
+	/* error ACKs without the failed message: a batch's would be huge */
+	setsockopt(lk_nl_fd(be->nl), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	return be;
 }
 
@@ -645,33 +644,26 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 static int nft_check(void *v, const struct proxy_plan *p, char **err)
 {
 	struct nftbe *be = v;
-	char buf[32768];
+	char buf[4096];
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nlh;
 	size_t want_c, want_r, got = 0;
-	uint32_t seq = be->seq++;
-	int n;
+	int rc;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP,
+				    lk_nl_seq(be->nl));
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PROXY_TABLE);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	if (mnl_socket_sendto(be->nl, nlh, nlh->nlmsg_len) < 0)
-		goto fail;
-	while ((n = (int)mnl_socket_recvfrom(be->nl, buf, sizeof(buf))) > 0) {
-		n = mnl_cb_run(buf, (size_t)n, seq, be->portid, count_cb, &got);
-		if (n <= 0)
-			break;
+	rc = lk_nl_talk(be->nl, nlh, count_cb, &got);
+	if (rc == -ENOENT)
+		return 0;       /* no table */
+	if (rc < 0) {
+		*err = xasprintf("netlink: %s", strerror(-rc));
+		return -1;
 	}
-	if (n < 0 && errno == ENOENT)
-		return 0;
-	if (n < 0)
-		goto fail;
 	proxy_plan_counts(p, &want_c, &want_r);
 	return got == want_r ? 1 : 0;
-fail:
-	*err = xasprintf("netlink: %s", strerror(errno));
-	return -1;
 }
 
 static int nft_cleanup(void *v, char **err)
@@ -689,7 +681,7 @@ static void nft_free(void *v)
 	struct nftbe *be = v;
 	if (!be)
 		return;
-	mnl_socket_close(be->nl);
+	lk_nl_close(be->nl);
 	free(be);
 }
 

@@ -14,6 +14,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
+#include "common/netlink.h"
 #include "proxy/proxy.h"
 
 /* nft's datatype numbers, so `nft list` prints keys readably. */
@@ -22,8 +23,7 @@ enum { T_VERDICT = 1, T_INTEGER = 4, T_IPADDR = 7, T_PROTO = 12, T_SERVICE = 13 
 #define CONCAT3(a, b, c) (((((a) << 6) | (b)) << 6) | (c))
 
 struct nftbe {
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
+	struct lk_nl *nl;       /* NETLINK_NETFILTER, NETLINK_CAP_ACK */
 };
 
 struct batch {

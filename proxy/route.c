@@ -1,6 +1,6 @@
 /*
  * proxy/route.c: the kernel state around the table, over rtnetlink and
- * ctnetlink with libmnl (no ip, no conntrack binaries):
+ * ctnetlink (common/netlink.h; no ip, no conntrack binaries):
  *   - the service CIDR routed via the bridge, so host traffic to a cluster
  *     IP has a route before the output NAT chain rewrites it;
  *   - UDP conntrack entries of removed endpoints deleted (a UDP "flow"
@@ -16,45 +16,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <libmnl/libmnl.h>
 
 #include "common/ip.h"
+#include "common/netlink.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
 
-static int talk(int bus, struct nlmsghdr *nlh, char **err)
-{
-	char buf[32768];
-	struct mnl_socket *nl = mnl_socket_open(bus);
-	int n, rc = -1;
-	uint32_t portid;
-
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		goto out;
-	rc = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, NULL, NULL) < 0 ? -1 : 0;
-out:
-	if (rc < 0)
-		*err = xasprintf("netlink: %s", strerror(errno));
-	if (nl)
-		mnl_socket_close(nl);
-	return rc;
-}
-
 int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char **err)
 {
-	char buf[32768];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct lk_err e = { 0 };
+	struct lk_nl *nl;
+	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	struct lk_cidr dst;
 	unsigned idx = if_nametoindex(dev);
+	int rc;
 
 	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &dst, NULL) < 0 || dst.ip.family != AF_INET) {
 		*err = xasprintf("bad service CIDR '%s'", cidr);
@@ -64,9 +40,13 @@ int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char *
 		*err = xasprintf("no device '%s' yet", dev);
 		return -1;
 	}
-	nlh->nlmsg_type = del ? RTM_DELROUTE : RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (del ? 0 : NLM_F_CREATE | NLM_F_REPLACE);
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	if (!(nl = lk_nl_open(NETLINK_ROUTE, 0, &e))) {
+		*err = xstrdup(e.msg);
+		lk_err_clear(&e);
+		return -1;
+	}
+	nlh = lk_nl_msg(nl, del ? RTM_DELROUTE : RTM_NEWROUTE,
+			NLM_F_ACK | (del ? 0 : NLM_F_CREATE | NLM_F_REPLACE));
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = (unsigned char)dst.bits;
@@ -74,9 +54,13 @@ int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char *
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, 4, dst.ip.a);
+	lk_nl_put_ip(nlh, RTA_DST, &dst.ip);
 	mnl_attr_put_u32(nlh, RTA_OIF, idx);
-	return talk(NETLINK_ROUTE, nlh, err);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
+	lk_nl_close(nl);
+	if (rc < 0)
+		*err = xasprintf("netlink: %s", strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- conntrack ---- */
@@ -138,60 +122,40 @@ static int ct_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+/* A ctnetlink request header for AF_INET in nl's buffer. */
+static struct nlmsghdr *ct_msg(struct lk_nl *nl, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = lk_nl_msg(nl, (NFNL_SUBSYS_CTNETLINK << 8) | type, flags);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	return nlh;
+}
+
 int proxy_conntrack_flush_udp(uint32_t ip, uint16_t port, const uint32_t *keep,
 			      size_t nkeep, char **err)
 {
-	char buf[32768];
 	struct ctwalk w = { ip, port, keep, nkeep, NULL, 0 };
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct lk_nl *nl = lk_nl_open(NETLINK_NETFILTER, 0, NULL);
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	int n, rc = -1;
+	int rc = nl ? 0 : -errno;
 
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;
-	nfg->version = NFNETLINK_V0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		n = mnl_cb_run(buf, (size_t)n, seq, portid, ct_cb, &w);
-		if (n <= 0)
-			break;
-	}
-	if (n < 0)
-		goto out;
-	for (size_t i = 0; i < w.n; i++) {
+	if (nl)
+		rc = lk_nl_talk(nl, ct_msg(nl, IPCTNL_MSG_CT_GET, NLM_F_DUMP), ct_cb, &w);
+	for (size_t i = 0; !rc && i < w.n; i++) {
 		struct nlattr *o = (struct nlattr *)w.victims[i];
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		nlh->nlmsg_seq = ++seq;
-		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-		nfg->nfgen_family = AF_INET;
-		nfg->version = NFNETLINK_V0;
+		nlh = ct_msg(nl, IPCTNL_MSG_CT_DELETE, NLM_F_ACK);
 		mnl_attr_put(nlh, CTA_TUPLE_ORIG, o->nla_len - MNL_ATTR_HDRLEN,
 			     (char *)o + MNL_ATTR_HDRLEN);
-		/* the nested flag is kept by the kernel's parser either way */
-		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0 &&
-		    (n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
-			mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+		/* the nested flag is kept by the kernel's parser either way;
+		 * a flow gone meanwhile (ENOENT) is what we wanted */
+		lk_nl_talk(nl, nlh, NULL, NULL);
 	}
-	rc = 0;
-out:
 	if (rc < 0)
-		*err = xasprintf("conntrack: %s", strerror(errno));
+		*err = xasprintf("conntrack: %s", strerror(-rc));
 	for (size_t i = 0; i < w.n; i++)
 		free(w.victims[i]);
 	free(w.victims);
-	if (nl)
-		mnl_socket_close(nl);
-	return rc;
+	lk_nl_close(nl);
+	return rc < 0 ? -1 : 0;
 }

@@ -142,10 +142,10 @@ static void stale_veth(void *arg, const char *name)
 		if (!strcmp(veth, name) && p->sb != SB_NONE)
 			return;
 	}
-	struct nl *nl = nl_open(NULL);
+	struct lk_nl *nl = nl_open(NULL);
 	if (nl)
 		nl_link_del(nl, name, NULL);
-	nl_close(nl);
+	lk_nl_close(nl);
 }
 
 /* After adoption: dirs of pods that are gone, veths without a sandbox,
@@ -154,7 +154,7 @@ static void clean_leftovers(struct node *n)
 {
 	DIR *d = opendir(n->podsdir);
 	struct dirent *de;
-	struct nl *nl = nl_open(NULL);
+	struct lk_nl *nl = nl_open(NULL);
 
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || de->d_type != DT_DIR || node_pod(n, de->d_name))
@@ -169,7 +169,7 @@ static void clean_leftovers(struct node *n)
 		closedir(d);
 	if (nl)
 		nl_links(nl, "lkv", stale_veth, n, NULL);
-	nl_close(nl);
+	lk_nl_close(nl);
 	for (struct npod *p = n->list; p; p = p->next)
 		for (size_t i = 0; i < p->n; i++)
 			if (!p->ctrs[i].shim)

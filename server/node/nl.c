@@ -1,103 +1,34 @@
 /*
- * server/node/nl.c: rtnetlink requests over libmnl; see nl.h. Message
- * building follows iproute2 (ip link add type bridge|veth, ip addr add,
- * ip route add default, bridge link set hairpin on).
+ * server/node/nl.c: rtnetlink requests over common/netlink.h; see nl.h.
+ * Message building follows iproute2 (ip link add type bridge|veth, ip addr
+ * add, ip route add default, bridge link set hairpin on).
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
-#include <arpa/inet.h>
 
 #include "common/util.h"
 #include "server/node/nl.h"
 
-#define NL_BUF 32768
-
-struct nl {
-	struct mnl_socket *s;
-	unsigned portid;
-	uint32_t seq;
-	char buf[NL_BUF];
-};
-
-static struct nl *open_groups(unsigned groups, struct lk_err *err)
+struct lk_nl *nl_open(struct lk_err *err)
 {
-	struct nl *nl = xcalloc(1, sizeof(*nl));
-	nl->s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl->s || mnl_socket_bind(nl->s, groups, MNL_SOCKET_AUTOPID) < 0) {
-		lk_error(err, LK_EINTERNAL, "netlink: %s", strerror(errno));
-		nl_close(nl);
-		return NULL;
-	}
-	nl->portid = mnl_socket_get_portid(nl->s);
-	nl->seq = (uint32_t)time(NULL);
-	return nl;
+	return lk_nl_open(NETLINK_ROUTE, 0, err);
 }
 
-struct nl *nl_open(struct lk_err *err)
+struct lk_nl *nl_open_monitor(struct lk_err *err)
 {
-	return open_groups(0, err);
-}
-
-struct nl *nl_open_monitor(struct lk_err *err)
-{
-	return open_groups(RTMGRP_LINK, err);
-}
-
-void nl_close(struct nl *nl)
-{
-	if (!nl)
-		return;
-	if (nl->s)
-		mnl_socket_close(nl->s);
-	free(nl);
-}
-
-int nl_fd(struct nl *nl)
-{
-	return mnl_socket_get_fd(nl->s);
-}
-
-static struct nlmsghdr *msg(struct nl *nl, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++nl->seq;
-	return nlh;
-}
-
-/* Send and read until the ACK (or DONE); -errno on failure. */
-static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-	int ret;
-
-	if (mnl_socket_sendto(nl->s, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(nl->s, nl->buf, sizeof(nl->buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
-		if (ret < 0)
-			return errno ? -errno : -EIO;
-	} while (ret > MNL_CB_STOP);
-	return 0;
+	return lk_nl_open(NETLINK_ROUTE, RTMGRP_LINK, err);
 }
 
 static int fail(struct lk_err *err, const char *what, const char *name, int rc)
 {
-	return lk_error(err, LK_EINTERNAL, "netlink: %s '%s': %s", what, name, strerror(-rc));
+	return lk_nl_error(err, rc, "%s '%s'", what, name);
 }
 
 static int index_cb(const struct nlmsghdr *nlh, void *data)
@@ -107,21 +38,21 @@ static int index_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_link_index(struct nl *nl, const char *name)
+int nl_link_index(struct lk_nl *nl, const char *name)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_GETLINK, NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_GETLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	int idx = 0;
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	if (talk(nl, nlh, index_cb, &idx) < 0)
+	if (lk_nl_talk(nl, nlh, index_cb, &idx) < 0)
 		return 0;
 	return idx;
 }
 
-int nl_bridge_ensure(struct nl *nl, const char *name, struct lk_err *err)
+int nl_bridge_ensure(struct lk_nl *nl, const char *name, struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	uint8_t mac[6];
 	uint32_t r = lk_random_u32(), r2 = lk_random_u32();
@@ -138,7 +69,7 @@ int nl_bridge_ensure(struct nl *nl, const char *name, struct lk_err *err)
 	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(nlh, li);
-	rc = talk(nl, nlh, NULL, NULL);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	if (rc < 0 && rc != -EEXIST)
 		return fail(err, "cannot create bridge", name, rc);
 	idx = nl_link_index(nl, name);
@@ -147,9 +78,9 @@ int nl_bridge_ensure(struct nl *nl, const char *name, struct lk_err *err)
 	return idx;
 }
 
-int nl_link_up(struct nl *nl, int ifindex, struct lk_err *err)
+int nl_link_up(struct lk_nl *nl, int ifindex, struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_NEWLINK, NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_NEWLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	char name[32];
 	int rc;
@@ -157,15 +88,15 @@ int nl_link_up(struct nl *nl, int ifindex, struct lk_err *err)
 	ifi->ifi_index = ifindex;
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = IFF_UP;
-	rc = talk(nl, nlh, NULL, NULL);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	snprintf(name, sizeof(name), "#%d", ifindex);
 	return rc < 0 ? fail(err, "cannot set up link", name, rc) : 0;
 }
 
-int nl_addr_add(struct nl *nl, int ifindex, const struct lk_ip *ip, int prefix,
+int nl_addr_add(struct lk_nl *nl, int ifindex, const struct lk_ip *ip, int prefix,
 		struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	char s[LK_IP_STRLEN];
 	int rc;
@@ -173,16 +104,16 @@ int nl_addr_add(struct nl *nl, int ifindex, const struct lk_ip *ip, int prefix,
 	ifa->ifa_prefixlen = (uint8_t)prefix;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned)ifindex;
-	mnl_attr_put(nlh, IFA_LOCAL, (size_t)lk_ip_bits(ip) / 8, ip->a);
-	mnl_attr_put(nlh, IFA_ADDRESS, (size_t)lk_ip_bits(ip) / 8, ip->a);
-	rc = talk(nl, nlh, NULL, NULL);
+	lk_nl_put_ip(nlh, IFA_LOCAL, ip);
+	lk_nl_put_ip(nlh, IFA_ADDRESS, ip);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	return rc < 0 && rc != -EEXIST ? fail(err, "cannot add address", lk_ip_format(ip, s), rc) : 0;
 }
 
-static int veth_once(struct nl *nl, const char *host, const char *peer, int nsfd,
+static int veth_once(struct lk_nl *nl, const char *host, const char *peer, int nsfd,
 		     int master)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi)), *pifi;
 	struct nlattr *li, *data, *pe;
 
@@ -202,10 +133,10 @@ static int veth_once(struct nl *nl, const char *host, const char *peer, int nsfd
 	mnl_attr_nest_end(nlh, pe);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, li);
-	return talk(nl, nlh, NULL, NULL);
+	return lk_nl_talk(nl, nlh, NULL, NULL);
 }
 
-int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_nsfd,
+int nl_veth_add(struct lk_nl *nl, const char *host, const char *peer, int peer_nsfd,
 		int master, struct lk_err *err)
 {
 	int rc = veth_once(nl, host, peer, peer_nsfd, master);
@@ -217,9 +148,9 @@ int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_nsfd
 	return rc < 0 ? fail(err, "cannot create veth", host, rc) : 0;
 }
 
-int nl_bridge_port_hairpin(struct nl *nl, int ifindex, struct lk_err *err)
+int nl_bridge_port_hairpin(struct lk_nl *nl, int ifindex, struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_SETLINK, NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_SETLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct nlattr *pi;
 	char name[32];
@@ -229,14 +160,14 @@ int nl_bridge_port_hairpin(struct nl *nl, int ifindex, struct lk_err *err)
 	pi = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
 	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, 1);
 	mnl_attr_nest_end(nlh, pi);
-	rc = talk(nl, nlh, NULL, NULL);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	snprintf(name, sizeof(name), "#%d", ifindex);
 	return rc < 0 ? fail(err, "cannot set hairpin on", name, rc) : 0;
 }
 
-int nl_route_default(struct nl *nl, int ifindex, const struct lk_ip *gw, struct lk_err *err)
+int nl_route_default(struct lk_nl *nl, int ifindex, const struct lk_ip *gw, struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	int rc;
 	rtm->rtm_family = (uint8_t)gw->family;
@@ -245,20 +176,20 @@ int nl_route_default(struct nl *nl, int ifindex, const struct lk_ip *gw, struct 
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, (size_t)lk_ip_bits(gw) / 8, gw->a);
+	lk_nl_put_ip(nlh, RTA_GATEWAY, gw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	rc = talk(nl, nlh, NULL, NULL);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	return rc < 0 && rc != -EEXIST ? fail(err, "cannot add route", "default", rc) : 0;
 }
 
-int nl_link_del(struct nl *nl, const char *name, struct lk_err *err)
+int nl_link_del(struct lk_nl *nl, const char *name, struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_DELLINK, NLM_F_ACK);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_DELLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	int rc;
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	rc = talk(nl, nlh, NULL, NULL);
+	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	if (rc == -ENODEV)
 		rc = 0;
 	return rc < 0 ? fail(err, "cannot delete link", name, rc) : 0;
@@ -288,15 +219,15 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_links(struct nl *nl, const char *prefix, void (*fn)(void *arg, const char *name),
+int nl_links(struct lk_nl *nl, const char *prefix, void (*fn)(void *arg, const char *name),
 	     void *arg, struct lk_err *err)
 {
-	struct nlmsghdr *nlh = msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct nlmsghdr *nlh = lk_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct name_walk w = { prefix, fn, arg };
 	int rc;
 	ifi->ifi_family = AF_UNSPEC;
-	rc = talk(nl, nlh, links_cb, &w);
+	rc = lk_nl_talk(nl, nlh, links_cb, &w);
 	return rc < 0 ? fail(err, "cannot list links", prefix, rc) : 0;
 }
 
@@ -317,18 +248,16 @@ static int gone_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-bool nl_link_gone(struct nl *mon, const char *name)
+bool nl_link_gone(struct lk_nl *mon, const char *name)
 {
 	struct gone g = { name, false };
-	ssize_t n = mnl_socket_recvfrom(mon->s, mon->buf, sizeof(mon->buf));
-	if (n > 0)
-		mnl_cb_run(mon->buf, (size_t)n, 0, 0, gone_cb, &g);
-	if (n < 0 || !g.gone) {
+	lk_nl_read(mon, gone_cb, &g);
+	if (!g.gone) {
 		/* missed messages (ENOBUFS) or none for us: ask */
-		struct nl *q = nl_open(NULL);
+		struct lk_nl *q = nl_open(NULL);
 		if (q) {
 			g.gone = nl_link_index(q, name) == 0;
-			nl_close(q);
+			lk_nl_close(q);
 		}
 	}
 	return g.gone;

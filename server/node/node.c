@@ -386,12 +386,12 @@ static void teardown(struct node *n, struct npod *p)
 		sandbox_stop(n, p);
 	else if (!p->host_network) {
 		/* no sandbox process (died, or never adopted): the veth may remain */
-		struct nl *nl = nl_open(NULL);
+		struct lk_nl *nl = nl_open(NULL);
 		char veth[16];
 		veth_name(p->uid, veth);
 		if (nl)
 			nl_link_del(nl, veth, NULL);
-		nl_close(nl);
+		lk_nl_close(nl);
 	}
 	ip_release(n, p);
 }
@@ -675,7 +675,7 @@ int node_host_cleanup(FILE *out, char *errbuf, size_t errlen)
 {
 	struct lk_err err = { 0 };
 	struct cleanup_walk w = { 0 };
-	struct nl *nl = nl_open(&err);
+	struct lk_nl *nl = nl_open(&err);
 	int rc = -1;
 
 	if (!nl)
@@ -698,6 +698,6 @@ out:
 		snprintf(errbuf, errlen, "%s", err.msg);
 	lk_err_clear(&err);
 	free(w.names);
-	nl_close(nl);
+	lk_nl_close(nl);
 	return rc;
 }

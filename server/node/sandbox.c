@@ -79,7 +79,7 @@ struct sb_args {
 	const char *bridge, *veth;
 };
 
-static int wire_host_side(struct nl *node, const struct sb_args *a, int nsfd,
+static int wire_host_side(struct lk_nl *node, const struct sb_args *a, int nsfd,
 			  struct lk_err *err)
 {
 	int br = nl_link_index(node, a->bridge), idx;
@@ -131,7 +131,7 @@ out:
 
 static int wire_pod_side(const struct sb_args *a, struct lk_err *err)
 {
-	struct nl *pod = nl_open(err);
+	struct lk_nl *pod = nl_open(err);
 	int lo, eth, rc = -1;
 
 	if (!pod)
@@ -147,13 +147,13 @@ static int wire_pod_side(const struct sb_args *a, struct lk_err *err)
 		goto out;
 	rc = 0;
 out:
-	nl_close(pod);
+	lk_nl_close(pod);
 	return rc;
 }
 
 static int sandbox_net(const char *hostname, struct sb_args *a, struct lk_err *err)
 {
-	struct nl *node = nl_open(err);
+	struct lk_nl *node = nl_open(err);
 	int nsfd = -1, rc = -1;
 
 	if (!node)
@@ -170,13 +170,13 @@ static int sandbox_net(const char *hostname, struct sb_args *a, struct lk_err *e
 	if (nsfd < 0 || wire_host_side(node, a, nsfd, err) < 0)
 		goto out;
 	/* Drop the socket: it would keep the node's namespace alive. */
-	nl_close(node);
+	lk_nl_close(node);
 	node = NULL;
 	rc = wire_pod_side(a, err);
 out:
 	if (nsfd >= 0)
 		close(nsfd);
-	nl_close(node);
+	lk_nl_close(node);
 	return rc;
 }
 
@@ -192,7 +192,7 @@ out:
 static void wait_for_eth0_gone(const struct lk_ip *ip)
 {
 	static const int garp_ms[] = { 0, 50, 200, 750 }; /* apart */
-	struct nl *mon = nl_open_monitor(NULL);
+	struct lk_nl *mon = nl_open_monitor(NULL);
 	int eth = (int)if_nametoindex("eth0");
 	size_t sent = 0;
 
@@ -200,7 +200,7 @@ static void wait_for_eth0_gone(const struct lk_ip *ip)
 		sent = ARRAY_SIZE(garp_ms);
 	for (;;) {
 		/* without a monitor, poll ignores the fd: timeouts, then forever */
-		struct pollfd pfd = { .fd = mon ? nl_fd(mon) : -1, .events = POLLIN };
+		struct pollfd pfd = { .fd = mon ? lk_nl_fd(mon) : -1, .events = POLLIN };
 		int wait = sent < ARRAY_SIZE(garp_ms) ? garp_ms[sent] : -1;
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno != EINTR)
@@ -213,7 +213,7 @@ static void wait_for_eth0_gone(const struct lk_ip *ip)
 		if ((pfd.revents & POLLIN) && nl_link_gone(mon, "eth0"))
 			break;
 	}
-	nl_close(mon);
+	lk_nl_close(mon);
 }
 
 /* argv: DATADIR UID HOSTNAME MODE [IP/PREFIX GW BRIDGE VETH] */
@@ -360,13 +360,13 @@ void sandbox_stop(struct node *n, struct npod *p)
 	struct lk_err err = { 0 };
 
 	if (!p->host_network) {
-		struct nl *nl = nl_open(&err);
+		struct lk_nl *nl = nl_open(&err);
 		veth_name(p->uid, veth);
 		if (!nl || nl_link_del(nl, veth, &err) < 0) {
 			lk_log("node: pod '%s/%s': %s", p->ns, p->name, err.msg);
 			lk_err_clear(&err);
 		}
-		nl_close(nl);
+		lk_nl_close(nl);
 	}
 	if (p->sb_fd >= 0)
 		pidfd_send_signal(p->sb_fd, SIGKILL, NULL, 0);
@@ -394,7 +394,7 @@ static void bridge_netfilter(void)
 
 int node_net_setup(struct node *n, struct lk_err *err)
 {
-	struct nl *nl = nl_open(err);
+	struct lk_nl *nl = nl_open(err);
 	struct lk_ip gw;
 	int br, rc = -1;
 
@@ -416,6 +416,6 @@ int node_net_setup(struct node *n, struct lk_err *err)
 	bridge_netfilter();
 	rc = 0;
 out:
-	nl_close(nl);
+	lk_nl_close(nl);
 	return rc;
 }
