@@ -471,7 +471,7 @@ static void hairpin_elems(struct batch *b, const struct proxy_plan *old, const s
 
 /* ---- transport ---- */
 
-static int nft_send(struct nftbe *be, struct batch *b, char **err)
+static int nft_send(struct nftbe *be, struct batch *b, struct lk_err *err)
 {
 	char rbuf[65536];
 	struct nlmsghdr *nlh;
@@ -484,10 +484,8 @@ static int nft_send(struct nftbe *be, struct batch *b, char **err)
 	sz = (int)b->len + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if ((rc = lk_nl_send(be->nl, b->buf, b->len)) < 0) {
-		*err = xasprintf("netlink: %s", strerror(-rc));
-		return -1;
-	}
+	if ((rc = lk_nl_send(be->nl, b->buf, b->len)) < 0)
+		return lk_error(err, LK_EINTERNAL, "netlink: %s", strerror(-rc));
 	while ((n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) > 0) {
 		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, (int)n);
 		     nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
@@ -504,10 +502,10 @@ static int nft_send(struct nftbe *be, struct batch *b, char **err)
 				uint16_t t = i < b->ntypes ? b->types[i] : 0;
 				rc = -1;
 				const char *who = i < b->ntypes && b->owners[i] ? b->owners[i] : NULL;
-				*err = xasprintf("%s%s%snetlink: %s (message %u of %zu: %s)",
-						 who ? "service '" : "", who ? who : "", who ? "': " : "",
-						 strerror(-e->error), i + 1, b->ntypes,
-						 t < ARRAY_SIZE(names) && names[t] ? names[t] : "?");
+				lk_error(err, LK_EINTERNAL, "%s%s%snetlink: %s (message %u of %zu: %s)",
+					 who ? "service '" : "", who ? who : "", who ? "': " : "",
+					 strerror(-e->error), i + 1, b->ntypes,
+					 t < ARRAY_SIZE(names) && names[t] ? names[t] : "?");
 			}
 		}
 	}
@@ -526,7 +524,7 @@ static void batch_start(struct batch *b, struct nftbe *be)
 }
 
 /* Send b and free it. */
-static int batch_send(struct nftbe *be, struct batch *b, char **err)
+static int batch_send(struct nftbe *be, struct batch *b, struct lk_err *err)
 {
 	int rc = nft_send(be, b, err);
 	free(b->buf);
@@ -537,15 +535,12 @@ static int batch_send(struct nftbe *be, struct batch *b, char **err)
 
 /* ---- the ops ---- */
 
-static void *nft_init(char **err)
+static void *nft_init(struct lk_err *err)
 {
 	struct nftbe *be = xcalloc(1, sizeof(*be));
-	struct lk_err e = { 0 };
 	int one = 1;
-	be->nl = lk_nl_open(NETLINK_NETFILTER, 0, &e);
+	be->nl = lk_nl_open(NETLINK_NETFILTER, 0, err);
 	if (!be->nl) {
-		*err = xstrdup(e.msg);
-		lk_err_clear(&e);
 		free(be);
 		return NULL;
 	}
@@ -554,7 +549,7 @@ static void *nft_init(char **err)
 	return be;
 }
 
-static int nft_full(void *v, const struct proxy_plan *p, char **err)
+static int nft_full(void *v, const struct proxy_plan *p, struct lk_err *err)
 {
 	struct nftbe *be = v;
 	struct batch b;
@@ -609,7 +604,7 @@ static void diff_one(void *arg, const struct proxy_svc *o, const struct proxy_sv
 	}
 }
 
-static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_plan *new, char **err)
+static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_plan *new, struct lk_err *err)
 {
 	struct nftbe *be = v;
 	struct batch b;
@@ -641,7 +636,7 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int nft_check(void *v, const struct proxy_plan *p, char **err)
+static int nft_check(void *v, const struct proxy_plan *p, struct lk_err *err)
 {
 	struct nftbe *be = v;
 	char buf[4096];
@@ -658,15 +653,13 @@ static int nft_check(void *v, const struct proxy_plan *p, char **err)
 	rc = lk_nl_talk(be->nl, nlh, count_cb, &got);
 	if (rc == -ENOENT)
 		return 0;       /* no table */
-	if (rc < 0) {
-		*err = xasprintf("netlink: %s", strerror(-rc));
-		return -1;
-	}
+	if (rc < 0)
+		return lk_error(err, LK_EINTERNAL, "netlink: %s", strerror(-rc));
 	proxy_plan_counts(p, &want_c, &want_r);
 	return got == want_r ? 1 : 0;
 }
 
-static int nft_cleanup(void *v, char **err)
+static int nft_cleanup(void *v, struct lk_err *err)
 {
 	struct nftbe *be = v;
 	struct batch b;

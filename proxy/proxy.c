@@ -87,32 +87,31 @@ static void ct_diff(void *arg, const struct proxy_svc *o, const struct proxy_svc
 {
 	uint32_t *keep;
 	size_t nkeep;
-	char *err = NULL;
+	struct lk_err err = { 0 };
+	int rc = 0;
 	if (!o || o->proto != IPPROTO_UDP || !o->neps)
 		return;
 	nkeep = n && n->neps ? n->naeps : 0;
 	keep = xcalloc(nkeep ? nkeep : 1, sizeof(*keep));
 	for (size_t i = 0; i < nkeep; i++)
 		keep[i] = n->aeps[i].ip;
-	for (size_t v = 0; v < o->nvips; v++)
-		if (proxy_conntrack_flush_udp(o->vips[v], o->port, keep, nkeep, &err) < 0)
-			break;
-	if (!err && o->nodeport)
-		proxy_conntrack_flush_udp(0, o->nodeport, keep, nkeep, &err);
-	if (err) {
-		lk_log("proxy: cannot flush conntrack of service '%s': %s", o->key, err);
-		free(err);
-	}
+	for (size_t v = 0; !rc && v < o->nvips; v++)
+		rc = proxy_conntrack_flush_udp(o->vips[v], o->port, keep, nkeep, &err);
+	if (!rc && o->nodeport)
+		rc = proxy_conntrack_flush_udp(0, o->nodeport, keep, nkeep, &err);
+	if (rc < 0)
+		lk_log("proxy: cannot flush conntrack of service '%s': %s", o->key, err.msg);
+	lk_err_clear(&err);
 	free(keep);
 }
 
 /* A sync that did not reach the kernel: say why, report the health checks
- * unhealthy, rebuild the whole table next time. Frees err and plan. */
-static void sync_failed(struct proxy *px, const char *what, char *err,
+ * unhealthy, rebuild the whole table next time. Clears err, frees plan. */
+static void sync_failed(struct proxy *px, const char *what, struct lk_err *err,
 			struct proxy_plan *plan)
 {
-	set_reason(px, what, err);
-	free(err);
+	set_reason(px, what, err->msg);
+	lk_err_clear(err);
 	proxy_health_sync(px->health, plan, false);
 	proxy_plan_release(plan);
 	px->need_full = true;
@@ -123,7 +122,7 @@ static void sync_now(struct proxy *px, bool full)
 	struct collect s = { 0 }, e = { 0 };
 	struct proxy_input in = { 0 };
 	struct proxy_plan plan;
-	char *err = NULL;
+	struct lk_err err = { 0 };
 	int rc;
 	uint64_t t0 = lk_now_us();
 
@@ -140,7 +139,7 @@ static void sync_now(struct proxy *px, bool full)
 	if (!px->be) {
 		px->be = px->ops->init(&err);
 		if (!px->be) {
-			sync_failed(px, "nftables unavailable", err, &plan);
+			sync_failed(px, "nftables unavailable", &err, &plan);
 			return;
 		}
 	}
@@ -150,13 +149,12 @@ static void sync_now(struct proxy *px, bool full)
 		rc = px->ops->sync_diff(px->be, &px->applied, &plan, &err);
 	if (rc < 0 && !full && !px->need_full) {
 		/* the kernel's table was not what we thought: rebuild */
-		free(err);
-		err = NULL;
+		lk_err_clear(&err);
 		rc = px->ops->sync_full(px->be, &plan, &err);
 	}
 	if (rc < 0) {
 		/* err names the first changed service, as it is about it */
-		sync_failed(px, "cannot program the services table", err, &plan);
+		sync_failed(px, "cannot program the services table", &err, &plan);
 		return;
 	}
 	proxy_plan_diff(&px->applied, &plan, ct_diff, NULL);
@@ -166,8 +164,7 @@ static void sync_now(struct proxy *px, bool full)
 	if (!px->route_ok) {
 		if (proxy_route_service_cidr(px->lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
 			px->route_ok = true;
-		free(err);
-		err = NULL;
+		lk_err_clear(&err);
 	}
 	set_reason(px, NULL, NULL);
 	proxy_health_sync(px->health, &px->applied, true);
@@ -191,8 +188,9 @@ static void before_sleep(struct loop *l, void *arg)
 static int64_t tick(struct loop *l, void *arg)
 {
 	struct proxy *px = arg;
-	char *err = NULL;
+	struct lk_err err = { 0 };
 	uint64_t now = lk_now_ms();
+	int rc;
 	if (px->need_full) {
 		sync_now(px, true);
 		return 1000;
@@ -200,20 +198,19 @@ static int64_t tick(struct loop *l, void *arg)
 	if (!px->route_ok) {
 		if (proxy_route_service_cidr(px->lk->cfg.service_cidr, PROXY_BRIDGE, false, &err) == 0)
 			px->route_ok = true;
-		free(err);
-		err = NULL;
+		lk_err_clear(&err);
 	}
 	proxy_health_sync(px->health, &px->applied, !px->reason);  /* retries binds */
 	if (now - px->last_check >= PROXY_RESYNC_MS) {
 		px->last_check = now;
-		if (px->ops->check(px->be, &px->applied, &err) != 1) {
-			if (err)
-				lk_log("proxy: cannot read the table back: %s", err);
-			else
-				lk_log("proxy: table 'ip %s' differs from the plan: rebuilding", PROXY_TABLE);
-			free(err);
+		rc = px->ops->check(px->be, &px->applied, &err);
+		if (rc < 0)
+			lk_log("proxy: cannot read the table back: %s", err.msg);
+		else if (rc == 0)
+			lk_log("proxy: table 'ip %s' differs from the plan: rebuilding", PROXY_TABLE);
+		lk_err_clear(&err);
+		if (rc != 1)
 			sync_now(px, true);
-		}
 	}
 	return px->route_ok ? 5000 : 1000;
 }
@@ -434,14 +431,15 @@ static int cmd_bench(int argc, char **argv)
 {
 	int n = argc ? atoi(argv[0]) : 1000;
 	struct proxy_plan a, b;
-	char *err = NULL;
+	struct lk_err err = { 0 };
 	void *be = proxy_nft_backend.init(&err);
 	uint64_t t0, t1, t2, t3;
 	int rc = 1;
 
 	if (!be || n <= 0) {
-		fprintf(stderr, "labkube proxy bench: %s\n", err ? err : "bad N");
-		free(err);
+		fprintf(stderr, "labkube proxy bench: %s\n", be ? "bad N" : err.msg);
+		lk_err_clear(&err);
+		proxy_nft_backend.free(be);
 		return 1;
 	}
 	synth(&a, n, -1);
@@ -462,9 +460,9 @@ static int cmd_bench(int argc, char **argv)
 	       (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000, (double)(t3 - t2) / 1000);
 	rc = 0;
 out:
-	if (err)
-		fprintf(stderr, "labkube proxy bench: %s\n", err);
-	free(err);
+	if (err.code)
+		fprintf(stderr, "labkube proxy bench: %s\n", err.msg);
+	lk_err_clear(&err);
 	proxy_plan_release(&a);
 	proxy_plan_release(&b);
 	proxy_nft_backend.free(be);
@@ -487,22 +485,20 @@ int proxy_cmd(int argc, char **argv)
 int proxy_cleanup_cmd(int argc, char **argv)
 {
 	const char *cidr = argc >= 2 && !strcmp(argv[0], "--service-cidr") ? argv[1] : "10.96.0.0/12";
-	char *err = NULL;
+	struct lk_err err = { 0 };
 	void *be = proxy_nft_backend.init(&err);
 	int rc = 0;
 
-
 	if (!be || proxy_nft_backend.cleanup(be, &err) < 0) {
-		if (err && !strstr(err, "No such file"))
-			fprintf(stderr, "labkube cleanup: table 'ip %s': %s\n", PROXY_TABLE, err), rc = 1;
+		if (!strstr(err.msg, "No such file"))
+			fprintf(stderr, "labkube cleanup: table 'ip %s': %s\n", PROXY_TABLE, err.msg), rc = 1;
 	} else {
 		printf("removed table ip %s\n", PROXY_TABLE);
 	}
-	free(err);
-	err = NULL;
+	lk_err_clear(&err);
 	proxy_nft_backend.free(be);
 	if (proxy_route_service_cidr(cidr, PROXY_BRIDGE, true, &err) == 0)
 		printf("removed route %s dev %s\n", cidr, PROXY_BRIDGE);
-	free(err);
+	lk_err_clear(&err);
 	return rc;
 }

@@ -57,6 +57,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/err.h"
+
 struct labkube;
 
 #define PROXY_TABLE "labkube"
@@ -144,19 +146,23 @@ void proxy_plan_counts(const struct proxy_plan *p, size_t *chains, size_t *rules
 const char *proxy_proto_name(uint8_t proto);
 
 /* ---- back ends ---- */
+/* Errors: -1 (NULL for init) with err filled, as common/err.h; err may be
+ * NULL. Messages name the service port a failure is about when there is
+ * one: "service 'ns/name:port': netlink: File exists (message 3 of 9: add
+ * rule)". */
 struct proxy_backend {
 	const char *name;
-	/* Returns NULL when this kernel cannot do it (why in *err). */
-	void *(*init)(char **err);
-	/* Full: replace everything with p. Returns 0 or -1 (*err). */
-	int (*sync_full)(void *be, const struct proxy_plan *p, char **err);
+	/* Returns NULL when this kernel cannot do it (why in err). */
+	void *(*init)(struct lk_err *err);
+	/* Full: replace everything with p. Returns 0 or -1. */
+	int (*sync_full)(void *be, const struct proxy_plan *p, struct lk_err *err);
 	/* Incremental: old was applied, move to new. */
 	int (*sync_diff)(void *be, const struct proxy_plan *old,
-			 const struct proxy_plan *new, char **err);
+			 const struct proxy_plan *new, struct lk_err *err);
 	/* Read back: do the kernel's objects still match p? 1 yes, 0 no, -1 err */
-	int (*check)(void *be, const struct proxy_plan *p, char **err);
+	int (*check)(void *be, const struct proxy_plan *p, struct lk_err *err);
 	/* Remove everything this back end created. */
-	int (*cleanup)(void *be, char **err);
+	int (*cleanup)(void *be, struct lk_err *err);
 	void (*free)(void *be);
 };
 extern const struct proxy_backend proxy_nft_backend;
@@ -164,9 +170,10 @@ extern const struct proxy_backend proxy_nft_backend;
 /* Conntrack (conntrack.c): delete UDP flows whose original destination is
  * ip:port (port 0: any) and whose reply source is not in keep[]. */
 int proxy_conntrack_flush_udp(uint32_t ip, uint16_t port, const uint32_t *keep,
-			      size_t nkeep, char **err);
+			      size_t nkeep, struct lk_err *err);
 /* Routes (route.c): the service CIDR via dev; del removes it. */
-int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char **err);
+int proxy_route_service_cidr(const char *cidr, const char *dev, bool del,
+			     struct lk_err *err);
 
 /* Health checks (health.c): HTTP on each healthCheckNodePort of p, as
  * kube-proxy: 200 with local ready endpoints and a healthy proxy, else 503.

@@ -22,9 +22,9 @@
 #include "common/util.h"
 #include "proxy/proxy.h"
 
-int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char **err)
+int proxy_route_service_cidr(const char *cidr, const char *dev, bool del,
+			     struct lk_err *err)
 {
-	struct lk_err e = { 0 };
 	struct lk_nl *nl;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
@@ -32,19 +32,12 @@ int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char *
 	unsigned idx = if_nametoindex(dev);
 	int rc;
 
-	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &dst, NULL) < 0 || dst.ip.family != AF_INET) {
-		*err = xasprintf("bad service CIDR '%s'", cidr);
+	if (lk_cidr_parse(cidr, LK_CIDR_ADDR, &dst, NULL) < 0 || dst.ip.family != AF_INET)
+		return lk_error(err, LK_EBADREQUEST, "bad service CIDR '%s'", cidr);
+	if (!idx)
+		return lk_error(err, LK_EUNAVAILABLE, "no device '%s' yet", dev);
+	if (!(nl = lk_nl_open(NETLINK_ROUTE, 0, err)))
 		return -1;
-	}
-	if (!idx) {
-		*err = xasprintf("no device '%s' yet", dev);
-		return -1;
-	}
-	if (!(nl = lk_nl_open(NETLINK_ROUTE, 0, &e))) {
-		*err = xstrdup(e.msg);
-		lk_err_clear(&e);
-		return -1;
-	}
 	nlh = lk_nl_msg(nl, del ? RTM_DELROUTE : RTM_NEWROUTE,
 			NLM_F_ACK | (del ? 0 : NLM_F_CREATE | NLM_F_REPLACE));
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -59,8 +52,9 @@ int proxy_route_service_cidr(const char *cidr, const char *dev, bool del, char *
 	rc = lk_nl_talk(nl, nlh, NULL, NULL);
 	lk_nl_close(nl);
 	if (rc < 0)
-		*err = xasprintf("netlink: %s", strerror(-rc));
-	return rc < 0 ? -1 : 0;
+		return lk_nl_error(err, rc, "cannot %s route '%s' dev %s", del ? "delete" : "add",
+				   cidr, dev);
+	return 0;
 }
 
 /* ---- conntrack ---- */
@@ -133,7 +127,7 @@ static struct nlmsghdr *ct_msg(struct lk_nl *nl, uint16_t type, uint16_t flags)
 }
 
 int proxy_conntrack_flush_udp(uint32_t ip, uint16_t port, const uint32_t *keep,
-			      size_t nkeep, char **err)
+			      size_t nkeep, struct lk_err *err)
 {
 	struct ctwalk w = { ip, port, keep, nkeep, NULL, 0 };
 	struct lk_nl *nl = lk_nl_open(NETLINK_NETFILTER, 0, NULL);
@@ -152,7 +146,7 @@ int proxy_conntrack_flush_udp(uint32_t ip, uint16_t port, const uint32_t *keep,
 		lk_nl_talk(nl, nlh, NULL, NULL);
 	}
 	if (rc < 0)
-		*err = xasprintf("conntrack: %s", strerror(-rc));
+		lk_error(err, LK_EINTERNAL, "conntrack: %s", strerror(-rc));
 	for (size_t i = 0; i < w.n; i++)
 		free(w.victims[i]);
 	free(w.victims);

@@ -441,7 +441,8 @@ out:
 static int cmd_cleanup(int argc, char **argv)
 {
 	struct lockfile ns_lock = LOCKFILE_INIT;
-	char nerr[4096], *path = lockfile_netns_path(RUN_DIR);
+	struct lk_err nerr = { 0 };
+	char *path = lockfile_netns_path(RUN_DIR);
 	pid_t pid = 0;
 	int rc;
 
@@ -455,10 +456,11 @@ static int cmd_cleanup(int argc, char **argv)
 	}
 	free(path);
 	rc = proxy_cleanup_cmd(argc, argv);
-	if (node_host_cleanup(stdout, nerr, sizeof(nerr)) < 0) {
-		fprintf(stderr, "labkube cleanup: %s\n", nerr);
+	if (node_host_cleanup(stdout, &nerr) < 0) {
+		fprintf(stderr, "labkube cleanup: %s\n", nerr.msg);
 		rc = 1;
 	}
+	lk_err_clear(&nerr);
 	lockfile_release(&ns_lock);
 	return rc;
 }

@@ -671,32 +671,28 @@ static void cleanup_veth(void *arg, const char *name)
 	snprintf(w->names[w->n++], sizeof(*w->names), "%s", name);
 }
 
-int node_host_cleanup(FILE *out, char *errbuf, size_t errlen)
+int node_host_cleanup(FILE *out, struct lk_err *err)
 {
-	struct lk_err err = { 0 };
 	struct cleanup_walk w = { 0 };
-	struct lk_nl *nl = nl_open(&err);
+	struct lk_nl *nl = nl_open(err);
 	int rc = -1;
 
 	if (!nl)
 		goto out;
-	if (nl_links(nl, "lkv", cleanup_veth, &w, &err) < 0)
+	if (nl_links(nl, "lkv", cleanup_veth, &w, err) < 0)
 		goto out;
 	for (size_t i = 0; i < w.n; i++) {
-		if (nl_link_del(nl, w.names[i], &err) < 0)
+		if (nl_link_del(nl, w.names[i], err) < 0)
 			goto out;
 		fprintf(out, "removed link %s\n", w.names[i]);
 	}
 	if (nl_link_index(nl, NODE_BRIDGE) > 0) {
-		if (nl_link_del(nl, NODE_BRIDGE, &err) < 0)
+		if (nl_link_del(nl, NODE_BRIDGE, err) < 0)
 			goto out;
 		fprintf(out, "removed bridge %s\n", NODE_BRIDGE);
 	}
 	rc = 0;
 out:
-	if (rc < 0)
-		snprintf(errbuf, errlen, "%s", err.msg);
-	lk_err_clear(&err);
 	free(w.names);
 	lk_nl_close(nl);
 	return rc;

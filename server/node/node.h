@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 struct labkube;
+struct lk_err;
 
 int node_start(struct labkube *lk);
 void node_stop(struct labkube *lk);   /* NULL-safe: may run without start */
@@ -37,8 +38,8 @@ const char *node_not_ready_reason(const struct labkube *lk);
  * in this network namespace): delete what the agent created on the host by
  * name -- the bridge labkube0 and pod veths lkv* left behind (their pods
  * lose their network). Prints each removal to out; sysctls stay. Returns 0,
- * or -1 with the reason in err (size n). */
-int node_host_cleanup(FILE *out, char *err, size_t n);
+ * or -1 with err filled (may be NULL). */
+int node_host_cleanup(FILE *out, struct lk_err *err);
 
 /* Internal applets (main.c's table): `labkube _sandbox ...` holds a pod's
  * namespaces, `labkube _shim ...` runs one container. */

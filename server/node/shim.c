@@ -576,29 +576,28 @@ static void report_started(struct shim *s, pid_t child)
 	}
 }
 
-static int join_sandbox(const cJSON *spec, int *sbfd, char *msg, size_t len)
+static int join_sandbox(const cJSON *spec, int *sbfd, struct lk_err *err)
 {
 	pid_t sb = (pid_t)jint(spec, "sandbox", 0);
 	int flags = jbool(spec, "hostNetwork", false)
 			    ? CLONE_NEWIPC : CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC;
 	*sbfd = sb > 0 ? pidfd_open(sb, 0) : -1;
-	if (*sbfd < 0 || setns(*sbfd, flags) < 0) {
-		snprintf(msg, len, "cannot join the pod's sandbox (pid %d): %s", (int)sb,
-			 strerror(errno));
-		return -1;
-	}
+	if (*sbfd < 0 || setns(*sbfd, flags) < 0)
+		return lk_error(err, LK_EINTERNAL, "cannot join the pod's sandbox (pid %d): %s",
+				(int)sb, strerror(errno));
 	return 0;
 }
 
 static int run(struct shim *s)
 {
 	int out[2], err[2], efd[2], sbfd, status;
+	struct lk_err jerr = { 0 };
 	char msg[1024];
 	pid_t child;
 	ssize_t n;
 
-	if (join_sandbox(s->spec, &sbfd, msg, sizeof(msg)) < 0)
-		return start_failed(s, msg, 0);
+	if (join_sandbox(s->spec, &sbfd, &jerr) < 0)
+		return start_failed(s, jerr.msg, 0);
 	if (unshare(CLONE_NEWPID) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(err, O_CLOEXEC) < 0 || pipe2(efd, O_CLOEXEC) < 0) {
 		snprintf(msg, sizeof(msg), "cannot prepare the container: %s", strerror(errno));
