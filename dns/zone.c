@@ -125,7 +125,8 @@ static struct svc *svc_parse(const cJSON *o)
 	if (!ips && lk_ip_parse(cip, &s->ips[0], NULL) == 0)
 		s->nips = 1;
 	cJSON_ArrayForEach(it, ips)
-		if (cJSON_IsString(it) && lk_ip_parse(it->valuestring, &s->ips[s->nips], NULL) == 0)
+		if (cJSON_IsString(it) &&
+		    lk_ip_parse(it->valuestring, &s->ips[s->nips], NULL) == 0)
 			s->nips++;
 	return s;
 }
@@ -167,8 +168,8 @@ static struct slice *slice_parse(const cJSON *o, const char *key)
 			}
 			x = &s->eps[s->neps];
 			memset(x, 0, sizeof(*x));
-			if (!cJSON_IsString(ad) || lk_ip_parse(ad->valuestring, &x->ip, NULL) < 0 ||
-			    x->ip.family != fam)
+			if (!cJSON_IsString(ad) ||
+			    lk_ip_parse(ad->valuestring, &x->ip, NULL) < 0 || x->ip.family != fam)
 				continue;
 			x->ready = !cJSON_IsBool(ready) || cJSON_IsTrue(ready);
 			lower_copy(x->host, sizeof(x->host), jstr_or(e, "hostname", ""));

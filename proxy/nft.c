@@ -604,7 +604,8 @@ static void diff_one(void *arg, const struct proxy_svc *o, const struct proxy_sv
 	}
 }
 
-static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_plan *new, struct lk_err *err)
+static int nft_diff(void *v, const struct proxy_plan *old, const struct proxy_plan *new,
+		    struct lk_err *err)
 {
 	struct nftbe *be = v;
 	struct batch b;

@@ -490,8 +490,10 @@ int proxy_cleanup_cmd(int argc, char **argv)
 	int rc = 0;
 
 	if (!be || proxy_nft_backend.cleanup(be, &err) < 0) {
-		if (!strstr(err.msg, "No such file"))
-			fprintf(stderr, "labkube cleanup: table 'ip %s': %s\n", PROXY_TABLE, err.msg), rc = 1;
+		if (!strstr(err.msg, "No such file")) {
+			fprintf(stderr, "labkube cleanup: table 'ip %s': %s\n", PROXY_TABLE, err.msg);
+			rc = 1;
+		}
 	} else {
 		printf("removed table ip %s\n", PROXY_TABLE);
 	}

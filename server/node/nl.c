@@ -107,7 +107,9 @@ int nl_addr_add(struct lk_nl *nl, int ifindex, const struct lk_ip *ip, int prefi
 	lk_nl_put_ip(nlh, IFA_LOCAL, ip);
 	lk_nl_put_ip(nlh, IFA_ADDRESS, ip);
 	rc = lk_nl_talk(nl, nlh, NULL, NULL);
-	return rc < 0 && rc != -EEXIST ? fail(err, "cannot add address", lk_ip_format(ip, s), rc) : 0;
+	if (rc < 0 && rc != -EEXIST)
+		return fail(err, "cannot add address", lk_ip_format(ip, s), rc);
+	return 0;
 }
 
 static int veth_once(struct lk_nl *nl, const char *host, const char *peer, int nsfd,
