@@ -147,3 +147,9 @@ bool jequal(const cJSON *a, const cJSON *b)
 		return a->valuedouble == b->valuedouble;
 	return cJSON_Compare(a, b, true);
 }
+
+void jput(cJSON *obj, const char *key, cJSON *val)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	cJSON_AddItemToObject(obj, key, val);
+}

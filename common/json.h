@@ -20,6 +20,8 @@ bool jbool(const cJSON *obj, const char *path, bool dflt);
 /* The object at path, created (replacing a non-object) when missing. */
 cJSON *jobj(cJSON *obj, const char *path);
 void jset(cJSON *obj, const char *path, cJSON *val); /* takes val */
+/* obj[key] = val with key taken literally (label keys have dots); takes val. */
+void jput(cJSON *obj, const char *key, cJSON *val);
 void jset_str(cJSON *obj, const char *path, const char *v);
 void jset_int(cJSON *obj, const char *path, long long v);
 void jdel(cJSON *obj, const char *path);

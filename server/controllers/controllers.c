@@ -29,7 +29,6 @@ static const struct controller table[] = {
 	{ "statefulset", statefulset_start, statefulset_stop },
 	{ "daemonset", daemonset_start, daemonset_stop },
 	{ "garbage-collector", gc_start, gc_stop },
-	{ "node", nodeobj_start, nodeobj_stop },
 	{ "endpoints", endpoints_start, endpoints_stop },
 	{ "endpointslice", endpointslice_start, endpointslice_stop },
 	{ "service-lb", servicelb_start, servicelb_stop },

@@ -71,12 +71,6 @@ void netctl_informer_put(const struct resource *res)
 
 /* ---- Service and Pod rules ---- */
 
-void netctl_put(cJSON *obj, const char *key, cJSON *v)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-	cJSON_AddItemToObject(obj, key, v);
-}
-
 bool svc_selects(const cJSON *svc)
 {
 	const cJSON *sel = jget(svc, "spec.selector");
@@ -230,7 +224,7 @@ time_t trigger_compute(struct trigger_tracker *t, const char *key, const cJSON *
 	if (svc_t > jint(st, "s", 0))
 		min = earliest(min, svc_t);
 	cJSON_AddNumberToObject(now, "s", (double)svc_t);
-	netctl_put(t->state, key, now);
+	jput(t->state, key, now);
 	return known ? min : svc_t;
 }
 
@@ -240,7 +234,7 @@ void trigger_annotate(cJSON *obj, time_t t)
 	char ts[32];
 	if (t > 0) {
 		lk_rfc3339(t, ts);
-		netctl_put(jobj(obj, "metadata.annotations"), ANN_TRIGGER_TIME,
+		jput(jobj(obj, "metadata.annotations"), ANN_TRIGGER_TIME,
 			   cJSON_CreateString(ts));
 		return;
 	}
@@ -321,7 +315,7 @@ static void repack_add(struct repack *r, cJSON *port, const char *akey,
 	if (!was)
 		cJSON_AddBoolToObject(set, akey, ready);
 	else if (cJSON_IsFalse(was))
-		netctl_put(set, akey, cJSON_CreateBool(ready));
+		jput(set, akey, cJSON_CreateBool(ready));
 }
 
 static void repack_pod(struct repack *r, const cJSON *svc, const cJSON *pod)
@@ -482,7 +476,7 @@ cJSON *endpoints_labels(const cJSON *svc)
 	const cJSON *l = jget(svc, "metadata.labels");
 	cJSON *out = cJSON_IsObject(l) ? cJSON_Duplicate(l, 1) : cJSON_CreateObject();
 	if (svc_headless(svc))
-		netctl_put(out, LABEL_HEADLESS, cJSON_CreateString(""));
+		jput(out, LABEL_HEADLESS, cJSON_CreateString(""));
 	else
 		cJSON_DeleteItemFromObjectCaseSensitive(out, LABEL_HEADLESS);
 	return out;

@@ -71,11 +71,11 @@ static cJSON *slice_labels(const cJSON *svc)
 		cJSON_AddItemToObject(l, it->string, cJSON_Duplicate(it, 1));
 	}
 	if (svc_headless(svc))
-		netctl_put(l, LABEL_HEADLESS, cJSON_CreateString(""));
+		jput(l, LABEL_HEADLESS, cJSON_CreateString(""));
 	else
 		cJSON_DeleteItemFromObjectCaseSensitive(l, LABEL_HEADLESS);
-	netctl_put(l, LABEL_SERVICE_NAME, cJSON_CreateString(jstr_or(svc, "metadata.name", "")));
-	netctl_put(l, LABEL_MANAGED_BY, cJSON_CreateString(SLICE_CONTROLLER));
+	jput(l, LABEL_SERVICE_NAME, cJSON_CreateString(jstr_or(svc, "metadata.name", "")));
+	jput(l, LABEL_MANAGED_BY, cJSON_CreateString(SLICE_CONTROLLER));
 	return l;
 }
 
@@ -349,8 +349,8 @@ cJSON *endpointslice_mirror(const cJSON *ep, int max)
 		mirror_subset(groups, ss);
 	out = chunk_groups(groups, ns, name, max);
 	labels = cJSON_IsObject(src) ? cJSON_Duplicate(src, 1) : cJSON_CreateObject();
-	netctl_put(labels, LABEL_SERVICE_NAME, cJSON_CreateString(name));
-	netctl_put(labels, LABEL_MANAGED_BY, cJSON_CreateString(MIRROR_CONTROLLER));
+	jput(labels, LABEL_SERVICE_NAME, cJSON_CreateString(name));
+	jput(labels, LABEL_MANAGED_BY, cJSON_CreateString(MIRROR_CONTROLLER));
 	ann = cJSON_CreateObject();
 	src = jget(ep, "metadata.annotations");
 	if (!cJSON_IsObject(src))

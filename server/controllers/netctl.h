@@ -1,7 +1,6 @@
 /*
- * server/controllers/netctl.h: private to the Service-networking, garbage
- * collection and Node controllers (endpoints.c, endpointslice.c, gc.c,
- * nodeobj.c). Not a public contract: controllers.c includes it only for
+ * server/controllers/netctl.h: private to the Service-networking and garbage
+ * collection controllers (endpoints.c, endpointslice.c, gc.c). Not a public contract: controllers.c includes it only for
  * the start/stop pairs of its table.
  *
  * Each controller is a thin shell over a pure core declared here, so the
@@ -13,7 +12,6 @@
  *   gc_plan()                 what the garbage collector does with one
  *                             dependent (garbagecollector.go
  *                             attemptToDeleteItem)
- *   nodeobj_build()           this host's Node and its heartbeat conditions
  *
  * Ownership: cJSON arguments are borrowed; returned cJSON trees and char *
  * are the caller's. Everything runs on the loop thread.
@@ -37,8 +35,6 @@ void *endpointslice_start(struct labkube *lk);
 void endpointslice_stop(void *state);
 void *gc_start(struct labkube *lk);
 void gc_stop(void *state);
-void *nodeobj_start(struct labkube *lk);
-void nodeobj_stop(void *state);
 
 /* ---- shared informers (endpoints.c) ----
  * The endpoints and endpointslice controllers watch the same kinds: one
@@ -58,8 +54,6 @@ void netctl_informer_put(const struct resource *res);
 #define MIRROR_CONTROLLER "endpointslicemirroring-controller.k8s.io"
 #define MAX_ENDPOINTS_PER_SLICE 100
 
-/* obj[key] = v with key taken literally (label keys have dots); takes v. */
-void netctl_put(cJSON *obj, const char *key, cJSON *v);
 /* A Service the endpoint controllers manage: a non-empty selector and a
  * type other than ExternalName. */
 bool svc_selects(const cJSON *svc);
@@ -151,22 +145,4 @@ struct gc_plan {
  * as its owner. Fills plan (free plan->refs). */
 void gc_plan(const cJSON *dep, const enum gc_owner_state *states,
 	     bool has_dependents, struct gc_plan *plan);
-/* This host, as the node agent would report it. */
-struct node_facts {
-	const char *name, *ip, *arch, *kernel, *os_image;
-	const char *machine_id, *boot_id, *system_uuid;
-	long cpus;
-	long long mem_ki, storage_ki;
-};
-/* The Node to register: metadata (labels, annotations) and status
- * (capacity, allocatable, addresses, daemonEndpoints, nodeInfo). */
-cJSON *nodeobj_build(const struct node_facts *f);
-/* The four conditions for status: MemoryPressure, DiskPressure and
- * PIDPressure False, Ready True (or False with reason KubeletNotReady and
- * not_ready as message). Transition times come from old (the previous
- * conditions) when a status did not change; heartbeat times are now when
- * beat, else old's. */
-cJSON *nodeobj_conditions(const cJSON *old, const char *not_ready, time_t now,
-			  bool beat);
-
 #endif

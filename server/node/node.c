@@ -599,6 +599,7 @@ int node_start(struct labkube *lk)
 		lk->cfg.cluster_dns = xstrdup("10.96.0.10");
 	/* Logs are files: served with or without the privilege to run pods. */
 	registry_serve(lk->reg, &res_pod, "log", logs_serve, n);
+	n->status = nodestatus_start(n);
 	if (!lk_net_privileged()) {
 		snprintf(n->why, sizeof(n->why), "%s", NO_CAPS_MSG);
 		lk_log("node: %s", n->why);
@@ -633,6 +634,7 @@ void node_stop(struct labkube *lk)
 	if (!n)
 		return;
 	n->running = false;
+	nodestatus_stop(n->status);
 	registry_unserve(lk->reg, &res_pod, "log");
 	registry_check_del(lk->reg, "node");
 	logs_close_all(n);
@@ -650,13 +652,6 @@ void node_stop(struct labkube *lk)
 	free(n->podsdir);
 	free(n);
 	lk->node = NULL;
-}
-
-const char *node_not_ready_reason(const struct labkube *lk)
-{
-	if (lk->node)
-		return lk->node->why[0] ? lk->node->why : NULL;
-	return lk_net_privileged() ? NULL : NO_CAPS_MSG;
 }
 
 struct cleanup_walk {

@@ -7,8 +7,9 @@
  * shared/recipes/datapath-netns.sh for the network it builds, and
  * node_internal.h for how it is put together.
  *
- * Without CAP_NET_ADMIN/CAP_SYS_ADMIN it says so once, node_not_ready_reason
- * returns why (the Node is NotReady with that message), and runs nothing.
+ * It registers this host's Node and renews its Lease (nodestatus.c). Without
+ * CAP_NET_ADMIN/CAP_SYS_ADMIN it says so once, the Node is NotReady with
+ * that message, and it runs nothing.
  *
  * Pods outlive the agent: stopping labkube leaves their processes running
  * and a restarted agent adopts them (or restarts them with the same IP);
@@ -30,9 +31,6 @@ struct lk_err;
 
 int node_start(struct labkube *lk);
 void node_stop(struct labkube *lk);   /* NULL-safe: may run without start */
-/* Why pods cannot run here (NULL when they can). Static or owned by the
- * agent: valid until node_stop. */
-const char *node_not_ready_reason(const struct labkube *lk);
 
 /* `labkube cleanup` (main.c's cmd_cleanup calls it, with no server running
  * in this network namespace): delete what the agent created on the host by

@@ -307,6 +307,7 @@ struct node {
 	int prefix;
 	struct loop_timer *tick;
 	struct log_stream *streams;
+	struct nodestatus *status; /* this host's Node and Lease (nodestatus.c) */
 };
 
 /* node.c */
@@ -368,6 +369,31 @@ void env_src_init(struct node *n, struct npod *p, struct env_src *s);
 /* probe.c */
 void probes_start(struct node *n, struct npod *p, struct nctr *c);
 void probes_stop(struct nctr *c);
+
+/* nodestatus.c: this host's Node object and its Lease, as the kubelet's
+ * node status manager keeps them; started before the agent knows whether
+ * it can run pods (the Node says why not). */
+struct nodestatus;
+struct nodestatus *nodestatus_start(struct node *n);
+void nodestatus_stop(struct nodestatus *ns);
+/* This host, as the node agent would report it. */
+struct node_facts {
+	const char *name, *ip, *arch, *kernel, *os_image;
+	const char *machine_id, *boot_id, *system_uuid;
+	long cpus;
+	long long mem_ki, storage_ki;
+};
+/* The Node to register: metadata (labels, annotations) and status
+ * (capacity, allocatable, addresses, daemonEndpoints, nodeInfo). */
+cJSON *nodestatus_build(const struct node_facts *f);
+/* The four conditions for status: MemoryPressure, DiskPressure and
+ * PIDPressure False, Ready True (or False with reason KubeletNotReady and
+ * not_ready as message). Transition times come from old (the previous
+ * conditions) when a status did not change; heartbeat times are now when
+ * beat, else old's. */
+cJSON *nodestatus_conditions(const cJSON *old, const char *not_ready, time_t now,
+			     bool beat);
+
 
 /* logs.c: GET pods/NAME/log (registered at start: serve.h's sub_fn), and
  * the end of every follow stream (at stop). */

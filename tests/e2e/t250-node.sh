@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t250: the Node object for this host and its heartbeat, as `kubectl get
 # nodes` and `kubectl describe node` show them on kubectl 1.27, 1.30 and
-# 1.33 (server/controllers/nodeobj.c): Ready with the control-plane role,
+# 1.33 (server/node/nodestatus.c): Ready with the control-plane role,
 # INTERNAL-IP = --node-ip, node info, capacity, the Lease in
 # kube-node-lease renewed every 10 s, pods bound to the node listed.
 . "$(dirname "$0")/lib.sh"

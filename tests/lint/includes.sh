@@ -7,9 +7,9 @@
 # source folders (common, images, server, proxy, dns; tests/, fuzz/ and
 # bench/ may include anything) and fails when a file includes a header its
 # folder may not, per RULES below. A name without a slash is the including
-# file's own folder. Known breaks of today's tree are listed in KNOWN, each
-# naming the issue-10 item that removes it: a new break fails, and so does
-# a KNOWN line that no longer happens (delete it when its item lands).
+# file's own folder. An accepted break would be listed in KNOWN with its
+# reason (there is none): any other break fails, and so does a KNOWN line
+# that no longer happens.
 # Prints one "lint-includes: ok ..." line, or one line per break and exits 1.
 set -u
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -33,12 +33,8 @@ RULES=(
 	"server: common server images proxy dns"
 )
 
-# FILE HEADER   # why, and the issue-10 item that removes it
-KNOWN=(
-	# Item 3: the Node object controller asks the node agent why pods
-	# cannot run (the kubelet's node status belongs to the node agent).
-	"server/controllers/nodeobj.c server/node/node.h"
-)
+# FILE HEADER   # why, and what would remove it (none today)
+KNOWN=()
 
 layer_of() { # layer_of FILE: the longest RULES folder prefixing FILE
 	local f=$1 best= r k
@@ -103,4 +99,4 @@ if [ $((bad + stale)) -gt 0 ]; then
 	echo "lint-includes: FAILED: $bad include(s) against the layering, $stale stale exception(s)"
 	exit 1
 fi
-echo "lint-includes: ok ($files files, $includes includes, ${#KNOWN[@]} known exceptions of issue 10)"
+echo "lint-includes: ok ($files files, $includes includes, ${#KNOWN[@]} known exceptions)"

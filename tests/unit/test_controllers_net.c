@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_controllers_net.c: the pure cores of the endpoints,
- * endpointslice (and mirroring), garbage collector and node controllers
+ * endpointslice (and mirroring) and garbage collector controllers
  * (server/controllers/netctl.h), without a store; and, over a real store
  * in a temporary directory, the finalizers DELETE leaves for the garbage
  * collector (propagationPolicy, server/registry/write.c); and the service-lb
@@ -394,54 +394,6 @@ START_TEST(gc_plans)
 }
 END_TEST
 
-/* ---- the node ---- */
-
-START_TEST(node_object)
-{
-	struct node_facts f = { "node1", "192.0.2.1", "amd64", "6.1.0", "Debian GNU/Linux 12",
-				"mid", "bid", "uuid", 4, 8000000, 100000000 };
-	cJSON *n = nodeobj_build(&f);
-	ck_json(jget(n, "metadata.labels"),
-		"{'beta.kubernetes.io/arch':'amd64','beta.kubernetes.io/os':'linux',"
-		"'kubernetes.io/arch':'amd64','kubernetes.io/hostname':'node1',"
-		"'kubernetes.io/os':'linux','node-role.kubernetes.io/control-plane':''}");
-	ck_json(jget(n, "status.capacity"),
-		"{'cpu':'4','ephemeral-storage':'100000000Ki','hugepages-1Gi':'0',"
-		"'hugepages-2Mi':'0','memory':'8000000Ki','pods':'110'}");
-	ck_json(jget(n, "status.addresses"), "[{'type':'InternalIP','address':'192.0.2.1'},"
-		"{'type':'Hostname','address':'node1'}]");
-	ck_assert_str_eq(jstr(n, "status.nodeInfo.containerRuntimeVersion"), "labkube://0.1.0");
-	ck_assert_str_eq(jstr(n, "status.nodeInfo.kubeletVersion"), "v1.32.0+labkube.0.1.0");
-	ck_assert_int_eq(jint(n, "status.daemonEndpoints.kubeletEndpoint.Port", 0), 10250);
-	cJSON_Delete(n);
-}
-END_TEST
-
-START_TEST(node_conditions)
-{
-	time_t t0 = lk_parse_rfc3339("2024-05-01T10:00:00Z");
-	cJSON *c = nodeobj_conditions(NULL, NULL, t0, true), *d, *e;
-	const cJSON *ready = cJSON_GetArrayItem(c, 3);
-	ck_assert_int_eq(cJSON_GetArraySize(c), 4);
-	ck_json(ready, "{'type':'Ready','status':'True','lastHeartbeatTime':'2024-05-01T10:00:00Z',"
-		"'lastTransitionTime':'2024-05-01T10:00:00Z','reason':'KubeletReady',"
-		"'message':'kubelet is posting ready status'}");
-	/* A heartbeat later: transition time kept. */
-	d = nodeobj_conditions(c, NULL, t0 + 40, true);
-	ck_assert_str_eq(jstr(cJSON_GetArrayItem(d, 3), "lastTransitionTime"), "2024-05-01T10:00:00Z");
-	ck_assert_str_eq(jstr(cJSON_GetArrayItem(d, 3), "lastHeartbeatTime"), "2024-05-01T10:00:40Z");
-	/* The agent cannot run pods: NotReady with its message. */
-	e = nodeobj_conditions(d, "no CAP_NET_ADMIN", t0 + 50, true);
-	ck_json(cJSON_GetArrayItem(e, 3), "{'type':'Ready','status':'False',"
-		"'lastHeartbeatTime':'2024-05-01T10:00:50Z','lastTransitionTime':"
-		"'2024-05-01T10:00:50Z','reason':'KubeletNotReady','message':'no CAP_NET_ADMIN'}");
-	ck_assert_str_eq(jstr(cJSON_GetArrayItem(e, 0), "lastTransitionTime"), "2024-05-01T10:00:00Z");
-	cJSON_Delete(c);
-	cJSON_Delete(d);
-	cJSON_Delete(e);
-}
-END_TEST
-
 /* ---- DELETE and the collector's finalizers (server/registry/write.c) ---- */
 
 static char dir[] = "/tmp/lk-test-netctl-XXXXXX";
@@ -597,7 +549,7 @@ static Suite *net_suite(void)
 {
 	Suite *s = suite_create("controllers_net");
 	TCase *ep = tcase_create("endpoints"), *sl = tcase_create("endpointslices");
-	TCase *gc = tcase_create("gc"), *node = tcase_create("node");
+	TCase *gc = tcase_create("gc");
 	TCase *del = tcase_create("delete"), *lb = tcase_create("servicelb");
 
 	tcase_add_test(ep, endpoints_ready_and_not_ready);
@@ -612,8 +564,6 @@ static Suite *net_suite(void)
 	tcase_add_test(sl, slice_placeholder_and_chunks);
 	tcase_add_test(sl, slice_mirroring);
 	tcase_add_test(gc, gc_plans);
-	tcase_add_test(node, node_object);
-	tcase_add_test(node, node_conditions);
 	suite_add_tcase(s, ep);
 	suite_add_tcase(s, sl);
 	suite_add_tcase(s, gc);
@@ -622,7 +572,6 @@ static Suite *net_suite(void)
 	tcase_add_test(del, delete_rc_orphans_by_default);
 	tcase_add_test(del, delete_pod_grace_and_finalizers);
 	tcase_add_test(lb, lb_pool);
-	suite_add_tcase(s, node);
 	suite_add_tcase(s, del);
 	suite_add_tcase(s, lb);
 	return s;

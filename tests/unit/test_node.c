@@ -601,6 +601,70 @@ START_TEST(log_format)
 }
 END_TEST
 
+/* v compared to want, JSON written with ' for ". */
+static void ck_json(const cJSON *v, const char *want)
+{
+	char *q = xstrdup(want);
+	for (char *p = q; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	cJSON *w = J(q);
+	free(q);
+	char *got = jprint(v), *exp = jprint(w);
+	ck_assert_msg(jequal(v, w), "\n got: %s\nwant: %s", got, exp);
+	free(got);
+	free(exp);
+	cJSON_Delete(w);
+}
+
+/* ---- this host's Node (nodestatus.c) ---- */
+
+START_TEST(node_object)
+{
+	struct node_facts f = { "node1", "192.0.2.1", "amd64", "6.1.0", "Debian GNU/Linux 12",
+				"mid", "bid", "uuid", 4, 8000000, 100000000 };
+	cJSON *n = nodestatus_build(&f);
+	ck_json(jget(n, "metadata.labels"),
+		"{'beta.kubernetes.io/arch':'amd64','beta.kubernetes.io/os':'linux',"
+		"'kubernetes.io/arch':'amd64','kubernetes.io/hostname':'node1',"
+		"'kubernetes.io/os':'linux','node-role.kubernetes.io/control-plane':''}");
+	ck_json(jget(n, "status.capacity"),
+		"{'cpu':'4','ephemeral-storage':'100000000Ki','hugepages-1Gi':'0',"
+		"'hugepages-2Mi':'0','memory':'8000000Ki','pods':'110'}");
+	ck_json(jget(n, "status.addresses"), "[{'type':'InternalIP','address':'192.0.2.1'},"
+		"{'type':'Hostname','address':'node1'}]");
+	ck_assert_str_eq(jstr(n, "status.nodeInfo.containerRuntimeVersion"), "labkube://0.1.0");
+	ck_assert_str_eq(jstr(n, "status.nodeInfo.kubeletVersion"), "v1.32.0+labkube.0.1.0");
+	ck_assert_int_eq(jint(n, "status.daemonEndpoints.kubeletEndpoint.Port", 0), 10250);
+	cJSON_Delete(n);
+}
+END_TEST
+
+START_TEST(node_conditions)
+{
+	time_t t0 = lk_parse_rfc3339("2024-05-01T10:00:00Z");
+	cJSON *c = nodestatus_conditions(NULL, NULL, t0, true), *d, *e;
+	const cJSON *ready = cJSON_GetArrayItem(c, 3);
+	ck_assert_int_eq(cJSON_GetArraySize(c), 4);
+	ck_json(ready, "{'type':'Ready','status':'True','lastHeartbeatTime':'2024-05-01T10:00:00Z',"
+		"'lastTransitionTime':'2024-05-01T10:00:00Z','reason':'KubeletReady',"
+		"'message':'kubelet is posting ready status'}");
+	/* A heartbeat later: transition time kept. */
+	d = nodestatus_conditions(c, NULL, t0 + 40, true);
+	ck_assert_str_eq(jstr(cJSON_GetArrayItem(d, 3), "lastTransitionTime"), "2024-05-01T10:00:00Z");
+	ck_assert_str_eq(jstr(cJSON_GetArrayItem(d, 3), "lastHeartbeatTime"), "2024-05-01T10:00:40Z");
+	/* The agent cannot run pods: NotReady with its message. */
+	e = nodestatus_conditions(d, "no CAP_NET_ADMIN", t0 + 50, true);
+	ck_json(cJSON_GetArrayItem(e, 3), "{'type':'Ready','status':'False',"
+		"'lastHeartbeatTime':'2024-05-01T10:00:50Z','lastTransitionTime':"
+		"'2024-05-01T10:00:50Z','reason':'KubeletNotReady','message':'no CAP_NET_ADMIN'}");
+	ck_assert_str_eq(jstr(cJSON_GetArrayItem(e, 0), "lastTransitionTime"), "2024-05-01T10:00:00Z");
+	cJSON_Delete(c);
+	cJSON_Delete(d);
+	cJSON_Delete(e);
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
 	Suite *s = suite_create("node");
@@ -618,6 +682,8 @@ static Suite *node_suite(void)
 	tcase_add_test(t, status_object);
 	tcase_add_test(t, status_completed);
 	tcase_add_test(t, log_format);
+	tcase_add_test(t, node_object);
+	tcase_add_test(t, node_conditions);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,5 +1,5 @@
 /*
- * server/controllers/nodeobj.c: this host's Node object and its heartbeat,
+ * server/node/nodestatus.c: this host's Node object and its heartbeat,
  * as the kubelet's node status manager and lease controller keep them
  * (pkg/kubelet/kubelet_node_status.go, nodestatus/setters.go,
  * component-helpers/apimachinery/lease).
@@ -13,7 +13,7 @@
  * hugepages 0), nodeInfo and daemonEndpoints. Conditions MemoryPressure,
  * DiskPressure, PIDPressure False and Ready True, or Ready False with reason
  * KubeletNotReady and the node agent's message when it cannot run pods
- * (node_not_ready_reason()). Every 10 s the Lease kube-node-lease/<node>
+ * (struct node's why). Every 10 s the Lease kube-node-lease/<node>
  * is renewed (leaseDurationSeconds 40) and the agent's state checked; the
  * status is written when it changes and at least every 40 s (heartbeat).
  * A deleted Node is registered again at the next tick. Status goes
@@ -32,9 +32,8 @@
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/util.h"
-#include "server/controllers/netctl.h"
 #include "server/labkube.h"
-#include "server/node/node.h"
+#include "server/node/node_internal.h"
 #include "server/registry/event.h"
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
@@ -50,7 +49,7 @@
 
 static void put_str(cJSON *obj, const char *key, const char *v)
 {
-	netctl_put(obj, key, cJSON_CreateString(v ? v : ""));
+	jput(obj, key, cJSON_CreateString(v ? v : ""));
 }
 
 static cJSON *node_labels(const struct node_facts *f)
@@ -105,7 +104,7 @@ static cJSON *address(const char *type, const char *addr)
 	return a;
 }
 
-cJSON *nodeobj_build(const struct node_facts *f)
+cJSON *nodestatus_build(const struct node_facts *f)
 {
 	cJSON *n = cJSON_CreateObject(), *md = cJSON_AddObjectToObject(n, "metadata");
 	cJSON *ann, *st, *addrs;
@@ -147,7 +146,7 @@ static const cJSON *find_condition(const cJSON *conds, const char *type)
 	return NULL;
 }
 
-cJSON *nodeobj_conditions(const cJSON *old, const char *not_ready, time_t now, bool beat)
+cJSON *nodestatus_conditions(const cJSON *old, const char *not_ready, time_t now, bool beat)
 {
 	cJSON *out = cJSON_CreateArray();
 	char ts[32];
@@ -291,8 +290,9 @@ static void gather(struct labkube *lk, struct owned_facts *o)
 
 /* ---- the shell ---- */
 
-struct nodeobj {
+struct nodestatus {
 	struct labkube *lk;
+	struct node *node;
 	struct owned_facts facts;
 	struct loop_timer *timer;
 	char *reason;           /* last reported, NULL = Ready */
@@ -310,7 +310,7 @@ static cJSON *kubelet_ref(const char *name)
 	return ref;
 }
 
-static void kubelet_event(struct nodeobj *n, const char *type, const char *reason,
+static void kubelet_event(struct nodestatus *n, const char *type, const char *reason,
 			  const char *msg)
 {
 	cJSON *ref = kubelet_ref(n->facts.f.name);
@@ -318,7 +318,7 @@ static void kubelet_event(struct nodeobj *n, const char *type, const char *reaso
 	cJSON_Delete(ref);
 }
 
-static void starting_events(struct nodeobj *n)
+static void starting_events(struct nodestatus *n)
 {
 	static const char *const reasons[] = { "NodeHasSufficientMemory",
 		"NodeHasNoDiskPressure", "NodeHasSufficientPID" };
@@ -333,14 +333,14 @@ static void starting_events(struct nodeobj *n)
 }
 
 /* Our labels on an existing Node (a user's own labels stay). */
-static void sync_labels(struct nodeobj *n, const cJSON *node)
+static void sync_labels(struct nodestatus *n, const cJSON *node)
 {
-	cJSON *want = nodeobj_build(&n->facts.f), *obj = cJSON_Duplicate(node, 1);
+	cJSON *want = nodestatus_build(&n->facts.f), *obj = cJSON_Duplicate(node, 1);
 	cJSON *labels = jobj(obj, "metadata.labels");
 	const cJSON *it;
 	struct lk_err err = { 0 };
 	cJSON_ArrayForEach(it, jget(want, "metadata.labels"))
-		netctl_put(labels, it->string, cJSON_Duplicate(it, 1));
+		jput(labels, it->string, cJSON_Duplicate(it, 1));
 	if (!jequal(labels, jget(node, "metadata.labels")) &&
 	    obj_update(n->lk->reg, &res_node, "", n->facts.f.name, obj, 0, &err) < 0)
 		lk_log("node: cannot label '%s': %s", n->facts.f.name, err.msg);
@@ -351,7 +351,7 @@ static void sync_labels(struct nodeobj *n, const cJSON *node)
 }
 
 /* The Node as stored, registering it first when missing. */
-static cJSON *ensure_node(struct nodeobj *n)
+static cJSON *ensure_node(struct nodestatus *n)
 {
 	char msg[512];
 	cJSON *node = NULL;
@@ -362,7 +362,7 @@ static cJSON *ensure_node(struct nodeobj *n)
 			sync_labels(n, node);
 		return node;
 	}
-	node = nodeobj_build(&n->facts.f);
+	node = nodestatus_build(&n->facts.f);
 	if (obj_create(n->lk->reg, &res_node, "", node, 0, &err) < 0) {
 		lk_log("node: cannot register '%s': %s", n->facts.f.name, err.msg);
 		lk_err_clear(&err);
@@ -377,7 +377,7 @@ static cJSON *ensure_node(struct nodeobj *n)
 	return node;
 }
 
-static void ready_event(struct nodeobj *n, const cJSON *old_conds, const char *reason)
+static void ready_event(struct nodestatus *n, const cJSON *old_conds, const char *reason)
 {
 	const cJSON *prev = find_condition(old_conds, "Ready");
 	bool was = prev && str_eq(jstr(prev, "status"), "True");
@@ -389,18 +389,18 @@ static void ready_event(struct nodeobj *n, const cJSON *old_conds, const char *r
 	kubelet_event(n, "Normal", reason ? "NodeNotReady" : "NodeReady", msg);
 }
 
-static void report_status(struct nodeobj *n, const cJSON *node, time_t now)
+static void report_status(struct nodestatus *n, const cJSON *node, time_t now)
 {
-	const char *reason = node_not_ready_reason(n->lk);
+	const char *reason = n->node->why[0] ? n->node->why : NULL;
 	bool changed = !n->reported || !str_eq(reason, n->reason);
 	cJSON *want, *obj;
 	struct lk_err err = { 0 };
 
 	if (!changed && now - n->last_beat < BEAT_SECONDS)
 		return;
-	want = nodeobj_build(&n->facts.f);
+	want = nodestatus_build(&n->facts.f);
 	jset(want, "status.conditions",
-	     nodeobj_conditions(jget(node, "status.conditions"), reason, now, true));
+	     nodestatus_conditions(jget(node, "status.conditions"), reason, now, true));
 	obj = cJSON_Duplicate(node, 1);
 	jset(obj, "status", cJSON_DetachItemFromObjectCaseSensitive(want, "status"));
 	jdel(obj, "metadata.resourceVersion");
@@ -418,7 +418,7 @@ static void report_status(struct nodeobj *n, const cJSON *node, time_t now)
 	cJSON_Delete(obj);
 }
 
-static cJSON *lease_new(struct nodeobj *n, const cJSON *node)
+static cJSON *lease_new(struct nodestatus *n, const cJSON *node)
 {
 	cJSON *l = cJSON_CreateObject(), *refs, *r;
 	jset_str(l, "metadata.name", n->facts.f.name);
@@ -434,7 +434,7 @@ static cJSON *lease_new(struct nodeobj *n, const cJSON *node)
 }
 
 /* Renew kube-node-lease/<node> (create it, owned by the Node, if missing). */
-static void renew_lease(struct nodeobj *n, const cJSON *node)
+static void renew_lease(struct nodestatus *n, const cJSON *node)
 {
 	char storage[128], ts[32];
 	cJSON *lease = NULL;
@@ -460,7 +460,7 @@ static void renew_lease(struct nodeobj *n, const cJSON *node)
 
 static int64_t tick(struct loop *l, void *arg)
 {
-	struct nodeobj *n = arg;
+	struct nodestatus *n = arg;
 	cJSON *node = ensure_node(n);
 	if (!n->started) {
 		n->started = true;
@@ -474,10 +474,12 @@ static int64_t tick(struct loop *l, void *arg)
 	return TICK_MS;
 }
 
-void *nodeobj_start(struct labkube *lk)
+struct nodestatus *nodestatus_start(struct node *node)
 {
-	struct nodeobj *n = xcalloc(1, sizeof(*n));
+	struct labkube *lk = node->lk;
+	struct nodestatus *n = xcalloc(1, sizeof(*n));
 	n->lk = lk;
+	n->node = node;
 	gather(lk, &n->facts);
 	/* First tick on the first loop iteration: after the node agent has
 	 * started and knows whether it can run pods. */
@@ -485,9 +487,8 @@ void *nodeobj_start(struct labkube *lk)
 	return n;
 }
 
-void nodeobj_stop(void *state)
+void nodestatus_stop(struct nodestatus *n)
 {
-	struct nodeobj *n = state;
 	if (!n)
 		return;
 	loop_timer_del(n->lk->loop, n->timer);
