@@ -23,6 +23,7 @@
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
+#include "tests/unit/tmpcluster.h"
 
 /* JSON with ' for ", parsed; the test frees it. */
 static cJSON *J(const char *s)
@@ -396,32 +397,20 @@ END_TEST
 
 /* ---- DELETE and the collector's finalizers (server/registry/write.c) ---- */
 
-static char dir[] = "/tmp/lk-test-netctl-XXXXXX";
+static struct tmpcluster C;
 static struct store *st;
 static struct registry *reg;
 
 static void store_setup(void)
 {
-	char *path;
-	cJSON *ns = J("{'metadata':{'name':'default'}}");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	path = xasprintf("%s/db", dir);
-	st = store_open(path, NULL, NULL);
-	free(path);
-	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st, NULL, NULL);
-	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
-	cJSON_Delete(ns);
+	tmpcluster_open(&C, NULL);
+	st = C.st;
+	reg = C.reg;
 }
 
 static void store_teardown(void)
 {
-	char *cmd = xasprintf("rm -rf %s", dir);
-	registry_free(reg);
-	store_free(st);
-	(void)!system(cmd);
-	free(cmd);
-	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-netctl-XXXXXX");
+	tmpcluster_close(&C);
 }
 
 /* Delete (ns default) with a policy; the stored object after, or NULL. */

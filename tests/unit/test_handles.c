@@ -20,16 +20,11 @@
 #include "server/resources/resources.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"
-
-struct cluster {
-	char dir[32];
-	struct store *st;
-	struct registry *reg;
-};
+#include "tests/unit/tmpcluster.h"
 
 /* A: 10.96.0.0/24 and 30000-30099; B: 10.200.0.0/24 and 30000-30199 (the
  * port ranges overlap on purpose: the same node port is free in each). */
-static struct cluster A, B;
+static struct tmpcluster A, B;
 
 /* JSON with ' for " (manifests stay readable). */
 static cJSON *J(const char *s)
@@ -44,34 +39,11 @@ static cJSON *J(const char *s)
 	return j;
 }
 
-static void cluster_open(struct cluster *c, const char *cidr, const char *ports)
+static void cluster_open(struct tmpcluster *c, const char *cidr, const char *ports)
 {
 	struct registry_opts o = { cidr, ports };
-	struct lk_err err = { 0 };
-	char *path;
-	cJSON *ns = J("{'metadata':{'name':'default'}}");
-
-	snprintf(c->dir, sizeof(c->dir), "%s", "/tmp/lk-test-handles-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(c->dir));
-	path = xasprintf("%s/db", c->dir);
-	c->st = store_open(path, NULL, NULL);
-	free(path);
-	ck_assert_ptr_nonnull(c->st);
-	c->reg = registry_new(NULL, c->st, &o, &err);
-	ck_assert_msg(c->reg != NULL, "%s", err.msg);
-	ck_assert_int_eq(obj_create(c->reg, &res_namespace, "", ns, 0, NULL), 0);
+	tmpcluster_open(c, &o);
 	ck_assert_int_eq(store_commit(c->st, NULL), 0);
-	cJSON_Delete(ns);
-}
-
-static void cluster_close(struct cluster *c)
-{
-	char *cmd = xasprintf("rm -rf %s", c->dir);
-	registry_free(c->reg);
-	store_free(c->st);
-	(void)!system(cmd);
-	free(cmd);
-	memset(c, 0, sizeof(*c));
 }
 
 static void setup(void)
@@ -82,13 +54,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	cluster_close(&A);
-	cluster_close(&B);
+	tmpcluster_close(&A);
+	tmpcluster_close(&B);
 }
 
 /* Create a Service in c (namespace default); the stored object, or NULL
  * with err set. */
-static cJSON *create_svc(struct cluster *c, const char *json, unsigned flags,
+static cJSON *create_svc(struct tmpcluster *c, const char *json, unsigned flags,
 			 struct lk_err *err)
 {
 	cJSON *o = J(json);
@@ -105,12 +77,12 @@ static long node_port(const cJSON *svc)
 	return (long)jint(cJSON_GetArrayItem(jget(svc, "spec.ports"), 0), "nodePort", 0);
 }
 
-static uint32_t ips_free(const struct cluster *c)
+static uint32_t ips_free(const struct tmpcluster *c)
 {
 	return svcalloc_ip_free(c->reg->svcalloc);
 }
 
-static uint32_t ports_free(const struct cluster *c)
+static uint32_t ports_free(const struct tmpcluster *c)
 {
 	return svcalloc_port_free(c->reg->svcalloc);
 }
@@ -272,7 +244,7 @@ static int count_event(void *arg, cJSON *ev)
 	return 0;
 }
 
-static struct ev_count events_in(struct cluster *c)
+static struct ev_count events_in(struct tmpcluster *c)
 {
 	struct ev_count n = { 0, 0 };
 	ck_assert_int_eq(store_list(c->st, "events", "default", NULL, count_event, &n, NULL,

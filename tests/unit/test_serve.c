@@ -11,33 +11,20 @@
 #include "server/registry/serve.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
+#include "tests/unit/tmpcluster.h"
 
-static char dir[] = "/tmp/lk-test-serve-XXXXXX";
-static struct store *st;
+static struct tmpcluster C;
 
-/* A registry over a fresh store; the store goes with teardown. */
+/* A registry over a fresh store; both go with teardown. */
 static struct registry *new_registry(void)
 {
-	char *path;
-	struct registry *reg;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	path = xasprintf("%s/db", dir);
-	st = store_open(path, NULL, NULL);
-	free(path);
-	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st, NULL, NULL);
-	ck_assert_ptr_nonnull(reg);
-	return reg;
+	tmpcluster_open(&C, NULL);
+	return C.reg;
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf %s", dir);
-	store_free(st);
-	st = NULL;
-	(void)!system(cmd);
-	free(cmd);
-	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-serve-XXXXXX");
+	tmpcluster_close(&C);
 }
 
 static void log_a(void *arg, struct sub_call *c) { (void)arg; (void)c; }
@@ -69,7 +56,6 @@ START_TEST(subresources_by_kind_and_name)
 	ck_assert_ptr_null(registry_served(reg, &res_pod, "log", &arg));
 	ck_assert_ptr_eq(registry_served(reg, &res_pod, "exec", &arg), log_b);
 	registry_unserve(reg, &res_pod, "nope"); /* unknown: nothing happens */
-	registry_free(reg);
 }
 END_TEST
 
@@ -102,7 +88,6 @@ START_TEST(checks_in_registration_order)
 	c = registry_checks(reg, &n);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(c[2].name, "proxy");
-	registry_free(reg);
 }
 END_TEST
 

@@ -18,8 +18,9 @@
 #include "server/resources/resources.h"
 #include "server/resources/svcalloc.h"
 #include "server/store/store.h"
+#include "tests/unit/tmpcluster.h"
 
-static char dir[] = "/tmp/lk-test-svc-XXXXXX";
+static struct tmpcluster C;
 static struct store *st;
 static struct registry *reg;
 static struct svcalloc *sa; /* reg's allocators */
@@ -39,29 +40,18 @@ static cJSON *J(const char *s)
 
 static void setup(void)
 {
-	char *path;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	path = xasprintf("%s/db", dir);
-	st = store_open(path, NULL, NULL);
-	free(path);
-	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st, NULL, NULL);
-	cJSON *ns = J("{'metadata':{'name':'default'}}");
-	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
-	cJSON_Delete(ns);
+	tmpcluster_open(&C, NULL);
+	st = C.st;
+	reg = C.reg;
 	sa = reg->svcalloc;
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf %s", dir);
-	registry_free(reg);
+	tmpcluster_close(&C);
+	st = NULL;
 	reg = NULL;
 	sa = NULL;
-	store_free(st);
-	(void)!system(cmd);
-	free(cmd);
-	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-svc-XXXXXX");
 }
 
 /* Create a Service; returns the stored object (or NULL, err set). */

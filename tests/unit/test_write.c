@@ -13,33 +13,22 @@
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
+#include "tests/unit/tmpcluster.h"
 
-static char dir[] = "/tmp/lk-test-write-XXXXXX";
+static struct tmpcluster C;
 static struct store *st;
 static struct registry *reg;
 
 static void setup(void)
 {
-	char *path;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	path = xasprintf("%s/db", dir);
-	st = store_open(path, NULL, NULL);
-	free(path);
-	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st, NULL, NULL);
-	cJSON *ns = cJSON_Parse("{\"metadata\":{\"name\":\"default\"}}");
-	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
-	cJSON_Delete(ns);
+	tmpcluster_open(&C, NULL);
+	st = C.st;
+	reg = C.reg;
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf %s", dir);
-	registry_free(reg);
-	store_free(st);
-	(void)!system(cmd);
-	free(cmd);
-	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-write-XXXXXX");
+	tmpcluster_close(&C);
 	lk_random_seed(0);
 }
 
