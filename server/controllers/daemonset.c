@@ -580,9 +580,9 @@ static void on_node(void *arg, enum store_ev_type type, const cJSON *node, const
 void *daemonset_start(struct labkube *lk)
 {
 	struct dsc *dsc = xcalloc(1, sizeof(*dsc));
-	dsc->pods = wl_informer(lk, &res_pod);
-	dsc->nodes = wl_informer(lk, &res_node);
-	dsc->revs = wl_informer(lk, &res_controllerrevision);
+	dsc->pods = informer_new(lk->reg, &res_pod);
+	dsc->nodes = informer_new(lk->reg, &res_node);
+	dsc->revs = informer_new(lk->reg, &res_controllerrevision);
 	wl_ctl_start(&dsc->ctl, lk, "daemonset", &res_daemonset, ds_sync, dsc);
 	informer_on(dsc->pods, on_pod, dsc);
 	informer_on(dsc->nodes, on_node, dsc);
@@ -595,8 +595,8 @@ void daemonset_stop(void *state)
 	if (!dsc)
 		return;
 	wl_ctl_stop(&dsc->ctl);
-	wl_informer_put(dsc->pods);
-	wl_informer_put(dsc->nodes);
-	wl_informer_put(dsc->revs);
+	informer_free(dsc->pods);
+	informer_free(dsc->nodes);
+	informer_free(dsc->revs);
 	free(dsc);
 }

@@ -1219,8 +1219,8 @@ static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const c
 void *deployment_start(struct labkube *lk)
 {
 	struct dc *dc = xcalloc(1, sizeof(*dc));
-	dc->rsets = wl_informer(lk, &res_replicaset);
-	dc->pods = wl_informer(lk, &res_pod);
+	dc->rsets = informer_new(lk->reg, &res_replicaset);
+	dc->pods = informer_new(lk->reg, &res_pod);
 	wl_ctl_start(&dc->ctl, lk, "deployment", &res_deployment, deploy_sync, dc);
 	informer_on(dc->rsets, on_rs, dc);
 	informer_on(dc->pods, on_pod, dc);
@@ -1233,7 +1233,7 @@ void deployment_stop(void *state)
 	if (!dc)
 		return;
 	wl_ctl_stop(&dc->ctl);
-	wl_informer_put(dc->rsets);
-	wl_informer_put(dc->pods);
+	informer_free(dc->rsets);
+	informer_free(dc->pods);
 	free(dc);
 }

@@ -33,42 +33,6 @@
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
 
-/* ---- shared informers ---- */
-
-static struct shared_informer {
-	const struct resource *res;
-	struct informer *inf;
-	int refs;
-} shared[8];
-
-struct informer *netctl_informer(struct labkube *lk, const struct resource *res)
-{
-	struct shared_informer *free_slot = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
-		if (shared[i].res == res) {
-			shared[i].refs++;
-			return shared[i].inf;
-		}
-		if (!shared[i].res && !free_slot)
-			free_slot = &shared[i];
-	}
-	if (!free_slot)
-		lk_die("controllers: too many shared informers");
-	free_slot->res = res;
-	free_slot->inf = informer_new(lk->reg, res);
-	free_slot->refs = 1;
-	return free_slot->inf;
-}
-
-void netctl_informer_put(const struct resource *res)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
-		if (shared[i].res == res && --shared[i].refs == 0) {
-			informer_free(shared[i].inf);
-			memset(&shared[i], 0, sizeof(shared[i]));
-		}
-}
-
 /* ---- Service and Pod rules ---- */
 
 bool svc_selects(const cJSON *svc)
@@ -742,9 +706,9 @@ void *endpoints_start(struct labkube *lk)
 {
 	struct epc *c = xcalloc(1, sizeof(*c));
 	c->lk = lk;
-	c->svcs = netctl_informer(lk, &res_service);
-	c->pods = netctl_informer(lk, &res_pod);
-	c->eps = netctl_informer(lk, &res_endpoints);
+	c->svcs = informer_new(lk->reg, &res_service);
+	c->pods = informer_new(lk->reg, &res_pod);
+	c->eps = informer_new(lk->reg, &res_endpoints);
 	c->wq = workqueue_new(lk->loop, "endpoints", ep_sync, c);
 	c->tt = trigger_tracker_new();
 	c->running = true;
@@ -766,8 +730,8 @@ void endpoints_stop(void *state)
 	loop_timer_del(c->lk->loop, c->resync);
 	workqueue_free(c->wq);
 	trigger_tracker_free(c->tt);
-	netctl_informer_put(&res_service);
-	netctl_informer_put(&res_pod);
-	netctl_informer_put(&res_endpoints);
+	informer_free(c->svcs);
+	informer_free(c->pods);
+	informer_free(c->eps);
 	free(c);
 }

@@ -708,10 +708,10 @@ void *endpointslice_start(struct labkube *lk)
 {
 	struct esc *c = xcalloc(1, sizeof(*c));
 	c->lk = lk;
-	c->svcs = netctl_informer(lk, &res_service);
-	c->pods = netctl_informer(lk, &res_pod);
-	c->eps = netctl_informer(lk, &res_endpoints);
-	c->slices = netctl_informer(lk, &res_endpointslice);
+	c->svcs = informer_new(lk->reg, &res_service);
+	c->pods = informer_new(lk->reg, &res_pod);
+	c->eps = informer_new(lk->reg, &res_endpoints);
+	c->slices = informer_new(lk->reg, &res_endpointslice);
 	c->wq = workqueue_new(lk->loop, "endpointslice", slice_sync, c);
 	c->tt = trigger_tracker_new();
 	c->running = true;
@@ -735,9 +735,9 @@ void endpointslice_stop(void *state)
 	loop_timer_del(c->lk->loop, c->resync);
 	workqueue_free(c->wq);
 	trigger_tracker_free(c->tt);
-	netctl_informer_put(&res_service);
-	netctl_informer_put(&res_pod);
-	netctl_informer_put(&res_endpoints);
-	netctl_informer_put(&res_endpointslice);
+	informer_free(c->svcs);
+	informer_free(c->pods);
+	informer_free(c->eps);
+	informer_free(c->slices);
 	free(c);
 }

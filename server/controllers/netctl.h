@@ -36,12 +36,6 @@ void endpointslice_stop(void *state);
 void *gc_start(struct labkube *lk);
 void gc_stop(void *state);
 
-/* ---- shared informers (endpoints.c) ----
- * The endpoints and endpointslice controllers watch the same kinds: one
- * informer per kind, reference-counted. put() with the same resource. */
-struct informer *netctl_informer(struct labkube *lk, const struct resource *res);
-void netctl_informer_put(const struct resource *res);
-
 /* ---- Service and Pod helpers (endpoints.c), as upstream's ---- */
 #define LABEL_SERVICE_NAME "kubernetes.io/service-name"
 #define LABEL_MANAGED_BY "endpointslice.kubernetes.io/managed-by"

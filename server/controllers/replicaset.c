@@ -32,43 +32,6 @@
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
 
-/* ---- shared informers ---- */
-
-static struct shared_inf {
-	const struct resource *res;
-	struct informer *inf;
-	int refs;
-} shared[16];
-
-struct informer *wl_informer(struct labkube *lk, const struct resource *res)
-{
-	struct shared_inf *free_slot = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(shared); i++) {
-		if (shared[i].inf && shared[i].res == res) {
-			shared[i].refs++;
-			return shared[i].inf;
-		}
-		if (!shared[i].inf && !free_slot)
-			free_slot = &shared[i];
-	}
-	if (!free_slot)
-		lk_die("controllers: too many shared informers");
-	free_slot->res = res;
-	free_slot->inf = informer_new(lk->reg, res);
-	free_slot->refs = 1;
-	return free_slot->inf;
-}
-
-void wl_informer_put(struct informer *inf)
-{
-	for (size_t i = 0; inf && i < ARRAY_SIZE(shared); i++)
-		if (shared[i].inf == inf && --shared[i].refs == 0) {
-			informer_free(inf);
-			shared[i].inf = NULL;
-			shared[i].res = NULL;
-		}
-}
-
 /* ---- the controller skeleton ---- */
 
 struct wl_delayed {
@@ -102,7 +65,7 @@ void wl_ctl_start(struct wl_ctl *c, struct labkube *lk, const char *name,
 		  const struct resource *res, workqueue_fn sync, void *arg)
 {
 	c->lk = lk;
-	c->objs = wl_informer(lk, res);
+	c->objs = informer_new(lk->reg, res);
 	c->wq = workqueue_new(lk->loop, name, sync, arg);
 	c->running = true;
 	informer_on(c->objs, on_own, c);
@@ -126,7 +89,7 @@ void wl_ctl_stop(struct wl_ctl *c)
 	}
 	workqueue_free(c->wq);
 	c->wq = NULL;
-	wl_informer_put(c->objs);
+	informer_free(c->objs);
 	c->objs = NULL;
 }
 
@@ -973,7 +936,7 @@ static struct rsc *rsc_start(struct labkube *lk, const struct resource *res,
 	struct rsc *r = xcalloc(1, sizeof(*r));
 	r->res = res;
 	r->component = component;
-	r->pods = wl_informer(lk, &res_pod);
+	r->pods = informer_new(lk->reg, &res_pod);
 	wl_ctl_start(&r->ctl, lk, component, res, rs_sync, r);
 	informer_on(r->pods, on_pod, r);
 	return r;
@@ -985,7 +948,7 @@ static void rsc_stop(void *state)
 	if (!r)
 		return;
 	wl_ctl_stop(&r->ctl);
-	wl_informer_put(r->pods);
+	informer_free(r->pods);
 	free(r);
 }
 

@@ -470,7 +470,7 @@ static void on_node(void *arg, enum store_ev_type type, const cJSON *node, const
 void *scheduler_start(struct labkube *lk)
 {
 	struct sched *sc = xcalloc(1, sizeof(*sc));
-	sc->nodes = wl_informer(lk, &res_node);
+	sc->nodes = informer_new(lk->reg, &res_node);
 	wl_ctl_start(&sc->ctl, lk, "scheduler", &res_pod, sched_sync, sc);
 	informer_on(sc->ctl.objs, on_pod, sc);
 	informer_on(sc->nodes, on_node, sc);
@@ -483,7 +483,7 @@ void scheduler_stop(void *state)
 	if (!sc)
 		return;
 	wl_ctl_stop(&sc->ctl);
-	wl_informer_put(sc->nodes);
+	informer_free(sc->nodes);
 	backoff_clear(sc);
 	free(sc);
 }

@@ -262,7 +262,7 @@ void *servicelb_start(struct labkube *lk)
 		free(lbc);
 		return NULL;
 	}
-	lbc->svcs = netctl_informer(lk, &res_service);
+	lbc->svcs = informer_new(lk->reg, &res_service);
 	lbc->wq = workqueue_new(lk->loop, "servicelb", lb_sync, lbc);
 	lbc->running = true;
 	informer_on(lbc->svcs, on_service, lbc);
@@ -277,7 +277,7 @@ void servicelb_stop(void *state)
 		return;
 	lbc->running = false;
 	workqueue_free(lbc->wq);
-	netctl_informer_put(&res_service);
+	informer_free(lbc->svcs);
 	free(lbc->as);
 	free(lbc);
 }

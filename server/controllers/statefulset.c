@@ -611,8 +611,8 @@ static void on_pod(void *arg, enum store_ev_type type, const cJSON *pod, const c
 void *statefulset_start(struct labkube *lk)
 {
 	struct ssc *ssc = xcalloc(1, sizeof(*ssc));
-	ssc->pods = wl_informer(lk, &res_pod);
-	ssc->revs = wl_informer(lk, &res_controllerrevision);
+	ssc->pods = informer_new(lk->reg, &res_pod);
+	ssc->revs = informer_new(lk->reg, &res_controllerrevision);
 	wl_ctl_start(&ssc->ctl, lk, "statefulset", &res_statefulset, sts_sync, ssc);
 	informer_on(ssc->pods, on_pod, ssc);
 	return ssc;
@@ -624,7 +624,7 @@ void statefulset_stop(void *state)
 	if (!ssc)
 		return;
 	wl_ctl_stop(&ssc->ctl);
-	wl_informer_put(ssc->pods);
-	wl_informer_put(ssc->revs);
+	informer_free(ssc->pods);
+	informer_free(ssc->revs);
 	free(ssc);
 }

@@ -59,15 +59,12 @@ void scheduler_stop(void *state);
 
 #define WL_RESYNC_MS 30000
 
-/* One informer per kind, shared and reference-counted. */
-struct informer *wl_informer(struct labkube *lk, const struct resource *res);
-void wl_informer_put(struct informer *inf);
-
 struct wl_delayed;
 
 /*
- * A controller's skeleton. Keep it in static storage: handlers registered
- * on shared informers outlive a stopped controller and check `running`.
+ * A controller's skeleton. Its informers are references to the registry's
+ * shared caches (informer.h): wl_ctl_stop releases them, and their handlers
+ * with them.
  */
 struct wl_ctl {
 	struct labkube *lk;

@@ -24,6 +24,7 @@
 #include "common/err.h"
 
 struct event_recorder;
+struct inf_cache;
 struct loop;
 struct ready_check;
 struct served;
@@ -40,6 +41,9 @@ struct registry {
 	size_t nchecks;
 	struct svcalloc *svcalloc;      /* cluster IPs and node ports (svcalloc.h) */
 	struct event_recorder *events;  /* repeats to count (event.h) */
+	/* The shared informer caches, one per kind (informer.c): a short list,
+	 * a handful of kinds. Every informer is released before registry_free. */
+	struct inf_cache *informers;
 };
 
 /* The Service ranges; NULL fields (or opts) take upstream's defaults,

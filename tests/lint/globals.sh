@@ -31,13 +31,7 @@ ALLOWED=(
 )
 
 # FILE SYMBOL   # why, and what removes it
-KNOWN=(
-	# The controllers' private tables of shared informers, keyed by kind
-	# only (two registries in one process would share them): the
-	# shared, reference-counted informers of server/registry replace them.
-	"server/controllers/endpoints.c shared"
-	"server/controllers/replicaset.c shared"
-)
+KNOWN=()
 
 declare -A listed seen
 for k in "${ALLOWED[@]}" "${KNOWN[@]}"; do listed[$k]=1; done
