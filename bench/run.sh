@@ -13,6 +13,7 @@
 #   wrk      bench/proxy-wrk.sh 7 3               (NodePort vs pod IP, wrk)
 #   dns      bench/dns.sh                         (labkube vs dnsmasq, dnsperf)
 #   pods     bench/pods.sh                        (start-up, memory per pod)
+#   memory   bench/memory.sh                      (server RSS: idle, 1,000 Services, 1,000 Pods)
 #
 # Then RESULTS.md is assembled from those files under a header naming the
 # commit, the date, the machine, the binary and the load average: only when
@@ -81,7 +82,7 @@ for tool in ip git wrk hey nft dnsperf dnsmasq kubectl curl dig unshare "$py"; d
 	command -v "$tool" >/dev/null 2>&1 || die "missing $tool (make bench installs wrk, hey, dnsperf, dnsmasq-base)"
 done
 
-all_sections="api sync apply wrk dns pods"
+all_sections="api sync apply wrk dns pods memory"
 sections=${LKB_SECTIONS:-$all_sections}
 for s in $sections; do
 	case " $all_sections " in *" $s "*) ;; *) die "unknown section '$s' in LKB_SECTIONS (have: $all_sections)" ;; esac
@@ -203,6 +204,12 @@ for s in $sections; do
 			step pods env LKB_PODS_SIZES="${LKB_PODS_SIZES:-1,10}" LKB_PODS_ROUNDS="${LKB_PODS_ROUNDS:-1}" "$here/pods.sh"
 		else
 			step pods "$here/pods.sh"
+		fi ;;
+	memory)
+		if [ "$quick" = 1 ]; then
+			step memory env LKB_MEM_SERVICES=100 LKB_MEM_PODS=50 "$here/memory.sh"
+		else
+			step memory "$here/memory.sh"
 		fi ;;
 	esac
 done
