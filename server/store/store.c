@@ -926,7 +926,12 @@ static int setup_db(struct store *st, struct lk_err *err)
 	static const char pragmas[] =
 		"PRAGMA synchronous = FULL;"
 		"PRAGMA journal_size_limit = 67108864;" /* 64 MiB */
-		"PRAGMA cache_size = -32768;"
+		/* SQLite's own default, 2 MiB. The page cache is resident heap
+		 * that is never given back; at 32 MiB it filled with the change
+		 * log's pages and was most of the server's growth with 1,000
+		 * pods (bench/memory.sh). Pages beyond it are a pread away in the
+		 * kernel's page cache; writes touch the last pages of each b-tree. */
+		"PRAGMA cache_size = -2048;"
 		"PRAGMA temp_store = MEMORY;";
 	sqlite3_stmt *s = NULL;
 	bool wal;
