@@ -153,3 +153,70 @@ void jput(cJSON *obj, const char *key, cJSON *val)
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
 	cJSON_AddItemToObject(obj, key, val);
 }
+
+/* ---- packed copies (see json_pack in json.h) ---- */
+
+struct pack {
+	cJSON *node;    /* next free node */
+	char *str;      /* next free string byte */
+};
+
+/* Nodes and string bytes of j and everything under it (not its siblings). */
+static size_t pack_size(const cJSON *j, size_t *nodes)
+{
+	size_t bytes = 0;
+
+	(*nodes)++;
+	if (j->string)
+		bytes += strlen(j->string) + 1;
+	if (j->valuestring)
+		bytes += strlen(j->valuestring) + 1;
+	for (const cJSON *c = j->child; c; c = c->next)
+		bytes += pack_size(c, nodes);
+	return bytes;
+}
+
+static char *pack_str(struct pack *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = memcpy(p->str, s, n);
+	p->str += n;
+	return d;
+}
+
+/* Copy j and everything under it (not its siblings). */
+static cJSON *pack_node(struct pack *p, const cJSON *j)
+{
+	cJSON *n = p->node++, *last = NULL;
+
+	*n = (cJSON){ 0 };
+	n->type = j->type & ~(cJSON_IsReference | cJSON_StringIsConst);
+	n->valueint = j->valueint;
+	n->valuedouble = j->valuedouble;
+	if (j->string)
+		n->string = pack_str(p, j->string);
+	if (j->valuestring)
+		n->valuestring = pack_str(p, j->valuestring);
+	for (const cJSON *c = j->child; c; c = c->next) {
+		cJSON *k = pack_node(p, c);
+		if (last) {
+			last->next = k;
+			k->prev = last;
+		} else {
+			n->child = k;
+		}
+		last = k;
+	}
+	if (last)
+		n->child->prev = last;  /* cJSON's convention: the head points at the tail */
+	return n;
+}
+
+cJSON *json_pack(const cJSON *obj)
+{
+	size_t nodes = 0, bytes = pack_size(obj, &nodes);
+	cJSON *root = xmalloc(nodes * sizeof(cJSON) + bytes);
+	struct pack p = { root, (char *)(root + nodes) };
+
+	return pack_node(&p, obj);
+}

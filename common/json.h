@@ -32,6 +32,18 @@ bool jequal(const cJSON *a, const cJSON *b);
 /* Integral double check (for JSON numbers that must be integers). */
 bool jis_int(const cJSON *v);
 
+/*
+ * A read-only copy of obj (not its siblings) in one allocation: its nodes,
+ * then every key and string value. Free it with free(), never with
+ * cJSON_Delete, and never add to it or detach from it. cJSON's own copy
+ * costs a malloc per node, key and string value, each with its header and
+ * rounding: about twice the bytes, spread over the heap. Readers see
+ * ordinary nodes through the const API; cJSON_Duplicate of it (or of any
+ * part of it) is an ordinary copy (no IsReference or StringIsConst flag is
+ * set here).
+ */
+cJSON *json_pack(const cJSON *obj);
+
 /* Parse YAML (one document) into cJSON; NULL on error with *msg set (static). */
 cJSON *yaml_to_json(const char *buf, size_t len, const char **msg);
 

@@ -73,9 +73,10 @@ struct informer {
 	struct inf_cache *c;
 };
 
+/* Cached objects are json_pack() copies: one allocation each. */
 static void free_json(void *p)
 {
-	cJSON_Delete(p);
+	free(p);
 }
 
 static void sweep(struct inf_cache *c)
@@ -123,13 +124,13 @@ static int on_change(void *arg, const struct store_event *ev)
 	if (ev->type == STORE_DELETED)
 		old = htab_dels(&c->cache, key);
 	else
-		old = htab_puts(&c->cache, key, cJSON_Duplicate(ev->obj, 1));
+		old = htab_puts(&c->cache, key, json_pack(ev->obj));
 	c->dispatching++;
 	for (struct handler *h = c->handlers; h; h = h->next)
 		if (h->fn && h->seq < seq)
 			h->fn(h->arg, ev->type, ev->obj, ev->prev ? ev->prev : old);
 	c->dispatching--;
-	cJSON_Delete(old);
+	free(old);
 	if (!c->dispatching) {
 		if (c->removed)
 			sweep(c);
@@ -143,7 +144,8 @@ static int load_one(void *arg, cJSON *obj)
 {
 	struct inf_cache *c = arg;
 	char key[512];
-	cJSON_Delete(htab_puts(&c->cache, obj_key(obj, key), obj));
+	free(htab_puts(&c->cache, obj_key(obj, key), json_pack(obj)));
+	cJSON_Delete(obj);
 	return 0;
 }
 

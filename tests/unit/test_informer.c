@@ -116,6 +116,43 @@ START_TEST(one_cache_per_kind)
 }
 END_TEST
 
+/* The cache holds packed copies (one allocation each): they read as the
+ * object, arrays and numbers included, and duplicate into ordinary cJSON. */
+START_TEST(packed_copy_reads_as_the_object)
+{
+	cJSON *ep = cJSON_Parse("{\"metadata\":{\"name\":\"e\",\"labels\":{\"a\":\"b\"}},"
+				"\"subsets\":[{\"addresses\":[{\"ip\":\"10.244.0.5\"},"
+				"{\"ip\":\"10.244.0.6\"}],\"ports\":[{\"port\":8080,"
+				"\"protocol\":\"TCP\"}]}]}");
+	struct informer *inf = informer_new(reg, &res_endpoints);
+	ck_assert_int_eq(obj_create(reg, &res_endpoints, "default", ep, 0, NULL), 0);
+	commit();
+	const cJSON *got = informer_get(inf, "default", "e");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(jstr_or(got, "metadata.labels.a", ""), "b");
+	const cJSON *addrs = jget(cJSON_GetArrayItem(jget(got, "subsets"), 0), "addresses");
+	ck_assert_int_eq(cJSON_GetArraySize(addrs), 2);
+	ck_assert_str_eq(jstr_or(cJSON_GetArrayItem(addrs, 1), "ip", ""), "10.244.0.6");
+	ck_assert_ptr_eq(addrs->child->prev, cJSON_GetArrayItem(addrs, 1));
+	const cJSON *port = cJSON_GetArrayItem(jget(cJSON_GetArrayItem(jget(got, "subsets"), 0), "ports"), 0);
+	ck_assert_int_eq(jint(port, "port", 0), 8080);
+	/* an ordinary copy, equal, that outlives the cached one */
+	cJSON *dup = cJSON_Duplicate(got, 1);
+	ck_assert(cJSON_Compare(dup, got, 1));
+	cJSON_Delete(ep);
+	ep = cJSON_Duplicate(got, 1);
+	cJSON_ReplaceItemInObject(jget(ep, "metadata"), "labels", cJSON_Parse("{\"a\":\"c\"}"));
+	ck_assert_int_eq(obj_update(reg, &res_endpoints, "default", "e", ep, 0, NULL), 0);
+	commit();
+	ck_assert_str_eq(jstr_or(informer_get(inf, "default", "e"), "metadata.labels.a", ""), "c");
+	ck_assert_str_eq(jstr_or(dup, "metadata.labels.a", ""), "b");
+	ck_assert_int_eq(cJSON_GetArraySize(jget(dup, "subsets")), 1);
+	cJSON_Delete(dup);
+	cJSON_Delete(ep);
+	informer_free(inf);
+}
+END_TEST
+
 START_TEST(handlers_in_order_added_and_removed)
 {
 	struct informer *a = informer_new(reg, &res_configmap);
@@ -243,6 +280,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("shared");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, one_cache_per_kind);
+	tcase_add_test(tc, packed_copy_reads_as_the_object);
 	tcase_add_test(tc, handlers_in_order_added_and_removed);
 	tcase_add_test(tc, handler_removes_itself);
 	tcase_add_test(tc, handler_releases_last_reference);
