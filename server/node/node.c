@@ -106,8 +106,8 @@ static struct npod *track(struct node *n, const cJSON *obj)
 	snprintf(p->uid, sizeof(p->uid), "%s", jstr_or(obj, "metadata.uid", ""));
 	snprintf(p->ns, sizeof(p->ns), "%s", jstr_or(obj, "metadata.namespace", ""));
 	snprintf(p->name, sizeof(p->name), "%s", jstr_or(obj, "metadata.name", ""));
-	snprintf(p->dir, sizeof(p->dir), "%s/%s", n->podsdir, p->uid);
-	p->obj = cJSON_Duplicate(obj, 1);
+	p->dir = xasprintf("%s/%s", n->podsdir, p->uid);
+	p->obj = json_pack(obj);
 	p->host_network = jbool(obj, "spec.hostNetwork", false);
 	p->sb_fd = p->sb_report_fd = -1;
 	p->ctrs = xcalloc((size_t)(cJSON_GetArraySize(init) + cJSON_GetArraySize(app)) + 1,
@@ -155,8 +155,9 @@ static void untrack(struct node *n, struct npod *p)
 	free(p->sb_err);
 	free(p->mount_err);
 	free(p->ctrs);
-	cJSON_Delete(p->obj);
+	free(p->obj);
 	cJSON_Delete(p->written);
+	free(p->dir);
 	free(p);
 }
 
@@ -368,9 +369,8 @@ static void write_status(struct node *n, struct npod *p)
 	jdel(copy, "metadata.resourceVersion");
 	if (obj_update(n->lk->reg, &res_pod, p->ns, p->name, copy, WRITE_STATUS, &err) == 0 &&
 	    str_eq(jstr(copy, "metadata.uid"), p->uid)) {
-		cJSON_Delete(p->obj);
-		p->obj = copy;
-		copy = NULL;
+		free(p->obj);
+		p->obj = json_pack(copy);
 	} else if (err.code != LK_ENOTFOUND && err.code != LK_OK) {
 		lk_log("node: cannot update the status of pod '%s/%s': %s", p->ns, p->name, err.msg);
 	}
@@ -517,8 +517,8 @@ static void on_pod(void *arg, enum store_ev_type type, const cJSON *obj, const c
 	if (!p) {
 		p = track(n, obj);
 	} else {
-		cJSON_Delete(p->obj);
-		p->obj = cJSON_Duplicate(obj, 1);
+		free(p->obj);
+		p->obj = json_pack(obj);
 	}
 	node_enqueue(n, p, 0);
 }

@@ -265,11 +265,11 @@ void log_render(const char *buf, size_t len, const struct log_opts *o,
 struct npod {
 	struct node *node;
 	char uid[64], ns[254], name[254];
-	cJSON *obj;             /* latest object (owned copy) */
+	cJSON *obj;             /* latest object (owned json_pack copy: free()) */
 	bool gone;              /* deleted from the API or not ours any more */
 	char ip[LK_IP4_STRLEN];
 	bool host_network;
-	char dir[4096];         /* <data>/pods/<uid> */
+	char *dir;              /* <data>/pods/<uid>, owned */
 
 	enum { SB_NONE, SB_STARTING, SB_READY } sb;
 	pid_t sb_pid;
