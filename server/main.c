@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -356,8 +357,41 @@ static int64_t cron(struct loop *l, void *arg)
 	return 30000;
 }
 
+/*
+ * Give freed heap back to the kernel after bulk work. glibc returns only
+ * the top of the heap by itself; the objects of a burst of changes (their
+ * copies, JSON buffers, SQLite pages) are freed all over it, and the free
+ * pages stayed resident: 1,000 pods left about 11 MiB of them behind
+ * (measured with malloc_stats and malloc_trim). Trim when the store has
+ * committed since the last trim, at most once every TRIM_MS: an idle
+ * server never trims, a busy one every 2 s (a walk of the free chunks and
+ * an madvise per free page run, well under a millisecond here).
+ */
+#define TRIM_MS 2000
+
+struct trim {
+	struct labkube *lk;
+	int64_t rev;        /* the committed revision at the last trim */
+	uint64_t last;      /* monotonic ms of the last trim */
+};
+
+static int64_t trim_tick(struct loop *l, void *arg)
+{
+	struct trim *t = arg;
+	int64_t rev = store_committed_rev(t->lk->store);
+	uint64_t now = lk_now_ms();
+
+	if (rev != t->rev && now - t->last >= TRIM_MS) {
+		malloc_trim(0);
+		t->rev = rev;
+		t->last = now;
+	}
+	return 1000;
+}
+
 static int cmd_server(int argc, char **argv)
 {
+	struct trim trim = { 0 };
 	struct labkube lk = { 0 };
 	struct lk_err err = { 0 };
 	struct lockfile dir_lock = LOCKFILE_INIT, ns_lock = LOCKFILE_INIT;
@@ -409,6 +443,8 @@ static int cmd_server(int argc, char **argv)
 		goto out;
 	loop_fd_add(lk.loop, sfd, LOOP_READ, on_signal, &lk);
 	loop_timer_add(lk.loop, 30000, cron, &lk);
+	trim.lk = &lk;
+	loop_timer_add(lk.loop, 1000, trim_tick, &trim);
 	write_kubeconfigs(&lk, &kcfg);
 	if (!lk.cfg.quiet)
 		printf("labkube: API at %s; kubectl --kubeconfig %s\n", lk.server_url, kcfg);
