@@ -212,11 +212,41 @@ static cJSON *pack_node(struct pack *p, const cJSON *j)
 	return n;
 }
 
+/* The block: this header, then the nodes (the root first), then strings. */
+struct pack_hdr {
+	size_t refs;
+	size_t pad;     /* the nodes stay 16-aligned, as malloc's */
+};
+
+static struct pack_hdr *pack_hdr(const cJSON *root)
+{
+	return (struct pack_hdr *)root - 1;
+}
+
 cJSON *json_pack(const cJSON *obj)
 {
 	size_t nodes = 0, bytes = pack_size(obj, &nodes);
-	cJSON *root = xmalloc(nodes * sizeof(cJSON) + bytes);
+	struct pack_hdr *h = xmalloc(sizeof(*h) + nodes * sizeof(cJSON) + bytes);
+	cJSON *root = (cJSON *)(h + 1);
 	struct pack p = { root, (char *)(root + nodes) };
 
+	h->refs = 1;
 	return pack_node(&p, obj);
+}
+
+const cJSON *json_pack_ref(const cJSON *packed)
+{
+	pack_hdr(packed)->refs++;
+	return packed;
+}
+
+void json_pack_free(const cJSON *packed)
+{
+	struct pack_hdr *h;
+
+	if (!packed)
+		return;
+	h = pack_hdr(packed);
+	if (!--h->refs)
+		free(h);
 }

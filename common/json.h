@@ -33,16 +33,20 @@ bool jequal(const cJSON *a, const cJSON *b);
 bool jis_int(const cJSON *v);
 
 /*
- * A read-only copy of obj (not its siblings) in one allocation: its nodes,
- * then every key and string value. Free it with free(), never with
- * cJSON_Delete, and never add to it or detach from it. cJSON's own copy
+ * A read-only, reference-counted copy of obj (not its siblings) in one
+ * allocation: its nodes, then every key and string value. cJSON's own copy
  * costs a malloc per node, key and string value, each with its header and
  * rounding: about twice the bytes, spread over the heap. Readers see
  * ordinary nodes through the const API; cJSON_Duplicate of it (or of any
  * part of it) is an ordinary copy (no IsReference or StringIsConst flag is
- * set here).
+ * set here). Never modify it, never cJSON_Delete or free() it: json_pack
+ * returns it with one reference, json_pack_ref adds one (and returns the
+ * same pointer), json_pack_free drops one (NULL-safe) and frees the block
+ * with the last. Only the root of a packed copy can be ref'd or freed.
  */
 cJSON *json_pack(const cJSON *obj);
+const cJSON *json_pack_ref(const cJSON *packed);
+void json_pack_free(const cJSON *packed);
 
 /* Parse YAML (one document) into cJSON; NULL on error with *msg set (static). */
 cJSON *yaml_to_json(const char *buf, size_t len, const char **msg);

@@ -96,6 +96,19 @@ static void add_ctrs(struct npod *p, const cJSON *arr, bool init)
 	}
 }
 
+/* The pod as the handler heard it: the informer's cached copy when it is
+ * that very version (shared, one reference more), else a copy of our own. */
+static const cJSON *pod_copy(struct node *n, const cJSON *obj)
+{
+	const cJSON *c = informer_get(n->pods, jstr_or(obj, "metadata.namespace", ""),
+				      jstr_or(obj, "metadata.name", ""));
+
+	if (c && str_eq(jstr(c, "metadata.uid"), jstr(obj, "metadata.uid")) &&
+	    str_eq(jstr(c, "metadata.resourceVersion"), jstr(obj, "metadata.resourceVersion")))
+		return json_pack_ref(c);
+	return json_pack(obj);
+}
+
 static struct npod *track(struct node *n, const cJSON *obj)
 {
 	struct npod *p = xcalloc(1, sizeof(*p));
@@ -107,7 +120,7 @@ static struct npod *track(struct node *n, const cJSON *obj)
 	snprintf(p->ns, sizeof(p->ns), "%s", jstr_or(obj, "metadata.namespace", ""));
 	snprintf(p->name, sizeof(p->name), "%s", jstr_or(obj, "metadata.name", ""));
 	p->dir = xasprintf("%s/%s", n->podsdir, p->uid);
-	p->obj = json_pack(obj);
+	p->obj = pod_copy(n, obj);
 	p->host_network = jbool(obj, "spec.hostNetwork", false);
 	p->sb_fd = p->sb_report_fd = -1;
 	p->ctrs = xcalloc((size_t)(cJSON_GetArraySize(init) + cJSON_GetArraySize(app)) + 1,
@@ -155,7 +168,7 @@ static void untrack(struct node *n, struct npod *p)
 	free(p->sb_err);
 	free(p->mount_err);
 	free(p->ctrs);
-	free(p->obj);
+	json_pack_free(p->obj);
 	cJSON_Delete(p->written);
 	free(p->dir);
 	free(p);
@@ -369,7 +382,7 @@ static void write_status(struct node *n, struct npod *p)
 	jdel(copy, "metadata.resourceVersion");
 	if (obj_update(n->lk->reg, &res_pod, p->ns, p->name, copy, WRITE_STATUS, &err) == 0 &&
 	    str_eq(jstr(copy, "metadata.uid"), p->uid)) {
-		free(p->obj);
+		json_pack_free(p->obj);
 		p->obj = json_pack(copy);
 	} else if (err.code != LK_ENOTFOUND && err.code != LK_OK) {
 		lk_log("node: cannot update the status of pod '%s/%s': %s", p->ns, p->name, err.msg);
@@ -517,8 +530,8 @@ static void on_pod(void *arg, enum store_ev_type type, const cJSON *obj, const c
 	if (!p) {
 		p = track(n, obj);
 	} else {
-		free(p->obj);
-		p->obj = json_pack(obj);
+		json_pack_free(p->obj);
+		p->obj = pod_copy(n, obj);
 	}
 	node_enqueue(n, p, 0);
 }

@@ -265,7 +265,8 @@ void log_render(const char *buf, size_t len, const struct log_opts *o,
 struct npod {
 	struct node *node;
 	char uid[64], ns[254], name[254];
-	cJSON *obj;             /* latest object (owned json_pack copy: free()) */
+	const cJSON *obj;       /* latest object: a json_pack copy, one reference
+	                           ours (often the informer's cached object) */
 	bool gone;              /* deleted from the API or not ours any more */
 	char ip[LK_IP4_STRLEN];
 	bool host_network;

@@ -76,7 +76,7 @@ struct informer {
 /* Cached objects are json_pack() copies: one allocation each. */
 static void free_json(void *p)
 {
-	free(p);
+	json_pack_free(p);
 }
 
 static void sweep(struct inf_cache *c)
@@ -130,7 +130,7 @@ static int on_change(void *arg, const struct store_event *ev)
 		if (h->fn && h->seq < seq)
 			h->fn(h->arg, ev->type, ev->obj, ev->prev ? ev->prev : old);
 	c->dispatching--;
-	free(old);
+	json_pack_free(old);
 	if (!c->dispatching) {
 		if (c->removed)
 			sweep(c);
@@ -144,7 +144,7 @@ static int load_one(void *arg, cJSON *obj)
 {
 	struct inf_cache *c = arg;
 	char key[512];
-	free(htab_puts(&c->cache, obj_key(obj, key), json_pack(obj)));
+	json_pack_free(htab_puts(&c->cache, obj_key(obj, key), json_pack(obj)));
 	cJSON_Delete(obj);
 	return 0;
 }

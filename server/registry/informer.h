@@ -19,9 +19,13 @@
  * already there.
  *
  * Components write only through server/registry/write.h (obj_create/update/
- * delete), never to the store directly. Objects handed out by an informer
- * are borrowed and shared with every other reader: never modify them; valid
- * until the next change of that object; copy to keep.
+ * delete), never to the store directly. Objects handed out by
+ * informer_get/foreach are borrowed and shared with every other reader:
+ * never modify them; valid until the next change of that object. They are
+ * json_pack copies (common/json.h, one allocation each): to keep one past
+ * that, take a reference (json_pack_ref, dropped with json_pack_free) or
+ * copy it. The obj and old a handler is given are borrowed for the call
+ * (obj is the store's event object; informer_get gives the cached one).
  *
  * One thread (the loop).
  */

@@ -139,6 +139,8 @@ START_TEST(packed_copy_reads_as_the_object)
 	/* an ordinary copy, equal, that outlives the cached one */
 	cJSON *dup = cJSON_Duplicate(got, 1);
 	ck_assert(cJSON_Compare(dup, got, 1));
+	/* a reference outlives the cache's next version too */
+	const cJSON *kept = json_pack_ref(got);
 	cJSON_Delete(ep);
 	ep = cJSON_Duplicate(got, 1);
 	cJSON_ReplaceItemInObject(jget(ep, "metadata"), "labels", cJSON_Parse("{\"a\":\"c\"}"));
@@ -146,6 +148,11 @@ START_TEST(packed_copy_reads_as_the_object)
 	commit();
 	ck_assert_str_eq(jstr_or(informer_get(inf, "default", "e"), "metadata.labels.a", ""), "c");
 	ck_assert_str_eq(jstr_or(dup, "metadata.labels.a", ""), "b");
+	ck_assert_ptr_ne(informer_get(inf, "default", "e"), kept);
+	ck_assert_str_eq(jstr_or(kept, "metadata.labels.a", ""), "b");
+	ck_assert(cJSON_Compare(dup, kept, 1));
+	json_pack_free(kept);
+	json_pack_free(NULL);
 	ck_assert_int_eq(cJSON_GetArraySize(jget(dup, "subsets")), 1);
 	cJSON_Delete(dup);
 	cJSON_Delete(ep);
