@@ -161,6 +161,71 @@ struct pack {
 	char *str;      /* next free string byte */
 };
 
+/*
+ * Keys and values that nearly every object of the kinds components cache
+ * (Services, Endpoints, EndpointSlices, Pods, Nodes) repeats: a packed copy
+ * points at these instead of holding its own bytes. They are never freed,
+ * and a packed copy is never cJSON_Delete'd, so no flag is needed; a
+ * cJSON_Duplicate of it copies them as any string. Sorted on first use.
+ */
+static const char *common_str[] = {
+	"/dev/termination-log", "Always", "BestEffort", "Burstable", "Cluster",
+	"ClusterFirst", "ClusterIP", "ContainersReady", "Deployment", "EndpointSlice",
+	"Endpoints", "ErrImagePull", "Exists", "Failed", "False", "File", "Guaranteed",
+	"IPv4", "IfNotPresent", "ImagePullBackOff", "Initialized", "LoadBalancer",
+	"Local", "Never", "NoExecute", "Node", "NodePort", "None", "Pending", "Pod",
+	"PodReadyToStartContainers", "PodScheduled", "PreemptLowerPriority", "Ready",
+	"ReplicaSet", "Running", "SCTP", "Service", "SingleStack", "Succeeded", "TCP",
+	"True", "UDP", "Unknown", "addressType", "addresses", "annotations",
+	"apiVersion", "appProtocol", "apps/v1", "blockOwnerDeletion", "clusterIP",
+	"clusterIPs", "conditions", "containerID", "containerPort", "containerStatuses",
+	"containers", "controller", "creationTimestamp", "data", "default",
+	"default-scheduler", "deletionTimestamp", "discovery.k8s.io/v1", "dnsPolicy",
+	"effect", "enableServiceLinks", "endpoints", "endpoints.kubernetes.io/last-change-trigger-time",
+	"endpointslice-controller.k8s.io", "endpointslice.kubernetes.io/managed-by",
+	"env", "externalTrafficPolicy", "finalizers", "generateName", "generation",
+	"hostIP", "hostIPs", "hostname", "image", "imageID", "imagePullPolicy",
+	"ingress", "initContainerStatuses", "internalTrafficPolicy", "ip",
+	"ipFamilies", "ipFamilyPolicy", "key", "kind", "kubernetes.io/service-name",
+	"labels", "lastProbeTime", "lastState", "lastTransitionTime", "loadBalancer",
+	"matchLabels", "message", "metadata", "mountPath", "name", "namespace",
+	"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "nodeName",
+	"nodePort", "notReadyAddresses", "observedGeneration", "operator",
+	"ownerReferences", "phase", "podIP", "podIPs", "port", "ports",
+	"preemptionPolicy", "priority", "protocol", "qosClass", "readOnly", "ready",
+	"reason", "resourceVersion", "resources", "restartCount", "restartPolicy",
+	"running", "schedulerName", "securityContext", "selector", "serviceAccount",
+	"serviceAccountName", "serving", "sessionAffinity", "spec", "started",
+	"startTime", "state", "status", "subsets", "targetPort", "targetRef",
+	"terminated", "terminating", "terminationGracePeriodSeconds",
+	"terminationMessagePath", "terminationMessagePolicy", "tolerationSeconds",
+	"tolerations", "type", "uid", "v1", "value", "volumeMounts", "volumes",
+	"waiting", "zone",
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *common(const char *s)
+{
+	static bool sorted;
+	const char *const *hit;
+
+	if (!sorted) {
+		qsort(common_str, ARRAY_SIZE(common_str), sizeof(common_str[0]), cmp_str);
+		sorted = true;
+	}
+	hit = bsearch(&s, common_str, ARRAY_SIZE(common_str), sizeof(common_str[0]), cmp_str);
+	return hit ? *hit : NULL;
+}
+
+static size_t str_bytes(const char *s)
+{
+	return common(s) ? 0 : strlen(s) + 1;
+}
+
 /* Nodes and string bytes of j and everything under it (not its siblings). */
 static size_t pack_size(const cJSON *j, size_t *nodes)
 {
@@ -168,9 +233,9 @@ static size_t pack_size(const cJSON *j, size_t *nodes)
 
 	(*nodes)++;
 	if (j->string)
-		bytes += strlen(j->string) + 1;
+		bytes += str_bytes(j->string);
 	if (j->valuestring)
-		bytes += strlen(j->valuestring) + 1;
+		bytes += str_bytes(j->valuestring);
 	for (const cJSON *c = j->child; c; c = c->next)
 		bytes += pack_size(c, nodes);
 	return bytes;
@@ -178,8 +243,14 @@ static size_t pack_size(const cJSON *j, size_t *nodes)
 
 static char *pack_str(struct pack *p, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *d = memcpy(p->str, s, n);
+	const char *c = common(s);
+	size_t n;
+	char *d;
+
+	if (c)
+		return (char *)c;
+	n = strlen(s) + 1;
+	d = memcpy(p->str, s, n);
 	p->str += n;
 	return d;
 }

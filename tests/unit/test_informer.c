@@ -139,6 +139,16 @@ START_TEST(packed_copy_reads_as_the_object)
 	/* an ordinary copy, equal, that outlives the cached one */
 	cJSON *dup = cJSON_Duplicate(got, 1);
 	ck_assert(cJSON_Compare(dup, got, 1));
+	/* common keys and values are shared by every packed copy, not held
+	 * by each */
+	cJSON *other = json_pack(got);
+	ck_assert_ptr_eq(jget(other, "metadata")->string, jget(got, "metadata")->string);
+	ck_assert_ptr_eq(jget(port, "protocol")->valuestring,
+			 jget(cJSON_GetArrayItem(jget(cJSON_GetArrayItem(jget(other, "subsets"), 0),
+						      "ports"), 0), "protocol")->valuestring);
+	ck_assert_ptr_ne(jget(other, "metadata.name")->valuestring,
+			 jget(got, "metadata.name")->valuestring);
+	json_pack_free(other);
 	/* a reference outlives the cache's next version too */
 	const cJSON *kept = json_pack_ref(got);
 	cJSON_Delete(ep);
