@@ -903,6 +903,12 @@ static void checkpoint(struct store *st)
 	st->ckpt_rev = st->committed;
 }
 
+void store_release_memory(struct store *st)
+{
+	if (!st->in_tx)
+		sqlite3_db_release_memory(st->db);
+}
+
 int store_compact(struct store *st, struct lk_err *err)
 {
 	int64_t upto;

@@ -144,4 +144,8 @@ int store_replay(struct store *st, const char *resource, int64_t since,
  * WAL. Called by the periodic cron; cheap when there is nothing to do. */
 int store_compact(struct store *st, struct lk_err *err);
 
+/* Give back SQLite's page cache (the pages no statement holds) after bulk
+ * work; it fills again as pages are read. A no-op inside a transaction. */
+void store_release_memory(struct store *st);
+
 #endif
