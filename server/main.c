@@ -364,11 +364,18 @@ static int64_t cron(struct loop *l, void *arg)
  * it, and the free pages stayed resident: 1,000 pods left about 11 MiB of
  * them behind (measured with malloc_stats and malloc_trim). SQLite's page
  * cache (2 MiB once the database outgrows it) goes first, to be read again
- * from the kernel's page cache as needed. Trim when the store has committed
- * or the heap's free bytes grew by TRIM_FREED since the last trim, at most
- * once every TRIM_MS: an idle server does not trim, a busy one every 2 s.
+ * from the kernel's page cache as needed.
+ *
+ * There is something to give back when the store has committed, or the
+ * heap's free bytes grew by TRIM_FREED, since the last trim. Trim then once
+ * the server is quiet (no commit and the heap's use unchanged within
+ * TRIM_FREED over the last tick), or every TRIM_BUSY_MS under sustained
+ * work: a trim walks the free chunks and the pages it gives back are
+ * faulted in again by the next burst, so it waits for the burst to end.
+ * An idle server does not trim.
  */
-#define TRIM_MS 2000
+#define TRIM_TICK_MS 1000
+#define TRIM_BUSY_MS 10000
 #define TRIM_FREED (1024 * 1024)
 
 struct trim {
@@ -376,6 +383,8 @@ struct trim {
 	int64_t rev;        /* the committed revision at the last trim */
 	size_t freed;       /* free bytes in the heap after the last trim */
 	uint64_t last;      /* monotonic ms of the last trim */
+	int64_t tick_rev;   /* the revision and heap use at the last tick */
+	size_t tick_used;
 };
 
 static int64_t trim_tick(struct loop *l, void *arg)
@@ -383,19 +392,23 @@ static int64_t trim_tick(struct loop *l, void *arg)
 	struct trim *t = arg;
 	int64_t rev = store_committed_rev(t->lk->store);
 	uint64_t now = lk_now_ms();
-	size_t freed;
+	struct mallinfo2 mi = mallinfo2();
+	size_t used = mi.uordblks;
+	bool quiet = rev == t->tick_rev &&
+		     (used > t->tick_used ? used - t->tick_used : t->tick_used - used) < TRIM_FREED;
 
-	if (now - t->last < TRIM_MS)
-		return 1000;
-	freed = mallinfo2().fordblks;
-	if (rev == t->rev && freed < t->freed + TRIM_FREED)
-		return 1000;
+	t->tick_rev = rev;
+	t->tick_used = used;
+	if (rev == t->rev && mi.fordblks < t->freed + TRIM_FREED)
+		return TRIM_TICK_MS;
+	if (!quiet && now - t->last < TRIM_BUSY_MS)
+		return TRIM_TICK_MS;
 	store_release_memory(t->lk->store);
 	malloc_trim(0);
 	t->rev = rev;
 	t->freed = mallinfo2().fordblks;
 	t->last = now;
-	return 1000;
+	return TRIM_TICK_MS;
 }
 
 static int cmd_server(int argc, char **argv)
@@ -453,7 +466,7 @@ static int cmd_server(int argc, char **argv)
 	loop_fd_add(lk.loop, sfd, LOOP_READ, on_signal, &lk);
 	loop_timer_add(lk.loop, 30000, cron, &lk);
 	trim.lk = &lk;
-	loop_timer_add(lk.loop, 1000, trim_tick, &trim);
+	loop_timer_add(lk.loop, TRIM_TICK_MS, trim_tick, &trim);
 	write_kubeconfigs(&lk, &kcfg);
 	if (!lk.cfg.quiet)
 		printf("labkube: API at %s; kubectl --kubeconfig %s\n", lk.server_url, kcfg);
