@@ -83,7 +83,7 @@ class Server:
 
     def req(self, method, path, body=None, raw=False):
         if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
         data = json.dumps(body).encode() if body is not None else None
         hdr = {"Content-Type": "application/json"} if data else {}
         try:
@@ -249,7 +249,7 @@ def main():
         sys.stderr.write("bench memory: pods: idle %s, with %d %s (+%s), after delete %s\n" % (
             fmt_mib(res["pod_idle"][0]), args.pods, fmt_mib(res["pod_loaded"][0]),
             fmt_mib(res["pod_loaded"][0] - res["pod_idle"][0]), fmt_mib(res["pod_after"][0])))
-    except RuntimeError as e:
+    except (RuntimeError, OSError, http.client.HTTPException) as e:
         sys.stderr.write("bench memory: FAILED: %s\n" % e)
         return 1
     res["load1"] = benchlib.loadavg()
