@@ -211,7 +211,7 @@ void informer_on(struct informer *inf, informer_fn fn, void *arg)
 	*pp = h;
 }
 
-void informer_off(struct informer *inf, informer_fn fn, void *arg)
+void informer_off(struct informer *inf, informer_fn fn, const void *arg)
 {
 	struct inf_cache *c = inf->c;
 

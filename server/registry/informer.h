@@ -54,7 +54,7 @@ void informer_free(struct informer *inf);
 /* Handlers run in registration order; the cache is already updated. */
 void informer_on(struct informer *inf, informer_fn fn, void *arg);
 /* Remove the handler (fn, arg) added through inf; a no-op when absent. */
-void informer_off(struct informer *inf, informer_fn fn, void *arg);
+void informer_off(struct informer *inf, informer_fn fn, const void *arg);
 /* How many references the shared cache behind inf has (for tests). */
 size_t informer_refs(const struct informer *inf);
 const cJSON *informer_get(const struct informer *inf, const char *ns, const char *name);
