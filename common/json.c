@@ -166,41 +166,41 @@ struct pack {
  * (Services, Endpoints, EndpointSlices, Pods, Nodes) repeats: a packed copy
  * points at these instead of holding its own bytes. They are never freed,
  * and a packed copy is never cJSON_Delete'd, so no flag is needed; a
- * cJSON_Duplicate of it copies them as any string. Sorted on first use.
+ * cJSON_Duplicate of it copies them as any string. Kept sorted in strcmp
+ * order (byte order: capitals first) for bsearch.
  */
-static const char *common_str[] = {
+static const char *const common_str[] = {
 	"/dev/termination-log", "Always", "BestEffort", "Burstable", "Cluster",
 	"ClusterFirst", "ClusterIP", "ContainersReady", "Deployment", "EndpointSlice",
 	"Endpoints", "ErrImagePull", "Exists", "Failed", "False", "File", "Guaranteed",
-	"IPv4", "IfNotPresent", "ImagePullBackOff", "Initialized", "LoadBalancer",
-	"Local", "Never", "NoExecute", "Node", "NodePort", "None", "Pending", "Pod",
+	"IPv4", "IfNotPresent", "ImagePullBackOff", "Initialized", "LoadBalancer", "Local",
+	"Never", "NoExecute", "Node", "NodePort", "None", "Pending", "Pod",
 	"PodReadyToStartContainers", "PodScheduled", "PreemptLowerPriority", "Ready",
-	"ReplicaSet", "Running", "SCTP", "Service", "SingleStack", "Succeeded", "TCP",
-	"True", "UDP", "Unknown", "addressType", "addresses", "annotations",
-	"apiVersion", "appProtocol", "apps/v1", "blockOwnerDeletion", "clusterIP",
-	"clusterIPs", "conditions", "containerID", "containerPort", "containerStatuses",
-	"containers", "controller", "creationTimestamp", "data", "default",
-	"default-scheduler", "deletionTimestamp", "discovery.k8s.io/v1", "dnsPolicy",
-	"effect", "enableServiceLinks", "endpoints", "endpoints.kubernetes.io/last-change-trigger-time",
-	"endpointslice-controller.k8s.io", "endpointslice.kubernetes.io/managed-by",
-	"env", "externalTrafficPolicy", "finalizers", "generateName", "generation",
-	"hostIP", "hostIPs", "hostname", "image", "imageID", "imagePullPolicy",
-	"ingress", "initContainerStatuses", "internalTrafficPolicy", "ip",
-	"ipFamilies", "ipFamilyPolicy", "key", "kind", "kubernetes.io/service-name",
-	"labels", "lastProbeTime", "lastState", "lastTransitionTime", "loadBalancer",
-	"matchLabels", "message", "metadata", "mountPath", "name", "namespace",
+	"ReplicaSet", "Running", "SCTP", "Service", "SingleStack", "Succeeded", "TCP", "True",
+	"UDP", "Unknown", "addressType", "addresses", "annotations", "apiVersion",
+	"appProtocol", "apps/v1", "blockOwnerDeletion", "clusterIP", "clusterIPs",
+	"conditions", "containerID", "containerPort", "containerStatuses", "containers",
+	"controller", "creationTimestamp", "data", "default", "default-scheduler",
+	"deletionTimestamp", "discovery.k8s.io/v1", "dnsPolicy", "effect",
+	"enableServiceLinks", "endpoints", "endpoints.kubernetes.io/last-change-trigger-time",
+	"endpointslice-controller.k8s.io", "endpointslice.kubernetes.io/managed-by", "env",
+	"externalTrafficPolicy", "finalizers", "generateName", "generation", "hostIP",
+	"hostIPs", "hostname", "image", "imageID", "imagePullPolicy", "ingress",
+	"initContainerStatuses", "internalTrafficPolicy", "ip", "ipFamilies",
+	"ipFamilyPolicy", "key", "kind", "kubernetes.io/service-name", "labels",
+	"lastProbeTime", "lastState", "lastTransitionTime", "loadBalancer", "matchLabels",
+	"message", "metadata", "mountPath", "name", "namespace",
 	"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "nodeName",
-	"nodePort", "notReadyAddresses", "observedGeneration", "operator",
-	"ownerReferences", "phase", "podIP", "podIPs", "port", "ports",
-	"preemptionPolicy", "priority", "protocol", "qosClass", "readOnly", "ready",
-	"reason", "resourceVersion", "resources", "restartCount", "restartPolicy",
-	"running", "schedulerName", "securityContext", "selector", "serviceAccount",
-	"serviceAccountName", "serving", "sessionAffinity", "spec", "started",
-	"startTime", "state", "status", "subsets", "targetPort", "targetRef",
-	"terminated", "terminating", "terminationGracePeriodSeconds",
+	"nodePort", "notReadyAddresses", "observedGeneration", "operator", "ownerReferences",
+	"phase", "podIP", "podIPs", "port", "ports", "preemptionPolicy", "priority",
+	"protocol", "qosClass", "readOnly", "ready", "reason", "resourceVersion", "resources",
+	"restartCount", "restartPolicy", "running", "schedulerName", "securityContext",
+	"selector", "serviceAccount", "serviceAccountName", "serving", "sessionAffinity",
+	"spec", "startTime", "started", "state", "status", "subsets", "targetPort",
+	"targetRef", "terminated", "terminating", "terminationGracePeriodSeconds",
 	"terminationMessagePath", "terminationMessagePolicy", "tolerationSeconds",
-	"tolerations", "type", "uid", "v1", "value", "volumeMounts", "volumes",
-	"waiting", "zone",
+	"tolerations", "type", "uid", "v1", "value", "volumeMounts", "volumes", "waiting",
+	"zone",
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -210,13 +210,8 @@ static int cmp_str(const void *a, const void *b)
 
 static const char *common(const char *s)
 {
-	static bool sorted;
 	const char *const *hit;
 
-	if (!sorted) {
-		qsort(common_str, ARRAY_SIZE(common_str), sizeof(common_str[0]), cmp_str);
-		sorted = true;
-	}
 	hit = bsearch(&s, common_str, ARRAY_SIZE(common_str), sizeof(common_str[0]), cmp_str);
 	return hit ? *hit : NULL;
 }

@@ -17,8 +17,9 @@
 #include "server/registry/write.h"
 #include "server/resources/resources.h"
 #include "server/store/store.h"
+#include "tests/unit/tmpcluster.h"
 
-static char dir[] = "/tmp/lk-test-informer-XXXXXX";
+static struct tmpcluster C;
 static struct store *st;
 static struct registry *reg;
 static char calls[256];          /* the handlers that ran, in order */
@@ -45,29 +46,17 @@ static void commit(void)
 
 static void setup(void)
 {
-	char *path;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	path = xasprintf("%s/db", dir);
-	st = store_open(path, NULL, NULL);
-	free(path);
-	ck_assert_ptr_nonnull(st);
-	reg = registry_new(NULL, st);
-	cJSON *ns = cJSON_Parse("{\"metadata\":{\"name\":\"default\"}}");
-	ck_assert_int_eq(obj_create(reg, &res_namespace, "", ns, 0, NULL), 0);
-	cJSON_Delete(ns);
+	tmpcluster_open(&C, NULL);
+	st = C.st;
+	reg = C.reg;
 	commit();
 	calls[0] = 0;
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf %s", dir);
 	ck_assert_ptr_null(reg->informers);   /* every cache went with its last reference */
-	registry_free(reg);
-	store_free(st);
-	(void)!system(cmd);
-	free(cmd);
-	snprintf(dir, sizeof(dir), "%s", "/tmp/lk-test-informer-XXXXXX");
+	tmpcluster_close(&C);
 }
 
 /* A handler that appends its tag (arg, a string) to calls. */
