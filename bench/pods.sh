@@ -22,52 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 py=/usr/bin/python3
 ns=lkb-pods-$$
-tmp=
-ns_up=0
-
-die() { echo "bench pods: $*" >&2; exit 1; }
-
-# Pids of this run's pod processes: their cmdline names our data dir
-# (`_sandbox DATADIR ...`, `_shim DATADIR ...`), plus everything under them.
-our_pod_pids() {
-	local p all=() cmd kids
-	[ -n "$tmp" ] || return 0
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
-		case $cmd in *" _sandbox $tmp/data "* | *" _shim $tmp/data "*) all+=("$p") ;; esac
-	done
-	local i=0
-	while [ "$i" -lt "${#all[@]}" ]; do
-		kids=$(cat /proc/"${all[$i]}"/task/*/children 2>/dev/null)
-		for p in $kids; do all+=("$p"); done
-		i=$((i + 1))
-	done
-	echo "${all[@]}"
-}
-
-cleanup() {
-	local rc=$? p pids
-	trap - EXIT INT TERM
-	if [ "$ns_up" = 1 ]; then
-		pids="$(ip netns pids "$ns" 2>/dev/null) $(our_pod_pids)"
-		for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-		sleep 0.3
-		pids="$(ip netns pids "$ns" 2>/dev/null) $(our_pod_pids)"
-		for p in $pids; do kill -KILL "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null || echo "bench pods: could not delete netns $ns" >&2
-	fi
-	if [ -n "$tmp" ]; then
-		if [ "${LKB_KEEP:-0}" = 1 ]; then
-			echo "bench pods: kept $tmp" >&2
-		else
-			rm -rf "$tmp"
-		fi
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "bench pods: interrupted" >&2; exit 130' INT TERM
+name=pods
+. "$here/nodens.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root: the pods run in a network namespace this creates"
 [ -x "${LABKUBE:-}" ] || die "LABKUBE must name the labkube binary; got '${LABKUBE:-}'"
@@ -75,21 +31,11 @@ for tool in ip kubectl curl unshare "$py"; do
 	command -v "$tool" >/dev/null 2>&1 || die "missing $tool"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lkb-pods.XXXXXX") || die "cannot make a temporary directory"
-mkdir -p "$tmp/home"
+nodens_up pods
 # A private copy of the binary: PSS splits shared pages among every process
 # that maps the same file, and other labkube servers on the machine (other
 # runs, tests) would otherwise shrink this run's per-pod figure.
 cp "$LABKUBE" "$tmp/labkube" || die "cannot copy $LABKUBE"
-ip netns add "$ns" || die "cannot create network namespace $ns"
-ns_up=1
-ip -n "$ns" link set lo up || die "cannot bring up lo in $ns"
-# The node IP: a veth pair whose both ends stay in the namespace, with a
-# TEST-NET-1 address that exists nowhere else (as bench/run.sh).
-ip -n "$ns" link add lkb0 type veth peer name lkb1 &&
-	ip -n "$ns" addr add 192.0.2.1/24 dev lkb0 &&
-	ip -n "$ns" link set lkb0 up && ip -n "$ns" link set lkb1 up ||
-	die "cannot make the node's veth in $ns"
 
 # HOME and kubectl's cache dir point into the temporary directory.
 ip netns exec "$ns" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
